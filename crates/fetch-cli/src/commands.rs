@@ -1,0 +1,241 @@
+//! The commands, written once for every runtime and client.
+//!
+//! Each command is plain synchronous code that enters async code through
+//! [`Runtime::block_on`], the bridge `#[tokio::main]` builds for you. Inside,
+//! work that should happen at the same time is `spawn`ed; work that should
+//! happen in order is simply `.await`ed.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use fetch_core::{
+    HttpClient, LoadPlan, Parse, Progress, Runtime, Stop, UrlTemplate, fetch_title,
+    get_user, run_load, within,
+};
+use fetch_server::{Server, ServerConfig};
+
+use crate::App;
+use crate::args::{LoadArgs, Output, ParseArg};
+use crate::interrupt::{self, INTERRUPTED};
+use crate::printer::{self, LoadResult, ServerKind};
+use crate::progress::Bar;
+use crate::usage::Usage;
+
+/// What every command runs with.
+#[derive(Debug)]
+pub(crate) struct Context<'a, R, C> {
+    pub(crate) runtime: &'a R,
+    pub(crate) client: Arc<C>,
+    pub(crate) timeout: Duration,
+    pub(crate) app: App,
+}
+
+/// Requests in the tour's load run.
+pub(crate) const TOUR_REQUESTS: u64 = 20_000;
+/// Requests in flight in the tour's load run (and so its pool size).
+pub(crate) const TOUR_CONCURRENCY: usize = 500;
+
+/// Starts the fixture server in this process, on its own threads.
+fn embedded_server() -> anyhow::Result<Server> {
+    Server::start(ServerConfig::default()).context("could not start the embedded fixture server")
+}
+
+/// `tour`: the pattern in three steps on the embedded server.
+pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow::Result<ExitCode> {
+    let server = embedded_server()?;
+    println!(
+        "async-fetch tour: {} with {} worker threads, client {}, fixture server at {}",
+        ctx.app.runtime,
+        ctx.runtime.threads(),
+        ctx.client.name(),
+        server.url()
+    );
+    println!();
+    println!("1. fetch_title: three pages, each fetch spawned as a task, all in flight at once");
+    let urls: Vec<String> = (1..=3).map(|n| format!("{}/pages/{n}", server.url())).collect();
+    let titles_ok = print_titles(ctx, &urls)?;
+    println!();
+    println!("2. get_user: one request, its JSON decoded with serde; any failure returns through `?`");
+    let url = format!("{}/users/42", server.url());
+    let user = ctx
+        .runtime
+        .block_on(within(ctx.runtime, ctx.timeout, &url, get_user(&*ctx.client, &url)))?;
+    println!("   {user:?}");
+    println!();
+    let (requests, concurrency) = (TOUR_REQUESTS, TOUR_CONCURRENCY);
+    println!(
+        "3. load: {requests} get_user requests, {concurrency} in flight, on {} threads: every request counted",
+        ctx.runtime.threads()
+    );
+    let plan = LoadPlan {
+        url: UrlTemplate::new(&format!("{}/users/{{id}}", server.url()))?,
+        stop: Stop::Requests(requests),
+        concurrency,
+        timeout: ctx.timeout,
+        parse: Parse::User,
+    };
+    let result = measure(ctx, plan, ServerKind::Embedded, true);
+    print!("{}", printer::text(&result));
+    if result.report.interrupted {
+        return Ok(ExitCode::from(INTERRUPTED));
+    }
+    let all_ok = titles_ok && result.report.error_count() == 0;
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `title`: print the title of each page.
+pub(crate) fn title<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    urls: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let server;
+    let urls = if urls.is_empty() {
+        server = embedded_server()?;
+        (1..=3).map(|n| format!("{}/pages/{n}", server.url())).collect()
+    } else {
+        urls
+    };
+    let all_ok = print_titles(ctx, &urls)?;
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Fetches every title concurrently and prints them in the order given:
+/// `URL<TAB>title` on stdout, an error line on stderr for each failure.
+/// Returns whether all succeeded.
+fn print_titles<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    urls: &[String],
+) -> anyhow::Result<bool> {
+    let results = ctx.runtime.block_on(async {
+        // Spawn first, await after: all requests are in flight together.
+        // Awaiting each right after spawning it would run them one by one.
+        let tasks: Vec<_> = urls
+            .iter()
+            .map(|url| {
+                let (rt, client, url, limit) =
+                    (ctx.runtime.clone(), ctx.client.clone(), url.clone(), ctx.timeout);
+                ctx.runtime.spawn(async move {
+                    let started = Instant::now();
+                    let title = within(&rt, limit, &url, fetch_title(&*client, &url)).await;
+                    (title, started.elapsed())
+                })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            results.push(task.await);
+        }
+        results
+    });
+    let mut all_ok = true;
+    for (url, result) in urls.iter().zip(results) {
+        let (title, took) = result.context("a title task failed")?;
+        match title {
+            Ok(Some(title)) => println!("{url}\t{title}\t({:.1} ms)", ms(took)),
+            Ok(None) => println!("{url}\t(no title)\t({:.1} ms)", ms(took)),
+            Err(err) => {
+                all_ok = false;
+                eprintln!("error: {}", err.chain());
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `user`: fetch one user and print it as JSON.
+pub(crate) fn user<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    id: u64,
+    base: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let server;
+    let base = match base {
+        Some(base) => base,
+        None => {
+            server = embedded_server()?;
+            server.url()
+        }
+    };
+    let url = format!("{}/users/{id}", base.trim_end_matches('/'));
+    let user = ctx
+        .runtime
+        .block_on(within(ctx.runtime, ctx.timeout, &url, get_user(&*ctx.client, &url)))?;
+    println!("{}", serde_json::to_string_pretty(&user)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `load`: run the load engine and print its report.
+pub(crate) fn load<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    args: LoadArgs,
+) -> anyhow::Result<ExitCode> {
+    let mut server = None;
+    let (url, default_parse, kind) = match args.url {
+        Some(url) => (url, ParseArg::None, ServerKind::External),
+        None => {
+            let s = server.insert(embedded_server()?);
+            (format!("{}/users/{{id}}", s.url()), ParseArg::User, ServerKind::Embedded)
+        }
+    };
+    let stop = match (args.requests, args.duration) {
+        (_, Some(d)) => Stop::Duration(d),
+        (Some(n), None) => Stop::Requests(n),
+        (None, None) => Stop::Requests(10_000),
+    };
+    let plan = LoadPlan {
+        url: UrlTemplate::new(&url)?,
+        stop,
+        concurrency: args.concurrency as usize,
+        timeout: ctx.timeout,
+        parse: args.parse.unwrap_or(default_parse).into(),
+    };
+    let result = measure(ctx, plan, kind, args.output == Output::Text);
+    drop(server);
+    match args.output {
+        Output::Text => print!("{}", printer::text(&result)),
+        Output::Json => println!("{}", printer::json(&result)),
+    }
+    let report = &result.report;
+    if report.interrupted {
+        return Ok(ExitCode::from(INTERRUPTED));
+    }
+    if report.requests > 0 && report.ok == 0 {
+        // The run went through, but nothing worked: most likely a wrong URL
+        // or a server that is down. Say so, with the first error's cause.
+        let first = report.error_samples.values().next().map_or("", String::as_str);
+        eprintln!("error: every request failed; the first: {first}");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `plan` with a progress bar and Ctrl-C handling, and measures what
+/// the run cost this process.
+fn measure<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    plan: LoadPlan,
+    server: ServerKind,
+    bar: bool,
+) -> LoadResult {
+    let progress = Progress::new();
+    let _watch = interrupt::Watch::new(&progress);
+    let bar = Bar::start(&progress, plan.stop, bar);
+    let before = Usage::now();
+    let report = ctx
+        .runtime
+        .block_on(run_load(ctx.runtime, ctx.client.clone(), plan, progress));
+    let usage = Usage::now().since(before);
+    drop(bar);
+    LoadResult {
+        report,
+        usage,
+        server,
+    }
+}
+

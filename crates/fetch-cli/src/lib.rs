@@ -1,0 +1,200 @@
+//! The command line every runtime binary shares.
+//!
+//! A runtime binary (`fetch-tokio`, ...) describes itself with an [`App`],
+//! calls [`parse`], builds its runtime and the chosen client, and hands both
+//! to [`Setup::run`]. Everything after that, the commands, the embedded
+//! server, the progress bar and the report, is written once, here.
+//!
+//! # Layout
+//!
+//! - `args`: the clap definitions of the options and commands.
+//! - `commands`: `tour`, `title`, `user` and `load`, generic over runtime and client.
+//! - `interrupt`: Ctrl-C: the first stops a load run (partial report), the second exits.
+//! - `progress`: the progress bar, drawn only when stdout is a terminal.
+//! - [`printer`]: the load report as text or JSON.
+//! - [`usage`]: CPU time and peak memory of this process.
+
+mod args;
+mod commands;
+mod interrupt;
+pub mod printer;
+mod progress;
+pub mod usage;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+use fetch_core::{ClientConfig, HttpClient, Runtime};
+
+use crate::args::{Cli, Command};
+
+/// What a runtime binary offers.
+#[derive(Debug, Clone, Copy)]
+pub struct App {
+    /// The binary's name, for `--help`.
+    pub binary: &'static str,
+    /// The runtime it runs on.
+    pub runtime: &'static str,
+    /// One line for the top of `--help`.
+    pub about: &'static str,
+    /// The clients it supports; the first is the default.
+    pub clients: &'static [&'static str],
+}
+
+/// The parsed command line: what to build, and what to run on it.
+#[derive(Debug)]
+pub struct Setup {
+    /// Worker threads the runtime must have.
+    pub threads: usize,
+    /// The client chosen, one of [`App::clients`].
+    pub client: &'static str,
+    /// How to build it: the same for every client.
+    pub client_config: ClientConfig,
+    app: App,
+    cli: Cli,
+}
+
+/// Parses the command line for `app`. On a usage error it prints the
+/// error and exits with code 2, as every clap program does.
+pub fn parse(app: &App) -> Setup {
+    parse_from(app, std::env::args_os()).unwrap_or_else(|e| e.exit())
+}
+
+/// [`parse`] from given arguments (the first is the program name).
+pub fn parse_from<I, T>(app: &App, args: I) -> Result<Setup, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let default_client = app.clients.first().copied().unwrap_or("none");
+    let mut command = Cli::command()
+        .name(app.binary)
+        .bin_name(app.binary)
+        .about(app.about)
+        .mut_arg("client", |arg| {
+            arg.value_parser(clap::builder::PossibleValuesParser::new(app.clients))
+                .default_value(default_client)
+        });
+    let matches = command.try_get_matches_from_mut(args)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+    let client = app
+        .clients
+        .iter()
+        .copied()
+        .find(|c| Some(*c) == cli.client.as_deref())
+        .unwrap_or(default_client);
+    let threads = cli.threads.map_or_else(available_cores, usize::from);
+    let connections = match &cli.command {
+        Some(Command::Load(load)) => load.connections.unwrap_or(load.concurrency),
+        Some(Command::Tour) | None => commands::TOUR_CONCURRENCY as u32,
+        _ => ClientConfig::default().connections as u32,
+    };
+    let client_config = ClientConfig {
+        connections: connections as usize,
+        max_body: cli.max_body,
+        connect_timeout: cli.timeout,
+    };
+    Ok(Setup {
+        threads,
+        client,
+        client_config,
+        app: *app,
+        cli,
+    })
+}
+
+/// The number of cores this process may use.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+impl Setup {
+    /// Runs the command on `runtime` with `client`.
+    pub fn run<R: Runtime, C: HttpClient>(self, runtime: &R, client: C) -> anyhow::Result<ExitCode> {
+        interrupt::install();
+        let ctx = commands::Context {
+            runtime,
+            client: std::sync::Arc::new(client),
+            timeout: self.cli.timeout,
+            app: self.app,
+        };
+        match self.cli.command.unwrap_or(Command::Tour) {
+            Command::Tour => commands::tour(&ctx),
+            Command::Title { urls } => commands::title(&ctx, urls),
+            Command::User { id, base } => commands::user(&ctx, id, base),
+            Command::Load(args) => commands::load(&ctx, args),
+        }
+    }
+}
+
+/// Turns the result of a command into the process exit code, printing an
+/// error with its whole cause chain: "error: a: b: c".
+pub fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", fetch_core::error_chain(err.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const APP: App = App {
+        binary: "fetch-test",
+        runtime: "test",
+        about: "test",
+        clients: &["one", "two"],
+    };
+
+    #[test]
+    fn the_first_client_is_the_default() {
+        let setup = parse_from(&APP, ["fetch-test", "title"]).unwrap();
+        assert_eq!(setup.client, "one");
+        let setup = parse_from(&APP, ["fetch-test", "title", "--client", "two"]).unwrap();
+        assert_eq!(setup.client, "two");
+    }
+
+    #[test]
+    fn an_unknown_client_is_a_usage_error_listing_the_valid_ones() {
+        let err = parse_from(&APP, ["fetch-test", "--client", "curl"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(text.contains("one") && text.contains("two"), "{text}");
+    }
+
+    #[test]
+    fn connections_default_to_the_concurrency() {
+        let setup = parse_from(&APP, ["fetch-test", "load", "-c", "321"]).unwrap();
+        assert_eq!(setup.client_config.connections, 321);
+        let setup =
+            parse_from(&APP, ["fetch-test", "load", "-c", "321", "--connections", "8"]).unwrap();
+        assert_eq!(setup.client_config.connections, 8);
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_command() {
+        let before = parse_from(&APP, ["fetch-test", "--threads", "3", "title"]).unwrap();
+        let after = parse_from(&APP, ["fetch-test", "title", "--threads", "3"]).unwrap();
+        assert_eq!(before.threads, 3);
+        assert_eq!(after.threads, 3);
+    }
+
+    #[test]
+    fn bad_numbers_are_usage_errors() {
+        for args in [
+            &["fetch-test", "load", "-c", "0"][..],
+            &["fetch-test", "load", "-n", "0"],
+            &["fetch-test", "load", "-c", "-5"],
+            &["fetch-test", "load", "-d", "soon"],
+            &["fetch-test", "user", "abc"],
+            &["fetch-test", "--threads", "0"],
+        ] {
+            let err = parse_from(&APP, args.iter().copied()).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+}

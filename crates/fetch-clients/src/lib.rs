@@ -1,0 +1,15 @@
+//! HTTP client adapters: each client library behind the one small
+//! [`fetch_core::HttpClient`] trait.
+//!
+//! Every adapter does the same three things: build the library's client from
+//! a [`fetch_core::ClientConfig`] (the same pool size for all), send a GET,
+//! and read the body under the size limit, mapping the library's errors onto
+//! [`fetch_core::FetchError`] kinds. Each sits behind a cargo feature so a
+//! binary compiles only the clients it offers.
+//!
+//! # Layout
+//!
+//! - [`reqwest`] (feature `reqwest`): reqwest on tokio, HTTP/1.1, rustls for https.
+
+#[cfg(feature = "reqwest")]
+pub mod reqwest;

@@ -1,0 +1,170 @@
+//! What an HTTP client must offer: one GET with a body size limit.
+//!
+//! Each client library (reqwest, hyper, surf, ...) has its own builder, its
+//! own error type and its own way of reading a body. The adapters in
+//! `fetch-clients` turn each into this one small trait, mapping the library's
+//! errors onto [`FetchError`] so a report counts them the same way whatever
+//! the client.
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::FetchError;
+
+/// An HTTP client that can GET a URL.
+pub trait HttpClient: Send + Sync + 'static {
+    /// A short name for reports: `"reqwest"`, `"hyper"`, ...
+    fn name(&self) -> &'static str;
+
+    /// The configuration this client was built with, for reports.
+    fn config(&self) -> &ClientConfig;
+
+    /// Sends `GET url` and reads the whole body.
+    ///
+    /// A status other than 2xx is *not* an error here (the caller decides);
+    /// a body over [`ClientConfig::max_body`] is [`FetchError::BodyTooLarge`].
+    fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> + Send;
+}
+
+/// The parts of an HTTP answer this project looks at.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+/// How a client is built. Every client gets the same values (the fairness
+/// rules in DESIGN.md), and reports print them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Connections the pool may keep per host.
+    pub connections: usize,
+    /// Bodies longer than this many bytes are refused.
+    pub max_body: usize,
+    /// Time limit for opening a connection.
+    pub connect_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// 10 MiB: large enough for any page, small enough that a bad server
+    /// cannot exhaust memory.
+    pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            connections: 16,
+            max_body: Self::DEFAULT_MAX_BODY,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Parses `url` and checks that it is `http` or `https` with a host.
+///
+/// ```
+/// assert!(fetch_core::parse_url("http://127.0.0.1:8080/users/1").is_ok());
+/// let err = fetch_core::parse_url("ftp://example.com/").unwrap_err();
+/// assert!(err.to_string().contains("unsupported scheme"));
+/// ```
+pub fn parse_url(url: &str) -> Result<url::Url, FetchError> {
+    let invalid = |reason: String| FetchError::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    match parsed.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(invalid(format!(
+                "unsupported scheme {other:?} (use http or https)"
+            )));
+        }
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("no host".to_owned()));
+    }
+    Ok(parsed)
+}
+
+/// Adds the body limit check every adapter needs while it reads a body in
+/// chunks.
+///
+/// ```
+/// let mut body = fetch_core::BodyBuffer::new("http://x/", 4, None).unwrap();
+/// body.push(b"abc").unwrap();
+/// assert!(body.push(b"de").is_err());
+/// ```
+#[derive(Debug)]
+pub struct BodyBuffer<'a> {
+    url: &'a str,
+    limit: usize,
+    buf: Vec<u8>,
+}
+
+impl<'a> BodyBuffer<'a> {
+    /// A buffer for the body of `url`; fails at once when the announced
+    /// `Content-Length` is over `limit`.
+    pub fn new(url: &'a str, limit: usize, content_length: Option<u64>) -> Result<Self, FetchError> {
+        let announced = content_length.unwrap_or(0);
+        if announced > limit as u64 {
+            return Err(FetchError::BodyTooLarge {
+                url: url.to_owned(),
+                limit,
+            });
+        }
+        // Pre-size for the announced length (it is within the limit).
+        let buf = Vec::with_capacity(announced as usize);
+        Ok(BodyBuffer { url, limit, buf })
+    }
+
+    /// Appends a chunk; fails when the body grows over the limit.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), FetchError> {
+        if self.buf.len() + chunk.len() > self.limit {
+            return Err(FetchError::BodyTooLarge {
+                url: self.url.to_owned(),
+                limit: self.limit,
+            });
+        }
+        self.buf.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The body read so far.
+    pub fn finish(self) -> Bytes {
+        Bytes::from(self.buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_url_refuses_what_no_client_can_fetch() {
+        for bad in ["not a url", "ftp://example.com/", "http://", "/users/1", ""] {
+            let err = parse_url(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidUrl, "{bad}");
+        }
+        assert!(parse_url("https://example.com/x?y=1").is_ok());
+    }
+
+    #[test]
+    fn body_buffer_checks_announced_and_actual_length() {
+        assert!(BodyBuffer::new("u", 10, Some(11)).is_err());
+        let mut body = BodyBuffer::new("u", 10, Some(10)).unwrap();
+        body.push(b"0123456789").unwrap();
+        assert_eq!(
+            body.push(b"x").unwrap_err().kind(),
+            crate::ErrorKind::BodyTooLarge
+        );
+        assert_eq!(&body.finish()[..], b"0123456789");
+    }
+}

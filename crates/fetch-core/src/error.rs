@@ -1,0 +1,251 @@
+//! One error type for everything a fetch can run into, and the kinds a load
+//! report counts.
+//!
+//! Every variant keeps the lower-level error as its `source`, so printing the
+//! chain (`{:#}` with anyhow, or walking [`std::error::Error::source`]) shows
+//! the real cause: "could not connect to http://127.0.0.1:1/: tcp connect
+//! error: Connection refused (os error 111)".
+
+use std::fmt;
+use std::time::Duration;
+
+/// A boxed error from a client library, kept as the source of a [`FetchError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong while fetching one URL.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The URL does not parse, or names a scheme no client here speaks.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// No TCP (or TLS) connection could be made: refused, unreachable, DNS failed.
+    #[error("could not connect to {url}")]
+    Connect {
+        /// The URL being fetched.
+        url: String,
+        /// The client library's error.
+        #[source]
+        source: BoxError,
+    },
+    /// No full answer arrived within the time limit.
+    #[error("no answer from {url} within {}", humanize(*.after))]
+    Timeout {
+        /// The URL being fetched.
+        url: String,
+        /// The time limit that ran out.
+        after: Duration,
+    },
+    /// The server answered with a status other than 2xx.
+    #[error("{url} answered HTTP {status}")]
+    Status {
+        /// The URL being fetched.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The body was longer than the configured limit.
+    #[error("the body of {url} is larger than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The URL being fetched.
+        url: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The body arrived but is not what was expected (not JSON, wrong fields, ...).
+    #[error("the body of {url} is not a valid {what}")]
+    Decode {
+        /// The URL being fetched.
+        url: String,
+        /// What the body should have been ("User JSON", "HTML page").
+        what: &'static str,
+        /// The decoder's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The connection failed after it was made: reset, closed early, bad HTTP.
+    #[error("the exchange with {url} failed")]
+    Transport {
+        /// The URL being fetched.
+        url: String,
+        /// The client library's error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl FetchError {
+    /// The kind a load report counts this error as.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            FetchError::InvalidUrl { .. } => ErrorKind::InvalidUrl,
+            FetchError::Connect { .. } => ErrorKind::Connect,
+            FetchError::Timeout { .. } => ErrorKind::Timeout,
+            FetchError::Status { status, .. } => ErrorKind::Status(*status),
+            FetchError::BodyTooLarge { .. } => ErrorKind::BodyTooLarge,
+            FetchError::Decode { .. } => ErrorKind::Decode,
+            FetchError::Transport { .. } => ErrorKind::Transport,
+        }
+    }
+
+    /// Wraps a client library's error as a connect error.
+    pub fn connect(url: &str, source: impl Into<BoxError>) -> Self {
+        FetchError::Connect {
+            url: url.to_owned(),
+            source: source.into(),
+        }
+    }
+
+    /// Wraps a client library's error as a transport error.
+    pub fn transport(url: &str, source: impl Into<BoxError>) -> Self {
+        FetchError::Transport {
+            url: url.to_owned(),
+            source: source.into(),
+        }
+    }
+
+    /// The message of this error followed by every source, joined by ": ".
+    ///
+    /// ```
+    /// use fetch_core::FetchError;
+    /// let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+    /// let err = FetchError::connect("http://127.0.0.1:1/", io);
+    /// assert_eq!(err.chain(), "could not connect to http://127.0.0.1:1/: refused");
+    /// ```
+    pub fn chain(&self) -> String {
+        error_chain(self)
+    }
+}
+
+/// Formats an error and all of its sources as one line, "outer: inner: root".
+///
+/// Client libraries often repeat their source's text in their own message; a
+/// source whose text is already part of the line is skipped.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line
+}
+
+/// The kinds a load report counts. Each request ends as `ok` or as exactly one
+/// of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorKind {
+    /// See [`FetchError::InvalidUrl`].
+    InvalidUrl,
+    /// See [`FetchError::Connect`].
+    Connect,
+    /// See [`FetchError::Timeout`].
+    Timeout,
+    /// See [`FetchError::Status`]; counted per status code.
+    Status(u16),
+    /// See [`FetchError::BodyTooLarge`].
+    BodyTooLarge,
+    /// See [`FetchError::Decode`].
+    Decode,
+    /// See [`FetchError::Transport`].
+    Transport,
+    /// The request had started when the run was stopped (Ctrl-C).
+    Cancelled,
+    /// The task running the request panicked; a bug in a client library or here.
+    Panicked,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::InvalidUrl => f.write_str("invalid_url"),
+            ErrorKind::Connect => f.write_str("connect"),
+            ErrorKind::Timeout => f.write_str("timeout"),
+            ErrorKind::Status(code) => write!(f, "http_{code}"),
+            ErrorKind::BodyTooLarge => f.write_str("body_too_large"),
+            ErrorKind::Decode => f.write_str("decode"),
+            ErrorKind::Transport => f.write_str("transport"),
+            ErrorKind::Cancelled => f.write_str("cancelled"),
+            ErrorKind::Panicked => f.write_str("panicked"),
+        }
+    }
+}
+
+/// "250ms", "10s", "1.5s": short, for messages.
+pub(crate) fn humanize(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.3}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_have_stable_names() {
+        let names: Vec<String> = [
+            ErrorKind::InvalidUrl,
+            ErrorKind::Connect,
+            ErrorKind::Timeout,
+            ErrorKind::Status(503),
+            ErrorKind::BodyTooLarge,
+            ErrorKind::Decode,
+            ErrorKind::Transport,
+            ErrorKind::Cancelled,
+            ErrorKind::Panicked,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "invalid_url",
+                "connect",
+                "timeout",
+                "http_503",
+                "body_too_large",
+                "decode",
+                "transport",
+                "cancelled",
+                "panicked"
+            ]
+        );
+    }
+
+    #[test]
+    fn chain_walks_sources_and_skips_repeats() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("client error (Connect): refused")]
+        struct Repeating(#[source] std::io::Error);
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = FetchError::connect("http://x/", Repeating(io));
+        assert_eq!(
+            err.chain(),
+            "could not connect to http://x/: client error (Connect): refused"
+        );
+        assert_eq!(err.kind(), ErrorKind::Connect);
+    }
+
+    #[test]
+    fn timeout_message_names_the_limit() {
+        let err = FetchError::Timeout {
+            url: "http://x/".into(),
+            after: Duration::from_millis(250),
+        };
+        assert_eq!(err.to_string(), "no answer from http://x/ within 250ms");
+    }
+}

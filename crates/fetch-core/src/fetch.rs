@@ -1,0 +1,206 @@
+//! The two async functions of the pattern: `fetch_title` and `get_user`.
+//!
+//! They are the seed's functions, made generic over the client. Read them
+//! as the seed does: each `.await` is a point where this function may pause
+//! and hand its thread back to the runtime until the network answers; each
+//! `?` returns early with the error, exactly as in synchronous code.
+
+use scraper::{Html, Node, Selector};
+use serde::{Deserialize, Serialize};
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::{FetchError, HttpClient, Response, Runtime, timeout};
+
+/// A user, as the fixture server's `GET /users/{id}` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The user's id.
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+/// Fetches `url` and returns the page's `<title>`, or `None` if it has none.
+///
+/// Calling this does not send anything: it returns a future, and the request
+/// goes out only when that future is awaited (or spawned).
+pub async fn fetch_title<C: HttpClient>(client: &C, url: &str) -> Result<Option<String>, FetchError> {
+    // `.await` point: the task sleeps here until the whole body has arrived.
+    let response = get_ok(client, url).await?;
+    // Parsing is synchronous work. It runs right away when the future is
+    // polled, on whatever thread polls it.
+    Ok(extract_title(&String::from_utf8_lossy(&response.body)))
+}
+
+/// Fetches `url` and decodes the body as a [`User`].
+pub async fn get_user<C: HttpClient>(client: &C, url: &str) -> Result<User, FetchError> {
+    let response = get_ok(client, url).await?;
+    decode_user(url, &response.body)
+}
+
+/// GETs `url` and turns a non-2xx status into [`FetchError::Status`].
+pub async fn get_ok<C: HttpClient>(client: &C, url: &str) -> Result<Response, FetchError> {
+    let response = client.get(url).await?;
+    if !(200..300).contains(&response.status) {
+        return Err(FetchError::Status {
+            url: url.to_owned(),
+            status: response.status,
+        });
+    }
+    Ok(response)
+}
+
+/// Runs a fetch of `url` under a time limit; running out is
+/// [`FetchError::Timeout`].
+///
+/// Every network wait in this project goes through here (or through the
+/// load engine, which calls this), so nothing waits forever.
+pub async fn within<R, T, F>(rt: &R, limit: Duration, url: &str, fetch: F) -> Result<T, FetchError>
+where
+    R: Runtime,
+    F: Future<Output = Result<T, FetchError>>,
+{
+    match timeout(rt, limit, fetch).await {
+        Some(result) => result,
+        None => Err(FetchError::Timeout {
+            url: url.to_owned(),
+            after: limit,
+        }),
+    }
+}
+
+/// Decodes a JSON body as a [`User`].
+///
+/// ```
+/// let user = fetch_core::decode_user("u", br#"{"id":1,"name":"Ann","email":"a@x"}"#).unwrap();
+/// assert_eq!(user.name, "Ann");
+/// assert!(fetch_core::decode_user("u", b"<html>").is_err());
+/// ```
+pub fn decode_user(url: &str, body: &[u8]) -> Result<User, FetchError> {
+    serde_json::from_slice(body).map_err(|e| FetchError::Decode {
+        url: url.to_owned(),
+        what: "User JSON",
+        source: e.into(),
+    })
+}
+
+/// The title a browser shows for `html`: what `document.title` returns.
+///
+/// That is the text of the first `<title>` element in the HTML namespace
+/// (one inside `<svg>` does not count), with entities decoded and white
+/// space collapsed. `None` when there is no such element.
+///
+/// ```
+/// let html = "<html><head><TITLE lang=en>  Tom &amp;\n Jerry </TITLE></head></html>";
+/// assert_eq!(fetch_core::extract_title(html).as_deref(), Some("Tom & Jerry"));
+/// assert_eq!(fetch_core::extract_title("<p>no title</p>"), None);
+/// ```
+pub fn extract_title(html: &str) -> Option<String> {
+    let document = Html::parse_document(html);
+    let selector = title_selector();
+    let title = document
+        .select(selector)
+        .find(|el| &*el.value().name.ns == HTML_NAMESPACE)?;
+    // `document.title` takes the element's own text children only, then
+    // strips and collapses ASCII white space.
+    let mut text = String::new();
+    for child in title.children() {
+        if let Node::Text(t) = child.value() {
+            text.push_str(t);
+        }
+    }
+    Some(
+        text.split_ascii_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+const HTML_NAMESPACE: &str = "http://www.w3.org/1999/xhtml";
+
+fn title_selector() -> &'static Selector {
+    static SELECTOR: std::sync::OnceLock<Selector> = std::sync::OnceLock::new();
+    SELECTOR.get_or_init(|| Selector::parse("title").unwrap_or_else(|_| unreachable!("valid selector")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_entities_are_decoded() {
+        let html = "<title>Caf&eacute; &lt;b&gt; &#x263A; &amp; more</title>";
+        assert_eq!(extract_title(html).as_deref(), Some("Café <b> ☺ & more"));
+    }
+
+    #[test]
+    fn title_tag_case_and_attributes_do_not_matter() {
+        let html = r#"<HTML><HEAD><TiTlE id="t" class='x'>Upper</TiTlE></HEAD></HTML>"#;
+        assert_eq!(extract_title(html).as_deref(), Some("Upper"));
+    }
+
+    #[test]
+    fn white_space_is_collapsed() {
+        let html = "<title>\n\t  A   long\r\n  title  </title>";
+        assert_eq!(extract_title(html).as_deref(), Some("A long title"));
+    }
+
+    #[test]
+    fn missing_title_is_none() {
+        assert_eq!(extract_title("<html><body><h1>Hi</h1></body></html>"), None);
+        assert_eq!(extract_title(""), None);
+    }
+
+    #[test]
+    fn empty_title_is_an_empty_string() {
+        assert_eq!(extract_title("<title>  </title>").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn title_inside_svg_does_not_count() {
+        let only_svg = "<body><svg><title>Icon</title></svg></body>";
+        assert_eq!(extract_title(only_svg), None);
+        let both = "<body><svg><title>Icon</title></svg></body><title>Page</title>";
+        assert_eq!(extract_title(both).as_deref(), Some("Page"));
+    }
+
+    #[test]
+    fn first_title_wins() {
+        let html = "<head><title>One</title><title>Two</title></head>";
+        assert_eq!(extract_title(html).as_deref(), Some("One"));
+    }
+
+    #[test]
+    fn title_text_is_not_markup() {
+        // <title> is RCDATA: tags inside are text, entities are decoded.
+        let html = "<title><b>bold</b> &amp; co</title>";
+        assert_eq!(extract_title(html).as_deref(), Some("<b>bold</b> & co"));
+    }
+
+    #[test]
+    fn user_json_decodes_and_ignores_extra_fields() {
+        let body = br#"{"id":42,"name":"User 42","email":"user42@example.com","extra":true}"#;
+        let user = decode_user("u", body).unwrap();
+        assert_eq!(
+            user,
+            User {
+                id: 42,
+                name: "User 42".into(),
+                email: "user42@example.com".into()
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_user_json_is_a_decode_error() {
+        for body in [&b"{\"id\": 1, \"name\": \"trunc"[..], b"not json", b"{\"id\":\"x\"}", b""] {
+            let err = decode_user("http://x/users/1", body).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Decode);
+            assert!(err.chain().starts_with("the body of http://x/users/1 is not a valid User JSON: "));
+        }
+    }
+}

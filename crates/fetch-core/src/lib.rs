@@ -1,0 +1,39 @@
+//! The async fn pattern, written once.
+//!
+//! This crate holds everything a reader should compare across runtimes and
+//! clients, and depends on none of them: `cargo tree -p fetch-core` shows no
+//! tokio, smol, async-std, reqwest, hyper or surf. The runtime crates
+//! (`fetch-tokio`, ...) and client adapters (`fetch-clients`) plug in through
+//! two small traits.
+//!
+//! ```text
+//! async fn fetch_title(..)  ->  impl Future  --.await / spawn-->  Runtime polls it
+//!                                      \--> HttpClient::get does the I/O
+//! ```
+//!
+//! # Layout
+//!
+//! - [`runtime`]: the [`Runtime`] trait (spawn, spawn blocking, sleep, block on) and [`timeout`].
+//! - [`client`]: the [`HttpClient`] trait, [`Response`], [`ClientConfig`] and URL checks.
+//! - [`error`]: [`FetchError`], one enum for every failure, and the [`ErrorKind`]s a report counts.
+//! - [`fetch`]: the pattern itself: [`fetch_title`], [`get_user`], [`extract_title`].
+//! - [`load`]: the load engine, [`run_load`]: N requests, C in flight, every outcome counted once.
+//! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`].
+
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+pub mod fetch;
+pub mod load;
+pub mod report;
+pub mod runtime;
+
+pub use client::{BodyBuffer, ClientConfig, HttpClient, Response, parse_url};
+pub use error::{BoxError, ErrorKind, FetchError, error_chain};
+pub use fetch::{User, decode_user, extract_title, fetch_title, get_ok, get_user, within};
+pub use load::{
+    Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
+};
+pub use report::{Parse, Report, RunConfig};
+pub use runtime::{JoinError, Runtime, Task, timeout};

@@ -1,0 +1,576 @@
+//! The load engine: N requests (or a duration), C of them in flight at once,
+//! on any [`Runtime`] and [`HttpClient`].
+//!
+//! The shape is "C workers pull from one counter": the engine spawns
+//! `concurrency` tasks, and each loops: claim the next request number, build
+//! its URL, run it under a timeout, count the outcome. A task waiting for
+//! the network costs no thread, so 10,000 workers on two threads are fine.
+//!
+//! Accounting is per worker, with no lock or channel per request: a
+//! [`Recorder`] counts outcomes in plain integers and buffers latencies,
+//! flushing them in batches into a few shared histograms. Two relaxed
+//! atomics per request feed the progress bar. When the workers end, their
+//! tallies are merged into one [`Report`].
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use event_listener::{Event, EventListener};
+use hdrhistogram::Histogram;
+
+use crate::report::latency_histogram;
+use crate::{
+    ErrorKind, FetchError, HttpClient, Parse, Report, RunConfig, Runtime, fetch_title, get_ok,
+    get_user, parse_url, within,
+};
+
+/// A URL in which each `{id}` is replaced by the request's number (1, 2, 3, ...).
+///
+/// ```
+/// let t = fetch_core::UrlTemplate::new("http://127.0.0.1:8080/users/{id}").unwrap();
+/// let mut url = String::new();
+/// t.render(7, &mut url);
+/// assert_eq!(url, "http://127.0.0.1:8080/users/7");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlTemplate {
+    template: String,
+    parts: Vec<String>,
+}
+
+impl UrlTemplate {
+    /// The placeholder replaced per request.
+    pub const PLACEHOLDER: &'static str = "{id}";
+
+    /// Splits `template` at each `{id}` and checks that the URL it gives is valid.
+    pub fn new(template: &str) -> Result<Self, FetchError> {
+        let t = UrlTemplate {
+            template: template.to_owned(),
+            parts: template.split(Self::PLACEHOLDER).map(str::to_owned).collect(),
+        };
+        let mut first = String::new();
+        t.render(1, &mut first);
+        parse_url(&first).map_err(|e| match e {
+            FetchError::InvalidUrl { reason, .. } => FetchError::InvalidUrl {
+                url: template.to_owned(),
+                reason,
+            },
+            other => other,
+        })?;
+        Ok(t)
+    }
+
+    /// Writes the URL of request `id` into `out` (which is cleared first).
+    pub fn render(&self, id: u64, out: &mut String) {
+        out.clear();
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                let _ = write!(out, "{id}");
+            }
+            out.push_str(part);
+        }
+    }
+
+    /// The template as given.
+    pub fn as_str(&self) -> &str {
+        &self.template
+    }
+}
+
+/// When a run ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// After this many requests have been started (and answered).
+    Requests(u64),
+    /// No new request starts after this long; those in flight finish.
+    Duration(Duration),
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// The URL of each request.
+    pub url: UrlTemplate,
+    /// When to stop.
+    pub stop: Stop,
+    /// Requests in flight at once (worker tasks).
+    pub concurrency: usize,
+    /// Per-request time limit; a request over it counts as `timeout`.
+    pub timeout: Duration,
+    /// What each request does with its body.
+    pub parse: Parse,
+}
+
+/// A cancel switch shared by the load run and a Ctrl-C handler.
+#[derive(Debug, Default)]
+pub struct Cancel {
+    flag: AtomicBool,
+    event: Event,
+}
+
+impl Cancel {
+    /// Stops the run: no new request starts, and requests in flight are
+    /// dropped and counted as `cancelled`.
+    pub fn cancel(&self) {
+        self.flag.store(true, Relaxed);
+        self.event.notify(usize::MAX);
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Relaxed)
+    }
+
+    /// A future that completes on cancel. Take it *before* checking
+    /// [`Cancel::is_cancelled`], so no cancel falls between the two.
+    pub fn listen(&self) -> EventListener {
+        self.event.listen()
+    }
+}
+
+/// Live counters of a run, cheap to read from another thread (a progress bar).
+#[derive(Debug, Default)]
+pub struct Progress {
+    completed: AtomicU64,
+    errors: AtomicU64,
+    /// Stops the run early.
+    pub cancel: Cancel,
+}
+
+impl Progress {
+    /// A fresh set of counters, shared.
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Requests finished so far, ok or not.
+    pub fn completed(&self) -> u64 {
+        self.completed.load(Relaxed)
+    }
+
+    /// Requests failed so far.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Relaxed)
+    }
+}
+
+/// The state all workers of one run share.
+///
+/// Public so that other drivers (the plain-threads baseline) can run their
+/// own loop with the same accounting: [`LoadState::claim`] the next request,
+/// record it with a [`Recorder`], and build the report with
+/// [`LoadState::report`].
+#[derive(Debug)]
+pub struct LoadState {
+    plan: LoadPlan,
+    progress: Arc<Progress>,
+    next: AtomicU64,
+    started_at: Instant,
+    deadline: Option<Instant>,
+    shards: Vec<Mutex<Histogram<u64>>>,
+}
+
+impl LoadState {
+    /// Starts the clock of a run of `plan`, with `shards` latency histograms
+    /// for workers to share (a few per thread keeps locks uncontended).
+    pub fn new(plan: LoadPlan, progress: Arc<Progress>, shards: usize) -> Self {
+        let started_at = Instant::now();
+        let deadline = match plan.stop {
+            Stop::Duration(d) => Some(started_at + d),
+            Stop::Requests(_) => None,
+        };
+        LoadState {
+            plan,
+            progress,
+            next: AtomicU64::new(0),
+            started_at,
+            deadline,
+            shards: (0..shards.max(1))
+                .map(|_| Mutex::new(latency_histogram()))
+                .collect(),
+        }
+    }
+
+    /// The plan being run.
+    pub fn plan(&self) -> &LoadPlan {
+        &self.plan
+    }
+
+    /// The cancel switch of this run.
+    pub fn cancel(&self) -> &Cancel {
+        &self.progress.cancel
+    }
+
+    /// The number of the next request to send (1, 2, ...), or `None` when
+    /// the run is over: all requests claimed, time is up, or cancelled.
+    pub fn claim(&self) -> Option<u64> {
+        if self.progress.cancel.is_cancelled() {
+            return None;
+        }
+        if let Some(deadline) = self.deadline
+            && Instant::now() >= deadline
+        {
+            return None;
+        }
+        let id = self.next.fetch_add(1, Relaxed) + 1;
+        match self.plan.stop {
+            Stop::Requests(n) if id > n => None,
+            _ => Some(id),
+        }
+    }
+
+    /// Requests claimed so far.
+    pub fn started(&self) -> u64 {
+        let claimed = self.next.load(Relaxed);
+        match self.plan.stop {
+            Stop::Requests(n) => claimed.min(n),
+            Stop::Duration(_) => claimed,
+        }
+    }
+
+    /// A recorder for one worker; `worker` picks its histogram shard.
+    pub fn recorder(&self, worker: usize) -> Recorder<'_> {
+        Recorder {
+            state: self,
+            shard: worker % self.shards.len(),
+            tally: Tally::default(),
+            pending: Vec::with_capacity(Recorder::BATCH),
+        }
+    }
+
+    /// Builds the report from the workers' merged tally.
+    ///
+    /// Requests that were claimed but whose outcome never reached a tally
+    /// (their worker panicked) are counted as [`ErrorKind::Panicked`], so
+    /// the identity `ok + errors == requests` holds whatever happened.
+    pub fn report(&self, mut tally: Tally, config: RunConfig, panic: Option<String>) -> Report {
+        let elapsed = self.started_at.elapsed();
+        let requests = self.started();
+        let counted = tally.ok + tally.errors.values().sum::<u64>();
+        if counted < requests {
+            tally.count_error(
+                ErrorKind::Panicked,
+                requests - counted,
+                panic.unwrap_or_else(|| "a worker ended without reporting".to_owned()),
+            );
+        }
+        let mut latency = latency_histogram();
+        for shard in &self.shards {
+            let shard = shard.lock().unwrap_or_else(|poison| poison.into_inner());
+            // Both histograms auto-resize, so adding cannot fail.
+            let _ = latency.add(&*shard);
+        }
+        Report {
+            config,
+            // A panicking worker could in theory have counted more than was
+            // claimed; never report fewer requests than outcomes.
+            requests: requests.max(counted),
+            ok: tally.ok,
+            errors: tally.errors,
+            error_samples: tally.samples,
+            elapsed,
+            latency,
+            interrupted: self.progress.cancel.is_cancelled(),
+        }
+    }
+}
+
+/// Outcome counts of one worker (or, merged, of a whole run).
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    ok: u64,
+    errors: BTreeMap<ErrorKind, u64>,
+    samples: BTreeMap<ErrorKind, String>,
+}
+
+impl Tally {
+    /// Adds another worker's counts to these.
+    pub fn merge(&mut self, other: Tally) {
+        self.ok += other.ok;
+        for (kind, n) in other.errors {
+            *self.errors.entry(kind).or_default() += n;
+        }
+        for (kind, sample) in other.samples {
+            self.samples.entry(kind).or_insert(sample);
+        }
+    }
+
+    fn count_error(&mut self, kind: ErrorKind, n: u64, sample: String) {
+        *self.errors.entry(kind).or_default() += n;
+        self.samples.entry(kind).or_insert(sample);
+    }
+}
+
+/// Counts the outcomes of one worker's requests.
+#[derive(Debug)]
+pub struct Recorder<'a> {
+    state: &'a LoadState,
+    shard: usize,
+    tally: Tally,
+    pending: Vec<u32>,
+}
+
+impl Recorder<'_> {
+    /// Latencies buffered before one lock of the shared histogram.
+    const BATCH: usize = 64;
+
+    /// Counts a success that took `latency`.
+    pub fn ok(&mut self, latency: Duration) {
+        self.tally.ok += 1;
+        self.pending
+            .push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+        if self.pending.len() == Self::BATCH {
+            self.flush();
+        }
+        self.state.progress.completed.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a failure.
+    pub fn error(&mut self, err: &FetchError) {
+        self.error_kind(err.kind(), || err.chain());
+    }
+
+    /// Counts a failure of `kind`; `message` is called only for the first of
+    /// each kind, to keep a sample for the report.
+    pub fn error_kind(&mut self, kind: ErrorKind, message: impl FnOnce() -> String) {
+        *self.tally.errors.entry(kind).or_default() += 1;
+        self.tally.samples.entry(kind).or_insert_with(message);
+        self.state.progress.completed.fetch_add(1, Relaxed);
+        self.state.progress.errors.fetch_add(1, Relaxed);
+    }
+
+    fn flush(&mut self) {
+        let mut h = self.state.shards[self.shard]
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        for &us in &self.pending {
+            h.saturating_record(u64::from(us));
+        }
+        self.pending.clear();
+    }
+
+    /// Flushes buffered latencies and hands back the counts.
+    pub fn finish(mut self) -> Tally {
+        self.flush();
+        std::mem::take(&mut self.tally)
+    }
+}
+
+/// Runs `plan` with `client` on `rt` and reports every request's outcome.
+///
+/// Call it from inside the runtime (`rt.block_on(run_load(...))`). Live
+/// counts are readable from `progress` while it runs, and
+/// `progress.cancel.cancel()` stops it early.
+pub async fn run_load<R: Runtime, C: HttpClient>(
+    rt: &R,
+    client: Arc<C>,
+    plan: LoadPlan,
+    progress: Arc<Progress>,
+) -> Report {
+    let config = RunConfig {
+        runtime: rt.name(),
+        threads: rt.threads(),
+        client: client.name(),
+        connections: client.config().connections,
+        concurrency: plan.concurrency,
+        url: plan.url.as_str().to_owned(),
+        parse: plan.parse,
+        timeout: plan.timeout,
+    };
+    let workers = plan.concurrency.max(1);
+    let state = Arc::new(LoadState::new(plan, progress, rt.threads() * 4));
+    // Spawning is what makes the workers run at the same time: each
+    // `spawn` hands a future to the runtime, which polls all of them,
+    // switching to whichever has data ready.
+    let tasks: Vec<_> = (0..workers)
+        .map(|i| rt.spawn(worker(rt.clone(), client.clone(), state.clone(), i)))
+        .collect();
+    let mut total = Tally::default();
+    let mut panic = None;
+    for task in tasks {
+        match task.await {
+            Ok(tally) => total.merge(tally),
+            Err(e) => panic = Some(e.to_string()),
+        }
+    }
+    state.report(total, config, panic)
+}
+
+/// One worker: claims requests until the run is over.
+async fn worker<R: Runtime, C: HttpClient>(
+    rt: R,
+    client: Arc<C>,
+    state: Arc<LoadState>,
+    index: usize,
+) -> Tally {
+    let mut recorder = state.recorder(index);
+    let mut url = String::new();
+    // Listen before the first claim (which checks the flag), so a cancel
+    // between the two is not missed.
+    let mut cancelled = state.cancel().listen();
+    let plan = state.plan();
+    while let Some(id) = state.claim() {
+        plan.url.render(id, &mut url);
+        let start = Instant::now();
+        let request = within(&rt, plan.timeout, &url, request(&*client, &url, plan.parse));
+        match until(request, &mut cancelled).await {
+            Some(Ok(())) => recorder.ok(start.elapsed()),
+            Some(Err(err)) => recorder.error(&err),
+            None => {
+                recorder.error_kind(ErrorKind::Cancelled, || {
+                    format!("{url} was in flight when the run was stopped")
+                });
+                break;
+            }
+        }
+    }
+    recorder.finish()
+}
+
+/// One request, doing with the body what `parse` says: exactly what
+/// [`get_user`] and [`fetch_title`] do, so a load run measures the pattern.
+async fn request<C: HttpClient>(client: &C, url: &str, parse: Parse) -> Result<(), FetchError> {
+    match parse {
+        Parse::User => get_user(client, url).await.map(drop),
+        Parse::Title => fetch_title(client, url).await.map(drop),
+        Parse::None => get_ok(client, url).await.map(drop),
+    }
+}
+
+/// Polls `work` until it finishes (`Some`) or `cancelled` fires (`None`).
+async fn until<F: Future>(work: F, cancelled: &mut EventListener) -> Option<F::Output> {
+    let mut work = pin!(work);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        match pin!(&mut *cancelled).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(stop: Stop) -> LoadPlan {
+        LoadPlan {
+            url: UrlTemplate::new("http://127.0.0.1:1/users/{id}").unwrap(),
+            stop,
+            concurrency: 4,
+            timeout: Duration::from_secs(1),
+            parse: Parse::User,
+        }
+    }
+
+    #[test]
+    fn template_replaces_every_placeholder() {
+        let t = UrlTemplate::new("http://h/{id}/x/{id}").unwrap();
+        let mut s = String::from("leftover");
+        t.render(12, &mut s);
+        assert_eq!(s, "http://h/12/x/12");
+        let plain = UrlTemplate::new("http://h/users/1").unwrap();
+        plain.render(99, &mut s);
+        assert_eq!(s, "http://h/users/1");
+    }
+
+    #[test]
+    fn template_refuses_an_invalid_url() {
+        let err = UrlTemplate::new("localhost:8080/{id}").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidUrl);
+        assert!(err.to_string().contains("localhost:8080/{id}"));
+    }
+
+    #[test]
+    fn claims_stop_at_the_request_count() {
+        let state = LoadState::new(plan(Stop::Requests(3)), Progress::new(), 2);
+        let ids: Vec<_> = std::iter::from_fn(|| state.claim()).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(state.claim(), None);
+        assert_eq!(state.started(), 3);
+    }
+
+    #[test]
+    fn claims_stop_on_cancel() {
+        let progress = Progress::new();
+        let state = LoadState::new(plan(Stop::Requests(100)), progress.clone(), 2);
+        assert_eq!(state.claim(), Some(1));
+        progress.cancel.cancel();
+        assert_eq!(state.claim(), None);
+        assert_eq!(state.started(), 1);
+    }
+
+    #[test]
+    fn claims_stop_at_the_deadline() {
+        let state = LoadState::new(plan(Stop::Duration(Duration::ZERO)), Progress::new(), 1);
+        assert_eq!(state.claim(), None);
+        assert_eq!(state.started(), 0);
+    }
+
+    #[test]
+    fn recorders_merge_into_a_consistent_report() {
+        let progress = Progress::new();
+        let state = LoadState::new(plan(Stop::Requests(200)), progress.clone(), 3);
+        let mut total = Tally::default();
+        for w in 0..4 {
+            let mut rec = state.recorder(w);
+            for _ in 0..50 {
+                let id = state.claim().unwrap();
+                if id % 10 == 0 {
+                    rec.error(&FetchError::Status {
+                        url: format!("u{id}"),
+                        status: 500,
+                    });
+                } else {
+                    rec.ok(Duration::from_micros(id));
+                }
+            }
+            total.merge(rec.finish());
+        }
+        let report = state.report(total, config(), None);
+        assert_eq!(report.requests, 200);
+        assert_eq!(report.ok, 180);
+        assert_eq!(report.errors[&ErrorKind::Status(500)], 20);
+        assert_eq!(report.error_samples[&ErrorKind::Status(500)], "u10 answered HTTP 500");
+        assert_eq!(report.latency.len(), 180);
+        assert!(report.is_consistent());
+        assert_eq!(progress.completed(), 200);
+        assert_eq!(progress.errors(), 20);
+    }
+
+    #[test]
+    fn unreported_requests_count_as_panicked() {
+        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1);
+        for _ in 0..10 {
+            state.claim();
+        }
+        let mut rec = state.recorder(0);
+        rec.ok(Duration::from_millis(1));
+        let report = state.report(rec.finish(), config(), Some("boom".into()));
+        assert_eq!(report.errors[&ErrorKind::Panicked], 9);
+        assert_eq!(report.error_samples[&ErrorKind::Panicked], "boom");
+        assert!(report.is_consistent());
+    }
+
+    fn config() -> RunConfig {
+        RunConfig {
+            runtime: "test",
+            threads: 1,
+            client: "test",
+            connections: 1,
+            concurrency: 4,
+            url: String::new(),
+            parse: Parse::User,
+            timeout: Duration::from_secs(1),
+        }
+    }
+}

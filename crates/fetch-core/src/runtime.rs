@@ -1,0 +1,112 @@
+//! What an async runtime must offer so the same code runs on any of them.
+//!
+//! An `async fn` only builds a future; something has to poll it. That
+//! something is the runtime (the "executor" plus an I/O and timer reactor).
+//! Rust's standard library has none, so every runtime crate brings its own,
+//! each with its own `spawn`, `sleep` and `block_on`. This trait names the
+//! four operations this project needs, so `fetch-core` can be written once
+//! and each runtime crate (`fetch-tokio`, `fetch-smol`, ...) implements them
+//! in a few lines.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// An async runtime: the thing that polls futures until they finish.
+///
+/// Implementations are cheap handles (`Clone`): the load engine gives one to
+/// every worker task so each can start timers.
+pub trait Runtime: Clone + Send + Sync + 'static {
+    /// A short name for reports: `"tokio"`, `"smol"`, ...
+    fn name(&self) -> &'static str;
+
+    /// How many OS threads poll async tasks (not counting blocking pools).
+    fn threads(&self) -> usize;
+
+    /// Runs `future` as a task of its own, concurrently with the caller.
+    ///
+    /// Await the returned [`Task`] for its output. Dropping a task without
+    /// awaiting it detaches it on some runtimes and cancels it on others, so
+    /// the code here always awaits.
+    fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Runs blocking code (a blocking syscall, heavy CPU work) on a thread
+    /// where it cannot stall the async worker threads.
+    fn spawn_blocking<F, T>(&self, f: F) -> Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static;
+
+    /// A future that finishes after `duration`, without blocking a thread.
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static;
+
+    /// Blocks the calling (non-async) thread until `future` finishes. This is
+    /// the bridge from `fn main` into async code, what `#[tokio::main]` writes
+    /// for you.
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+}
+
+/// A spawned task; a future of the task's output.
+#[must_use = "a task should be awaited; dropping it may cancel it"]
+pub struct Task<T>(Pin<Box<dyn Future<Output = Result<T, JoinError>> + Send + 'static>>);
+
+impl<T> Task<T> {
+    /// Wraps a runtime's own join handle.
+    pub fn new(handle: impl Future<Output = Result<T, JoinError>> + Send + 'static) -> Self {
+        Task(Box::pin(handle))
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Task")
+    }
+}
+
+/// A task did not finish normally: it panicked or its runtime shut down.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("task failed: {0}")]
+pub struct JoinError(pub String);
+
+/// Runs `future` for at most `limit`; `None` if the time ran out first.
+///
+/// This is how a timeout works on any runtime: poll the work and a timer
+/// together and take whichever finishes first. The loser is dropped, and
+/// dropping a future cancels it: an HTTP request dropped here closes its
+/// connection.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use fetch_core::{Runtime, timeout};
+/// # fn demo<R: Runtime>(rt: R) {
+/// let out = rt.block_on(timeout(&rt, Duration::from_millis(10), std::future::pending::<()>()));
+/// assert_eq!(out, None);
+/// # }
+/// ```
+pub async fn timeout<R: Runtime, F: Future>(rt: &R, limit: Duration, future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut timer = pin!(rt.sleep(limit));
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}

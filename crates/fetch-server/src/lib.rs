@@ -1,0 +1,130 @@
+//! The fixture HTTP server every test, demo and benchmark talks to.
+//!
+//! It is an axum app on a tokio runtime of its own, on threads of its own,
+//! so it never shares an executor with the client being measured. Start it
+//! in-process with [`Server::start`] (it stops when the handle is dropped),
+//! or as a separate process with the `fetch-server` binary.
+//!
+//! ```
+//! let server = fetch_server::Server::start(fetch_server::ServerConfig::default()).unwrap();
+//! assert!(server.url().starts_with("http://127.0.0.1:"));
+//! ```
+//!
+//! # Layout
+//!
+//! - [`routes`]: the routes and what each answers.
+//! - this file: [`Server`], [`ServerConfig`]: binding, the runtime thread, shutdown.
+
+pub mod routes;
+
+use std::net::{SocketAddr, TcpListener};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
+use tokio::sync::watch;
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to bind; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Tokio worker threads serving requests.
+    pub threads: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+        }
+    }
+}
+
+/// A running server. Dropping it shuts the server down and waits for its
+/// thread to end.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds `config.bind` and starts serving on a new thread.
+    ///
+    /// Binding happens here, on the caller's thread, so a taken port is an
+    /// error returned now, and the address (with the real port) is known
+    /// before this returns.
+    pub fn start(config: ServerConfig) -> anyhow::Result<Server> {
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("could not bind {}", config.bind))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.threads.max(1))
+            .thread_name("fetch-server")
+            .enable_all()
+            .build()
+            .context("could not start the server's tokio runtime")?;
+        let (shutdown, mut stop) = watch::channel(false);
+        let thread = std::thread::Builder::new()
+            .name("fetch-server-main".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    // Small JSON answers: send each at once instead of
+                    // waiting to fill a packet (Nagle's algorithm).
+                    let listener = listener.tap_io(|tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    });
+                    let mut graceful = stop.clone();
+                    let serve = axum::serve(listener, routes::app()).with_graceful_shutdown(
+                        async move {
+                            let _ = graceful.wait_for(|stop| *stop).await;
+                        },
+                    );
+                    // Graceful shutdown waits for open connections to go
+                    // idle; give them a second, then stop regardless.
+                    let deadline = async move {
+                        let _ = stop.wait_for(|stop| *stop).await;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    };
+                    tokio::select! {
+                        _ = serve => {}
+                        () = deadline => {}
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .context("could not start the server thread")?;
+        Ok(Server {
+            addr,
+            shutdown,
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, with no trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! `fetch-server`: the fixture server as a process of its own.
+//!
+//! Run with: `cargo run --release -p fetch-server -- --threads 2`
+//! The first line printed is `listening on http://127.0.0.1:PORT`.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+
+use clap::Parser;
+use fetch_server::{Server, ServerConfig};
+
+/// The fixture HTTP server for async-fetch: users, pages, delays, statuses, bytes.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to bind (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    bind: SocketAddr,
+    /// Worker threads serving requests [default: available cores].
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut config = ServerConfig {
+        bind: args.bind,
+        ..ServerConfig::default()
+    };
+    config.threads = args.threads.unwrap_or(config.threads);
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    })?;
+    let server = Server::start(config)?;
+    println!("listening on {}", server.url());
+    std::io::stdout().flush()?;
+    // Wait for Ctrl-C (or SIGTERM), then stop cleanly.
+    let _ = stop_rx.recv();
+    drop(server);
+    eprintln!("fetch-server stopped");
+    Ok(())
+}

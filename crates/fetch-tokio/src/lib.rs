@@ -1,0 +1,100 @@
+//! The tokio runtime behind [`fetch_core::Runtime`].
+//!
+//! tokio is a work-stealing multi-threaded executor with its own I/O reactor
+//! (epoll on Linux) and timer wheel. Every piece of async code that uses a
+//! tokio type (a `TcpStream`, `tokio::time::sleep`, reqwest) must be polled
+//! on a tokio runtime, which is why reqwest is tokio's client here.
+//!
+//! # Layout
+//!
+//! - this file: [`TokioRuntime`], the four operations of [`fetch_core::Runtime`] in tokio's terms.
+//! - `main.rs`: the `fetch-tokio` binary: build the runtime, pick the client, hand over to `fetch-cli`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fetch_core::{JoinError, Runtime, Task};
+
+/// A tokio runtime with a known number of worker threads.
+#[derive(Debug, Clone)]
+pub struct TokioRuntime {
+    runtime: Arc<tokio::runtime::Runtime>,
+    threads: usize,
+}
+
+impl TokioRuntime {
+    /// A multi-threaded runtime with exactly `threads` workers.
+    ///
+    /// tokio's default is one worker per core; it is set explicitly so every
+    /// runtime in a comparison gets the same number.
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        let threads = threads.max(1);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("tokio-worker")
+            .enable_all()
+            .build()?;
+        Ok(TokioRuntime {
+            runtime: Arc::new(runtime),
+            threads,
+        })
+    }
+
+    /// A single-threaded runtime: every task is polled on the thread that
+    /// calls [`Runtime::block_on`].
+    pub fn current_thread() -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(TokioRuntime {
+            runtime: Arc::new(runtime),
+            threads: 1,
+        })
+    }
+}
+
+fn join_error(e: tokio::task::JoinError) -> JoinError {
+    JoinError(e.to_string())
+}
+
+impl Runtime for TokioRuntime {
+    fn name(&self) -> &'static str {
+        "tokio"
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = self.runtime.spawn(future);
+        Task::new(async move { handle.await.map_err(join_error) })
+    }
+
+    fn spawn_blocking<F, T>(&self, f: F) -> Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        // tokio keeps a separate, growing pool of threads for blocking work
+        // (up to 512 by default), apart from the async workers.
+        let handle = self.runtime.spawn_blocking(f);
+        Task::new(async move { handle.await.map_err(join_error) })
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+        // A tokio timer must be created inside the runtime's context; enter
+        // it so this works from any thread.
+        let _context = self.runtime.enter();
+        tokio::time::sleep(duration)
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+}
