@@ -13,7 +13,7 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
 
-    /// HTTP client to use (see the list below).
+    /// HTTP client to use; the possible values are the clients this binary offers.
     #[arg(long, global = true)]
     pub(crate) client: Option<String>,
 
@@ -115,7 +115,8 @@ pub(crate) enum Output {
 
 /// Parses "250ms", "10s", "1m 30s"; refuses zero.
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try \"500ms\", \"10s\", \"1m\")"))?;
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{e} (try \"500ms\", \"10s\", \"1m\")"))?;
     if d.is_zero() {
         return Err("must be more than zero".to_owned());
     }

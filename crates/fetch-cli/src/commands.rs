@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use fetch_core::{
-    HttpClient, LoadPlan, Parse, Progress, Runtime, Stop, UrlTemplate, fetch_title,
-    get_user, run_load, within,
+    HttpClient, LoadPlan, Parse, Progress, Runtime, Stop, UrlTemplate, fetch_title, get_user,
+    run_load, within,
 };
 use fetch_server::{Server, ServerConfig};
 
@@ -54,14 +54,21 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
     );
     println!();
     println!("1. fetch_title: three pages, each fetch spawned as a task, all in flight at once");
-    let urls: Vec<String> = (1..=3).map(|n| format!("{}/pages/{n}", server.url())).collect();
+    let urls: Vec<String> = (1..=3)
+        .map(|n| format!("{}/pages/{n}", server.url()))
+        .collect();
     let titles_ok = print_titles(ctx, &urls)?;
     println!();
-    println!("2. get_user: one request, its JSON decoded with serde; any failure returns through `?`");
+    println!(
+        "2. get_user: one request, its JSON decoded with serde; any failure returns through `?`"
+    );
     let url = format!("{}/users/42", server.url());
-    let user = ctx
-        .runtime
-        .block_on(within(ctx.runtime, ctx.timeout, &url, get_user(&*ctx.client, &url)))?;
+    let user = ctx.runtime.block_on(within(
+        ctx.runtime,
+        ctx.timeout,
+        &url,
+        get_user(&*ctx.client, &url),
+    ))?;
     println!("   {user:?}");
     println!();
     let (requests, concurrency) = (TOUR_REQUESTS, TOUR_CONCURRENCY);
@@ -82,7 +89,11 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
         return Ok(ExitCode::from(INTERRUPTED));
     }
     let all_ok = titles_ok && result.report.error_count() == 0;
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `title`: print the title of each page.
@@ -93,12 +104,18 @@ pub(crate) fn title<R: Runtime, C: HttpClient>(
     let server;
     let urls = if urls.is_empty() {
         server = embedded_server()?;
-        (1..=3).map(|n| format!("{}/pages/{n}", server.url())).collect()
+        (1..=3)
+            .map(|n| format!("{}/pages/{n}", server.url()))
+            .collect()
     } else {
         urls
     };
     let all_ok = print_titles(ctx, &urls)?;
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Fetches every title concurrently and prints them in the order given:
@@ -114,8 +131,12 @@ fn print_titles<R: Runtime, C: HttpClient>(
         let tasks: Vec<_> = urls
             .iter()
             .map(|url| {
-                let (rt, client, url, limit) =
-                    (ctx.runtime.clone(), ctx.client.clone(), url.clone(), ctx.timeout);
+                let (rt, client, url, limit) = (
+                    ctx.runtime.clone(),
+                    ctx.client.clone(),
+                    url.clone(),
+                    ctx.timeout,
+                );
                 ctx.runtime.spawn(async move {
                     let started = Instant::now();
                     let title = within(&rt, limit, &url, fetch_title(&*client, &url)).await;
@@ -163,9 +184,12 @@ pub(crate) fn user<R: Runtime, C: HttpClient>(
         }
     };
     let url = format!("{}/users/{id}", base.trim_end_matches('/'));
-    let user = ctx
-        .runtime
-        .block_on(within(ctx.runtime, ctx.timeout, &url, get_user(&*ctx.client, &url)))?;
+    let user = ctx.runtime.block_on(within(
+        ctx.runtime,
+        ctx.timeout,
+        &url,
+        get_user(&*ctx.client, &url),
+    ))?;
     println!("{}", serde_json::to_string_pretty(&user)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -180,7 +204,11 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
         Some(url) => (url, ParseArg::None, ServerKind::External),
         None => {
             let s = server.insert(embedded_server()?);
-            (format!("{}/users/{{id}}", s.url()), ParseArg::User, ServerKind::Embedded)
+            (
+                format!("{}/users/{{id}}", s.url()),
+                ParseArg::User,
+                ServerKind::Embedded,
+            )
         }
     };
     let stop = match (args.requests, args.duration) {
@@ -208,7 +236,11 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
     if report.requests > 0 && report.ok == 0 {
         // The run went through, but nothing worked: most likely a wrong URL
         // or a server that is down. Say so, with the first error's cause.
-        let first = report.error_samples.values().next().map_or("", String::as_str);
+        let first = report
+            .error_samples
+            .values()
+            .next()
+            .map_or("", String::as_str);
         eprintln!("error: every request failed; the first: {first}");
         return Ok(ExitCode::FAILURE);
     }
@@ -238,4 +270,3 @@ fn measure<R: Runtime, C: HttpClient>(
         server,
     }
 }
-

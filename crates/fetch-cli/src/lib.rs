@@ -110,7 +110,11 @@ pub fn available_cores() -> usize {
 
 impl Setup {
     /// Runs the command on `runtime` with `client`.
-    pub fn run<R: Runtime, C: HttpClient>(self, runtime: &R, client: C) -> anyhow::Result<ExitCode> {
+    pub fn run<R: Runtime, C: HttpClient>(
+        self,
+        runtime: &R,
+        client: C,
+    ) -> anyhow::Result<ExitCode> {
         interrupt::install();
         let ctx = commands::Context {
             runtime,
@@ -170,8 +174,11 @@ mod tests {
     fn connections_default_to_the_concurrency() {
         let setup = parse_from(&APP, ["fetch-test", "load", "-c", "321"]).unwrap();
         assert_eq!(setup.client_config.connections, 321);
-        let setup =
-            parse_from(&APP, ["fetch-test", "load", "-c", "321", "--connections", "8"]).unwrap();
+        let setup = parse_from(
+            &APP,
+            ["fetch-test", "load", "-c", "321", "--connections", "8"],
+        )
+        .unwrap();
         assert_eq!(setup.client_config.connections, 8);
     }
 

@@ -111,7 +111,10 @@ pub fn text(result: &LoadResult) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Summary");
     if r.interrupted {
-        let _ = writeln!(s, "  INTERRUPTED  partial report: the run was stopped early");
+        let _ = writeln!(
+            s,
+            "  INTERRUPTED  partial report: the run was stopped early"
+        );
     }
     let _ = writeln!(s, "  requests     {}", r.requests);
     let _ = writeln!(s, "  ok           {}", r.ok);
@@ -135,7 +138,11 @@ pub fn text(result: &LoadResult) -> String {
         }
     }
     let _ = writeln!(s, "Configuration");
-    let _ = writeln!(s, "  runtime      {}, {} worker threads", c.runtime, c.threads);
+    let _ = writeln!(
+        s,
+        "  runtime      {}, {} worker threads",
+        c.runtime, c.threads
+    );
     let _ = writeln!(
         s,
         "  client       {}, HTTP/1.1, pool of {} connections per host",

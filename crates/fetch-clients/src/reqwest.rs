@@ -79,22 +79,22 @@ impl HttpClient for ReqwestClient {
 impl ReqwestClient {
     /// Sorts a reqwest error into the kind a report counts.
     fn map_error(&self, url: &str, err: reqwest::Error) -> FetchError {
-    if err.is_timeout() {
-        // Only the connect timeout is set on the client; the request
-        // timeout is the load engine's, the same for every client.
-        FetchError::Timeout {
-            url: url.to_owned(),
-            after: self.config.connect_timeout,
+        if err.is_timeout() {
+            // Only the connect timeout is set on the client; the request
+            // timeout is the load engine's, the same for every client.
+            FetchError::Timeout {
+                url: url.to_owned(),
+                after: self.config.connect_timeout,
+            }
+        } else if err.is_connect() {
+            FetchError::connect(url, err)
+        } else if err.is_builder() {
+            FetchError::InvalidUrl {
+                url: url.to_owned(),
+                reason: fetch_core::error_chain(&err),
+            }
+        } else {
+            FetchError::transport(url, err)
         }
-    } else if err.is_connect() {
-        FetchError::connect(url, err)
-    } else if err.is_builder() {
-        FetchError::InvalidUrl {
-            url: url.to_owned(),
-            reason: fetch_core::error_chain(&err),
-        }
-    } else {
-        FetchError::transport(url, err)
     }
-}
 }

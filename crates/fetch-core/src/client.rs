@@ -112,7 +112,11 @@ pub struct BodyBuffer<'a> {
 impl<'a> BodyBuffer<'a> {
     /// A buffer for the body of `url`; fails at once when the announced
     /// `Content-Length` is over `limit`.
-    pub fn new(url: &'a str, limit: usize, content_length: Option<u64>) -> Result<Self, FetchError> {
+    pub fn new(
+        url: &'a str,
+        limit: usize,
+        content_length: Option<u64>,
+    ) -> Result<Self, FetchError> {
         let announced = content_length.unwrap_or(0);
         if announced > limit as u64 {
             return Err(FetchError::BodyTooLarge {

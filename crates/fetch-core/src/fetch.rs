@@ -28,7 +28,10 @@ pub struct User {
 ///
 /// Calling this does not send anything: it returns a future, and the request
 /// goes out only when that future is awaited (or spawned).
-pub async fn fetch_title<C: HttpClient>(client: &C, url: &str) -> Result<Option<String>, FetchError> {
+pub async fn fetch_title<C: HttpClient>(
+    client: &C,
+    url: &str,
+) -> Result<Option<String>, FetchError> {
     // `.await` point: the task sleeps here until the whole body has arrived.
     let response = get_ok(client, url).await?;
     // Parsing is synchronous work. It runs right away when the future is
@@ -113,18 +116,15 @@ pub fn extract_title(html: &str) -> Option<String> {
             text.push_str(t);
         }
     }
-    Some(
-        text.split_ascii_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+    Some(text.split_ascii_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 const HTML_NAMESPACE: &str = "http://www.w3.org/1999/xhtml";
 
 fn title_selector() -> &'static Selector {
     static SELECTOR: std::sync::OnceLock<Selector> = std::sync::OnceLock::new();
-    SELECTOR.get_or_init(|| Selector::parse("title").unwrap_or_else(|_| unreachable!("valid selector")))
+    SELECTOR
+        .get_or_init(|| Selector::parse("title").unwrap_or_else(|_| unreachable!("valid selector")))
 }
 
 #[cfg(test)]
@@ -197,10 +197,18 @@ mod tests {
 
     #[test]
     fn malformed_user_json_is_a_decode_error() {
-        for body in [&b"{\"id\": 1, \"name\": \"trunc"[..], b"not json", b"{\"id\":\"x\"}", b""] {
+        for body in [
+            &b"{\"id\": 1, \"name\": \"trunc"[..],
+            b"not json",
+            b"{\"id\":\"x\"}",
+            b"",
+        ] {
             let err = decode_user("http://x/users/1", body).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Decode);
-            assert!(err.chain().starts_with("the body of http://x/users/1 is not a valid User JSON: "));
+            assert!(
+                err.chain()
+                    .starts_with("the body of http://x/users/1 is not a valid User JSON: ")
+            );
         }
     }
 }

@@ -52,7 +52,10 @@ impl UrlTemplate {
     pub fn new(template: &str) -> Result<Self, FetchError> {
         let t = UrlTemplate {
             template: template.to_owned(),
-            parts: template.split(Self::PLACEHOLDER).map(str::to_owned).collect(),
+            parts: template
+                .split(Self::PLACEHOLDER)
+                .map(str::to_owned)
+                .collect(),
         };
         let mut first = String::new();
         t.render(1, &mut first);
@@ -525,7 +528,7 @@ mod tests {
             let mut rec = state.recorder(w);
             for _ in 0..50 {
                 let id = state.claim().unwrap();
-                if id % 10 == 0 {
+                if id.is_multiple_of(10) {
                     rec.error(&FetchError::Status {
                         url: format!("u{id}"),
                         status: 500,
@@ -540,7 +543,10 @@ mod tests {
         assert_eq!(report.requests, 200);
         assert_eq!(report.ok, 180);
         assert_eq!(report.errors[&ErrorKind::Status(500)], 20);
-        assert_eq!(report.error_samples[&ErrorKind::Status(500)], "u10 answered HTTP 500");
+        assert_eq!(
+            report.error_samples[&ErrorKind::Status(500)],
+            "u10 answered HTTP 500"
+        );
         assert_eq!(report.latency.len(), 180);
         assert!(report.is_consistent());
         assert_eq!(progress.completed(), 200);

@@ -148,7 +148,11 @@ mod tests {
 
     #[test]
     fn consistency_counts_every_kind() {
-        let r = report(7, &[(ErrorKind::Timeout, 2), (ErrorKind::Status(500), 1)], 10);
+        let r = report(
+            7,
+            &[(ErrorKind::Timeout, 2), (ErrorKind::Status(500), 1)],
+            10,
+        );
         assert!(r.is_consistent());
         assert_eq!(r.error_count(), 3);
         assert!(!report(7, &[(ErrorKind::Timeout, 2)], 10).is_consistent());
@@ -161,7 +165,11 @@ mod tests {
             r.latency.record(us * 1000).unwrap();
         }
         assert_eq!(r.requests_per_sec(), 5.0);
-        assert!((r.latency_ms(0.5) - 50.0).abs() < 0.1, "{}", r.latency_ms(0.5));
+        assert!(
+            (r.latency_ms(0.5) - 50.0).abs() < 0.1,
+            "{}",
+            r.latency_ms(0.5)
+        );
         assert!((r.max_latency_ms() - 100.0).abs() < 0.1);
         // A value past the nominal top still records (auto-resize).
         r.latency.record(7_200_000_000).unwrap();

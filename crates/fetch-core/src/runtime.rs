@@ -96,7 +96,11 @@ pub struct JoinError(pub String);
 /// assert_eq!(out, None);
 /// # }
 /// ```
-pub async fn timeout<R: Runtime, F: Future>(rt: &R, limit: Duration, future: F) -> Option<F::Output> {
+pub async fn timeout<R: Runtime, F: Future>(
+    rt: &R,
+    limit: Duration,
+    future: F,
+) -> Option<F::Output> {
     let mut future = pin!(future);
     let mut timer = pin!(rt.sleep(limit));
     poll_fn(|cx| {

@@ -83,11 +83,10 @@ impl Server {
                         let _ = tcp.set_nodelay(true);
                     });
                     let mut graceful = stop.clone();
-                    let serve = axum::serve(listener, routes::app()).with_graceful_shutdown(
-                        async move {
+                    let serve =
+                        axum::serve(listener, routes::app()).with_graceful_shutdown(async move {
                             let _ = graceful.wait_for(|stop| *stop).await;
-                        },
-                    );
+                        });
                     // Graceful shutdown waits for open connections to go
                     // idle; give them a second, then stop regardless.
                     let deadline = async move {

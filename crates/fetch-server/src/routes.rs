@@ -88,7 +88,10 @@ async fn delay(Path(ms): Path<u64>) -> Response {
 fn status_response(code: u16) -> Response {
     match StatusCode::from_u16(code) {
         Ok(status) => (status, axum::Json(json!({ "status": code }))).into_response(),
-        Err(_) => error(StatusCode::BAD_REQUEST, format!("{code} is not a status code")),
+        Err(_) => error(
+            StatusCode::BAD_REQUEST,
+            format!("{code} is not a status code"),
+        ),
     }
 }
 
@@ -107,7 +110,11 @@ async fn bytes(Path(n): Path<usize>) -> Response {
             format!("at most {MAX_BYTES} bytes"),
         );
     }
-    ([(header::CONTENT_TYPE, "application/octet-stream")], vec![b'x'; n]).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        vec![b'x'; n],
+    )
+        .into_response()
 }
 
 async fn malformed() -> Response {

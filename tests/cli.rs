@@ -1,0 +1,311 @@
+//! Every runtime binary, with every client it offers, driven as a user
+//! would: the real executable against the fixture server on 127.0.0.1.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{COMBINATIONS, check_report, closed_port, combinations, run, server_url};
+
+#[test]
+fn tour_runs_every_step_without_errors() {
+    for (bin, _) in COMBINATIONS {
+        let out = run(bin, &[]).success();
+        assert!(out.stdout.contains("\tPage 1\t"), "{out:#?}");
+        assert!(out.stdout.contains("User { id: 42"), "{out:#?}");
+        assert!(out.stdout.contains("ok           20000"), "{out:#?}");
+        assert!(out.stdout.contains("errors       0"), "{out:#?}");
+    }
+}
+
+#[test]
+fn title_prints_each_title_in_order() {
+    let base = server_url();
+    for (bin, client) in combinations() {
+        let (p7, p8, json) = (
+            format!("{base}/pages/7"),
+            format!("{base}/pages/8"),
+            format!("{base}/users/1"),
+        );
+        let out = run(bin, &["--client", client, "title", &p7, &p8, &json]).success();
+        let lines: Vec<_> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 3, "{out:#?}");
+        assert!(lines[0].starts_with(&format!("{p7}\tPage 7\t")), "{out:#?}");
+        assert!(lines[1].starts_with(&format!("{p8}\tPage 8\t")), "{out:#?}");
+        assert!(
+            lines[2].starts_with(&format!("{json}\t(no title)\t")),
+            "{out:#?}"
+        );
+    }
+}
+
+#[test]
+fn user_prints_the_decoded_user() {
+    for (bin, client) in combinations() {
+        let out = run(
+            bin,
+            &["--client", client, "user", "5", "--base", &server_url()],
+        )
+        .success();
+        let user: fetch_core::User = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(user, fetch_server::routes::user_for(5));
+    }
+}
+
+#[test]
+fn load_counts_every_request_of_a_large_run() {
+    let url = format!("{}/users/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let args = [
+            "--client", client, "load", "--url", &url, "-n", "10000", "-c", "1000", "--parse",
+            "user", "--output", "json",
+        ];
+        let out = run(bin, &args).success();
+        let report = out.json();
+        check_report(&report);
+        assert_eq!(report["requests"], 10_000);
+        assert_eq!(report["ok"], 10_000, "{report}");
+        assert_eq!(report["errors"], serde_json::json!({}));
+        assert_eq!(report["client"], client);
+        assert_eq!(report["concurrency"], 1000);
+        assert_eq!(report["connections"], 1000);
+        assert_eq!(report["parse"], "user");
+        assert_eq!(report["server"], "external");
+    }
+}
+
+#[test]
+fn load_for_a_duration_stops_on_time() {
+    let url = format!("{}/pages/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let args = [
+            "--client",
+            client,
+            "--threads",
+            "1",
+            "load",
+            "--url",
+            &url,
+            "-d",
+            "500ms",
+            "-c",
+            "20",
+            "--parse",
+            "title",
+            "--output",
+            "json",
+        ];
+        let out = run(bin, &args).success();
+        let report = out.json();
+        check_report(&report);
+        assert!(report["requests"].as_u64().unwrap() > 0, "{report}");
+        assert_eq!(report["errors"], serde_json::json!({}), "{report}");
+        assert_eq!(report["threads"], 1);
+        let elapsed = report["elapsed_s"].as_f64().unwrap();
+        assert!((0.5..30.0).contains(&elapsed), "{report}");
+    }
+}
+
+#[test]
+fn load_counts_timeouts_as_timeouts() {
+    let url = format!("{}/delay/3000", server_url());
+    for (bin, client) in combinations() {
+        let args = [
+            "--client",
+            client,
+            "--timeout",
+            "100ms",
+            "load",
+            "--url",
+            &url,
+            "-n",
+            "20",
+            "-c",
+            "10",
+            "--output",
+            "json",
+        ];
+        // Every request failed: the report is printed and the exit code is 1.
+        let out = run(bin, &args).fails_with(1);
+        let report = out.json();
+        check_report(&report);
+        assert_eq!(
+            report["errors"],
+            serde_json::json!({"timeout": 20}),
+            "{report}"
+        );
+        assert!(out.stderr.contains("within 100ms"), "{out:#?}");
+    }
+}
+
+#[test]
+fn load_counts_status_errors_by_code() {
+    let url = format!("{}/users/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        // Users exist up to u32::MAX; this template asks for ids far above.
+        let missing = url.replace("{id}", "{id}0000000000");
+        let args = [
+            "--client", client, "load", "--url", &missing, "-n", "30", "-c", "5", "--output",
+            "json",
+        ];
+        let out = run(bin, &args).fails_with(1);
+        let report = out.json();
+        check_report(&report);
+        assert_eq!(
+            report["errors"],
+            serde_json::json!({"http_404": 30}),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_port_is_a_connect_error_for_every_command() {
+    let base = format!("http://127.0.0.1:{}", closed_port());
+    for (bin, client) in combinations() {
+        let out = run(bin, &["--client", client, "user", "1", "--base", &base]).fails_with(1);
+        assert!(out.stderr.contains("could not connect to"), "{out:#?}");
+        assert!(out.stderr.lines().count() == 1, "one line: {out:#?}");
+
+        let page = format!("{base}/pages/1");
+        let out = run(bin, &["--client", client, "title", &page]).fails_with(1);
+        assert!(out.stderr.contains("could not connect to"), "{out:#?}");
+
+        let url = format!("{base}/users/{{id}}");
+        let args = [
+            "--client", client, "load", "--url", &url, "-n", "50", "-c", "10", "--output", "json",
+        ];
+        let out = run(bin, &args).fails_with(1);
+        let report = out.json();
+        check_report(&report);
+        assert_eq!(
+            report["errors"],
+            serde_json::json!({"connect": 50}),
+            "{report}"
+        );
+        assert!(out.stderr.contains("every request failed"), "{out:#?}");
+    }
+}
+
+#[test]
+fn an_invalid_url_is_a_clear_error() {
+    for (bin, client) in combinations() {
+        for bad in ["not a url", "ftp://127.0.0.1/x", "127.0.0.1:8080/pages/1"] {
+            let out = run(bin, &["--client", client, "title", bad]).fails_with(1);
+            assert!(out.stderr.contains("invalid URL"), "{out:#?}");
+            let out = run(bin, &["--client", client, "load", "--url", bad]).fails_with(1);
+            assert!(out.stderr.contains("invalid URL"), "{out:#?}");
+        }
+    }
+}
+
+#[test]
+fn http_errors_and_bad_bodies_are_named() {
+    let base = server_url();
+    let cases = [
+        (base.clone(), "0", "answered HTTP 404"),
+        (format!("{base}/status/500"), "1", "answered HTTP 500"),
+        (format!("{base}/malformed"), "1", "is not a valid User JSON"),
+    ];
+    for (bin, client) in combinations() {
+        for (base, id, message) in &cases {
+            let out = run(bin, &["--client", client, "user", id, "--base", base]).fails_with(1);
+            assert!(out.stderr.contains(message), "{message}: {out:#?}");
+        }
+    }
+}
+
+#[test]
+fn slow_answers_time_out_and_large_bodies_are_refused() {
+    let base = server_url();
+    for (bin, client) in combinations() {
+        let slow = format!("{base}/delay/5000");
+        let out = run(
+            bin,
+            &["--client", client, "--timeout", "200ms", "title", &slow],
+        )
+        .fails_with(1);
+        assert!(out.stderr.contains("within 200ms"), "{out:#?}");
+
+        let big = format!("{base}/bytes/5000");
+        let out = run(
+            bin,
+            &["--client", client, "--max-body", "4096", "title", &big],
+        )
+        .fails_with(1);
+        assert!(
+            out.stderr.contains("larger than the limit of 4096 bytes"),
+            "{out:#?}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    for (bin, _) in COMBINATIONS {
+        for args in [
+            &["load", "-c", "0"][..],
+            &["load", "-n", "0"],
+            &["load", "-d", "soon"],
+            &["user", "abc"],
+            &["--client", "nope", "title"],
+            &["frobnicate"],
+        ] {
+            run(bin, args).fails_with(2);
+        }
+    }
+}
+
+#[test]
+fn help_lists_the_commands_and_clients() {
+    for (bin, clients) in COMBINATIONS {
+        let out = run(bin, &["--help"]).success();
+        for command in ["tour", "title", "user", "load"] {
+            assert!(out.stdout.contains(command), "{command} missing: {out:#?}");
+        }
+        for client in *clients {
+            assert!(out.stdout.contains(client), "{client} missing: {out:#?}");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_load_run_with_a_partial_report() {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    let url = format!("{}/delay/100", server_url());
+    for (bin, client) in combinations() {
+        let child = Command::new(common::bin(bin))
+            .args([
+                "--client", client, "load", "--url", &url, "-d", "60s", "-c", "50",
+            ])
+            .args(["--output", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let sent = Instant::now();
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let out = common::finish(child.wait_with_output().unwrap());
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            sent.elapsed()
+        );
+        out.no_panic();
+        assert_eq!(out.code, Some(130), "{out:#?}");
+        let report = out.json();
+        check_report(&report);
+        assert_eq!(report["interrupted"], true);
+        assert!(report["ok"].as_u64().unwrap() > 0, "{report}");
+        // The 50 requests in flight at the signal are counted, as cancelled.
+        assert!(
+            report["errors"]["cancelled"].as_u64().unwrap() > 0,
+            "{report}"
+        );
+    }
+}

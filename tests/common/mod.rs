@@ -1,0 +1,176 @@
+//! Helpers for the integration tests: find the binaries, run them with a
+//! time limit, share one fixture server.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use fetch_server::{Server, ServerConfig};
+
+/// Every runtime binary and the clients it offers.
+pub const COMBINATIONS: &[(&str, &[&str])] = &[("fetch-tokio", &["reqwest"])];
+
+/// Every (binary, client) pair.
+pub fn combinations() -> impl Iterator<Item = (&'static str, &'static str)> {
+    COMBINATIONS
+        .iter()
+        .flat_map(|(bin, clients)| clients.iter().map(move |c| (*bin, *c)))
+}
+
+/// One fixture server for the whole test binary, on 127.0.0.1 and a free port.
+pub static SERVER: LazyLock<Server> = LazyLock::new(|| {
+    Server::start(ServerConfig {
+        threads: 2,
+        ..ServerConfig::default()
+    })
+    .expect("start the fixture server")
+});
+
+/// `http://127.0.0.1:PORT` of the shared server.
+pub fn server_url() -> String {
+    SERVER.url()
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+    // The listener is dropped here, closing the port.
+}
+
+/// The path of a workspace binary. `cargo test --workspace` builds them all
+/// next to the test executable's folder.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` so every binary is built",
+        path.display()
+    );
+    path
+}
+
+/// A finished run of a binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts exit code 0 and no panic.
+    pub fn success(self) -> Self {
+        self.no_panic();
+        assert_eq!(self.code, Some(0), "expected success:\n{self:#?}");
+        self
+    }
+
+    /// Asserts a failure with exactly `code`, a message on stderr, no panic.
+    pub fn fails_with(self, code: i32) -> Self {
+        self.no_panic();
+        assert_eq!(self.code, Some(code), "expected exit {code}:\n{self:#?}");
+        assert!(
+            !self.stderr.trim().is_empty(),
+            "no message on stderr:\n{self:#?}"
+        );
+        self
+    }
+
+    pub fn no_panic(&self) {
+        for needle in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
+            assert!(!self.stderr.contains(needle), "panic:\n{self:#?}");
+        }
+    }
+
+    /// The stdout parsed as one JSON value.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:#?}"))
+    }
+}
+
+/// Runs `bin` with `args`, killing it (and failing the test) after `limit`.
+pub fn run_with_limit(bin_name: &str, args: &[&str], limit: Duration) -> Run {
+    let mut child = Command::new(bin(bin_name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{bin_name} {args:?} hung for over {limit:?}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    finish(child.wait_with_output().unwrap())
+}
+
+/// Runs `bin` with `args` and a one-minute limit.
+pub fn run(bin_name: &str, args: &[&str]) -> Run {
+    run_with_limit(bin_name, args, Duration::from_secs(60))
+}
+
+pub fn finish(out: Output) -> Run {
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Checks the load report's fields and its accounting identity; returns it.
+pub fn check_report(report: &serde_json::Value) -> &serde_json::Value {
+    for field in [
+        "runtime",
+        "client",
+        "threads",
+        "concurrency",
+        "connections",
+        "requests",
+        "ok",
+        "errors",
+        "elapsed_s",
+        "requests_per_sec",
+        "latency_ms",
+        "cpu_s",
+        "peak_rss_kb",
+    ] {
+        assert!(report.get(field).is_some(), "no {field} in {report}");
+    }
+    for q in ["p50", "p90", "p99", "max"] {
+        assert!(
+            report["latency_ms"][q].is_number(),
+            "no latency {q} in {report}"
+        );
+    }
+    let errors: u64 = report["errors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        report["ok"].as_u64().unwrap() + errors,
+        report["requests"].as_u64().unwrap(),
+        "ok + errors != requests in {report}"
+    );
+    report
+}
