@@ -41,17 +41,36 @@ pub fn closed_port() -> u16 {
     // The listener is dropped here, closing the port.
 }
 
-/// The path of a workspace binary. `cargo test --workspace` builds them all
-/// next to the test executable's folder.
-pub fn bin(name: &str) -> PathBuf {
+/// The folder the binaries are built in: the test executable's `deps/`'s parent.
+fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test --workspace` so every binary is built",
-        path.display()
-    );
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .to_owned()
+}
+
+/// Builds every workspace binary once per test run.
+///
+/// `cargo test` builds the binaries of a package only for that package's own
+/// integration tests; these tests live in the root package and run the
+/// binaries of the others, so they ask cargo for them (a no-op when fresh).
+static BUILT: LazyLock<()> = LazyLock::new(|| {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--workspace", "--bins", "--quiet"]);
+    if bin_dir().file_name().is_some_and(|p| p == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().unwrap();
+    assert!(status.success(), "building the binaries failed");
+});
+
+/// The path of a workspace binary, built if needed.
+pub fn bin(name: &str) -> PathBuf {
+    LazyLock::force(&BUILT);
+    let path = bin_dir().join(name);
+    assert!(path.exists(), "{} was not built", path.display());
     path
 }
 
