@@ -11,7 +11,12 @@ use std::time::{Duration, Instant};
 use fetch_server::{Server, ServerConfig};
 
 /// Every runtime binary and the clients it offers.
-pub const COMBINATIONS: &[(&str, &[&str])] = &[("fetch-tokio", &["reqwest"])];
+pub const COMBINATIONS: &[(&str, &[&str])] = &[
+    ("fetch-tokio", &["reqwest", "hyper"]),
+    ("fetch-smol", &["hyper", "surf"]),
+    ("fetch-async-std", &["surf"]),
+    ("fetch-threads", &["ureq"]),
+];
 
 /// Every (binary, client) pair.
 pub fn combinations() -> impl Iterator<Item = (&'static str, &'static str)> {

@@ -37,9 +37,19 @@ pub(crate) const TOUR_REQUESTS: u64 = 20_000;
 /// Requests in flight in the tour's load run (and so its pool size).
 pub(crate) const TOUR_CONCURRENCY: usize = 500;
 
+/// Pages `title` and the tour fetch from the embedded server.
+pub(crate) const DEFAULT_PAGES: usize = 3;
+
 /// Starts the fixture server in this process, on its own threads.
 fn embedded_server() -> anyhow::Result<Server> {
     Server::start(ServerConfig::default()).context("could not start the embedded fixture server")
+}
+
+/// The pages `title` and the tour fetch when given no URL.
+fn default_pages(server: &Server) -> Vec<String> {
+    (1..=DEFAULT_PAGES)
+        .map(|n| format!("{}/pages/{n}", server.url()))
+        .collect()
 }
 
 /// `tour`: the pattern in three steps on the embedded server.
@@ -54,9 +64,7 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
     );
     println!();
     println!("1. fetch_title: three pages, each fetch spawned as a task, all in flight at once");
-    let urls: Vec<String> = (1..=3)
-        .map(|n| format!("{}/pages/{n}", server.url()))
-        .collect();
+    let urls = default_pages(&server);
     let titles_ok = print_titles(ctx, &urls)?;
     println!();
     println!(
@@ -104,9 +112,7 @@ pub(crate) fn title<R: Runtime, C: HttpClient>(
     let server;
     let urls = if urls.is_empty() {
         server = embedded_server()?;
-        (1..=3)
-            .map(|n| format!("{}/pages/{n}", server.url()))
-            .collect()
+        default_pages(&server)
     } else {
         urls
     };

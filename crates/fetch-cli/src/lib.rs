@@ -93,6 +93,7 @@ where
         connections: connections as usize,
         max_body: cli.max_body,
         connect_timeout: cli.timeout,
+        request_timeout: cli.timeout,
     };
     Ok(Setup {
         threads,
@@ -109,6 +110,18 @@ pub fn available_cores() -> usize {
 }
 
 impl Setup {
+    /// How many requests the command has in flight at once at most: `-c`
+    /// for `load`, the tour's 500, the number of URLs for `title`, 1 for
+    /// `user`. A runtime with one OS thread per request sizes itself by this.
+    pub fn concurrency(&self) -> usize {
+        match &self.cli.command {
+            Some(Command::Load(load)) => load.concurrency as usize,
+            Some(Command::Tour) | None => commands::TOUR_CONCURRENCY,
+            Some(Command::Title { urls }) => urls.len().max(commands::DEFAULT_PAGES),
+            Some(Command::User { .. }) => 1,
+        }
+    }
+
     /// Runs the command on `runtime` with `client`.
     pub fn run<R: Runtime, C: HttpClient>(
         self,

@@ -10,6 +10,13 @@
 //! # Layout
 //!
 //! - [`reqwest`] (feature `reqwest`): reqwest on tokio, HTTP/1.1, rustls for https.
+//! - [`hyper`] (features `hyper-tokio`, `hyper-smol`): hyper-util's pooled client, plain http,
+//!   with tokio's or smol's connector, executor and timer; `hyper::smol_rt` holds smol's connector.
+//! - [`surf`] (feature `surf`): surf's h1 client on async-io, for smol and async-std (unmaintained).
 
+#[cfg(feature = "_hyper")]
+pub mod hyper;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+#[cfg(feature = "surf")]
+pub mod surf;

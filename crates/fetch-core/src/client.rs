@@ -49,6 +49,10 @@ pub struct ClientConfig {
     pub max_body: usize,
     /// Time limit for opening a connection.
     pub connect_timeout: Duration,
+    /// Time limit for a whole request. Async clients leave this to the
+    /// caller, which drops the request future when time is up; a blocking
+    /// client cannot be interrupted that way and enforces it itself.
+    pub request_timeout: Duration,
 }
 
 impl ClientConfig {
@@ -63,6 +67,7 @@ impl Default for ClientConfig {
             connections: 16,
             max_body: Self::DEFAULT_MAX_BODY,
             connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -387,7 +387,10 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         timeout: plan.timeout,
     };
     let workers = plan.concurrency.max(1);
-    let state = Arc::new(LoadState::new(plan, progress, rt.threads() * 4));
+    // A few histogram shards per thread keep their locks uncontended; each
+    // is ~190 KB, so a runtime with thousands of threads shares 16.
+    let shards = (rt.threads() * 4).clamp(1, 16);
+    let state = Arc::new(LoadState::new(plan, progress, shards));
     // Spawning is what makes the workers run at the same time: each
     // `spawn` hands a future to the runtime, which polls all of them,
     // switching to whichever has data ready.

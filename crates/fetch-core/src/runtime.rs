@@ -78,8 +78,38 @@ impl<T> fmt::Debug for Task<T> {
 
 /// A task did not finish normally: it panicked or its runtime shut down.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("task failed: {0}")]
+#[error("{0}")]
 pub struct JoinError(pub String);
+
+/// Turns a panic inside `future` into a [`JoinError`] instead of letting it
+/// unwind through the runtime.
+///
+/// tokio does this for every task already; smol and async-std resume the
+/// panic in whoever awaits the task (or abort), so their adapters wrap each
+/// spawned future in this to give all runtimes the same behaviour.
+pub async fn catch_panics<F: Future>(future: F) -> Result<F::Output, JoinError> {
+    let mut future = pin!(future);
+    poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(JoinError::from_panic(payload.as_ref()))),
+        }
+    })
+    .await
+}
+
+impl JoinError {
+    /// A join error that carries a panic's message.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic with a non-text payload".to_owned());
+        JoinError(format!("task panicked: {message}"))
+    }
+}
 
 /// Runs `future` for at most `limit`; `None` if the time ran out first.
 ///

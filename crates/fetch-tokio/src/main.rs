@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use fetch_cli::{App, Setup};
+use fetch_clients::hyper::HyperClient;
 use fetch_clients::reqwest::ReqwestClient;
 use fetch_tokio::TokioRuntime;
 
@@ -14,7 +15,7 @@ const APP: App = App {
     binary: "fetch-tokio",
     runtime: "tokio",
     about: "async-fetch on tokio: the async fn pattern, measured.",
-    clients: &["reqwest"],
+    clients: &["reqwest", "hyper"],
 };
 
 fn main() -> ExitCode {
@@ -25,6 +26,15 @@ fn main() -> ExitCode {
 /// Builds the runtime and the client, then hands over to the shared commands.
 fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     let runtime = TokioRuntime::new(setup.threads)?;
-    let client = ReqwestClient::new(&setup.client_config)?;
-    setup.run(&runtime, client)
+    match setup.client {
+        "hyper" => {
+            // hyper's tokio connector needs the runtime entered when built.
+            let client = runtime.enter(|| HyperClient::tokio(&setup.client_config));
+            setup.run(&runtime, client)
+        }
+        _ => {
+            let client = ReqwestClient::new(&setup.client_config)?;
+            setup.run(&runtime, client)
+        }
+    }
 }

@@ -1,0 +1,99 @@
+//! The async-std runtime behind [`fetch_core::Runtime`].
+//!
+//! **async-std is discontinued** (RUSTSEC-2025-0052; its README says "use
+//! smol instead"). It stays here because many people still run it and want
+//! to see how it compares; nothing new should start on it.
+//!
+//! async-std has one global executor (from `async-global-executor`), started
+//! the first time a task is spawned, with one thread per core unless the
+//! `ASYNC_STD_THREAD_COUNT` variable says otherwise. To give it exactly the
+//! thread count every other runtime gets, this adapter configures that
+//! global executor before async-std first touches it.
+//!
+//! # Layout
+//!
+//! - this file: [`AsyncStdRuntime`], the four operations of [`fetch_core::Runtime`] in async-std's terms.
+//! - `main.rs`: the `fetch-async-std` binary: build the runtime, hand over to `fetch-cli` with surf.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use fetch_core::{Runtime, Task, catch_panics};
+
+/// async-std's global executor, pinned to a thread count.
+#[derive(Debug, Clone, Copy)]
+pub struct AsyncStdRuntime {
+    threads: usize,
+}
+
+/// The thread count the global executor was started with.
+static CONFIGURED: OnceLock<usize> = OnceLock::new();
+
+impl AsyncStdRuntime {
+    /// Starts the global executor with exactly `threads` threads. It is
+    /// global: a second call with another count is an error.
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        let threads = threads.max(1);
+        let configured = *CONFIGURED.get_or_init(|| {
+            async_global_executor::init_with_config(
+                async_global_executor::GlobalExecutorConfig::default()
+                    .with_min_threads(threads)
+                    .with_max_threads(threads)
+                    .with_thread_name_fn(|| "async-std-worker".to_owned()),
+            );
+            threads
+        });
+        if configured != threads {
+            return Err(std::io::Error::other(format!(
+                "async-std's global executor already runs {configured} threads; it cannot be given {threads}"
+            )));
+        }
+        Ok(AsyncStdRuntime { threads })
+    }
+}
+
+impl Runtime for AsyncStdRuntime {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Task::new(async_std::task::spawn(catch_panics(future)))
+    }
+
+    fn spawn_blocking<F, T>(&self, f: F) -> Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        // async-std hands blocking work to the `blocking` crate's pool, the
+        // same one smol uses.
+        let handle = async_std::task::spawn_blocking(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        });
+        Task::new(async move {
+            handle
+                .await
+                .map_err(|p| fetch_core::JoinError::from_panic(p.as_ref()))
+        })
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+        async_std::task::sleep(duration)
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // Polls `future` on the calling thread; spawned tasks run on the
+        // global executor's threads.
+        async_std::task::block_on(future)
+    }
+}

@@ -1,0 +1,116 @@
+//! surf 2 with its h1 client (async-h1 over async-io). **Unmaintained**:
+//! surf has had no release since 2022 and pulls an old rustls; it stays
+//! because people still compare against it (see deny.toml).
+//!
+//! Not surf's default curl client: that one panics ("Unrecoverable error in
+//! select/poll") above about 1,024 open descriptors and hangs at 10,000.
+//! The h1 client runs on async-io, the reactor smol and async-std share, so
+//! the same client works on both.
+//!
+//! Its pool is a hard cap: at most [`ClientConfig::connections`] connections
+//! per host are open at once, and further requests wait for one to free up.
+
+use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
+use futures_lite::AsyncReadExt as _;
+
+/// A [`HttpClient`] backed by `surf::Client` with the h1 client.
+#[derive(Debug, Clone)]
+pub struct SurfClient {
+    client: surf::Client,
+    config: ClientConfig,
+}
+
+impl SurfClient {
+    /// The name reports use.
+    pub const NAME: &'static str = "surf";
+
+    /// Builds the client. Certificate verification stays on for https.
+    pub fn new(config: &ClientConfig) -> Self {
+        let client: surf::Client = surf::Config::new()
+            .set_max_connections_per_host(config.connections)
+            .set_tcp_no_delay(true)
+            // The load engine applies the same per-request timeout to every
+            // client; surf's own (60 s by default) is turned off.
+            .set_timeout(None)
+            .try_into()
+            .unwrap_or_else(|never: std::convert::Infallible| match never {});
+        SurfClient {
+            client,
+            config: config.clone(),
+        }
+    }
+}
+
+impl HttpClient for SurfClient {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    async fn get(&self, url: &str) -> Result<Response, FetchError> {
+        let parsed = parse_url(url)?;
+        let mut response = self
+            .client
+            .get(parsed.as_str())
+            .await
+            .map_err(|e| map_error(url, e))?;
+        let status = u16::from(response.status());
+        let content_type = response.content_type().map(|m| m.to_string());
+        let mut body =
+            BodyBuffer::new(url, self.config.max_body, response.len().map(|n| n as u64))?;
+        let mut reader = response.take_body();
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let n = reader
+                .read(&mut chunk)
+                .await
+                .map_err(|e| FetchError::transport(url, e))?;
+            if n == 0 {
+                break;
+            }
+            body.push(&chunk[..n])?;
+        }
+        Ok(Response {
+            status,
+            content_type,
+            body: body.finish(),
+        })
+    }
+}
+
+/// surf wraps everything in one error type, and its connection pool turns a
+/// failed connect into text ("An error occured while creating a new object:
+/// Connection refused (os error 111)"). A connect failure is recognised by an
+/// I/O error of a connect kind in the chain, or failing that by its text.
+fn map_error(url: &str, err: surf::Error) -> FetchError {
+    const CONNECT_TEXTS: [&str; 5] = [
+        "Connection refused",
+        "No route to host",
+        "Network is unreachable",
+        "failed to lookup address",
+        "Name or service not known",
+    ];
+    let inner = err.into_inner();
+    let connect = inner.chain().any(|cause| {
+        let io_kind = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind);
+        use std::io::ErrorKind::*;
+        matches!(
+            io_kind,
+            Some(ConnectionRefused | AddrNotAvailable | HostUnreachable | NetworkUnreachable)
+        ) || {
+            let text = cause.to_string();
+            CONNECT_TEXTS.iter().any(|t| text.contains(t))
+        }
+    });
+    let source: Box<dyn std::error::Error + Send + Sync> = inner.into();
+    if connect {
+        FetchError::connect(url, source)
+    } else {
+        FetchError::transport(url, source)
+    }
+}

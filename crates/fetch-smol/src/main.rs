@@ -1,0 +1,39 @@
+//! `fetch-smol`: async-fetch on smol.
+//!
+//! Run with: `cargo run --release -p fetch-smol` (a guided tour on the
+//! embedded fixture server), or `cargo run --release -p fetch-smol -- --help`.
+
+use std::process::ExitCode;
+
+use fetch_cli::{App, Setup};
+use fetch_clients::hyper::HyperClient;
+use fetch_clients::surf::SurfClient;
+use fetch_smol::SmolRuntime;
+
+/// What this binary offers: its runtime and the clients it can drive.
+const APP: App = App {
+    binary: "fetch-smol",
+    runtime: "smol",
+    about: "async-fetch on smol: the async fn pattern, measured.",
+    clients: &["hyper", "surf"],
+};
+
+fn main() -> ExitCode {
+    let setup = fetch_cli::parse(&APP);
+    fetch_cli::exit(run(setup))
+}
+
+/// Builds the runtime and the client, then hands over to the shared commands.
+fn run(setup: Setup) -> anyhow::Result<ExitCode> {
+    let runtime = SmolRuntime::new(setup.threads)?;
+    match setup.client {
+        "surf" => {
+            let client = SurfClient::new(&setup.client_config);
+            setup.run(&runtime, client)
+        }
+        _ => {
+            let client = HyperClient::smol(&setup.client_config, runtime.executor());
+            setup.run(&runtime, client)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! [`UreqClient`]: ureq, a blocking HTTP client, behind [`HttpClient`].
+
+use std::io;
+
+use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
+
+/// A blocking [`HttpClient`]: its `get` holds the calling thread until the
+/// answer is in. Use it only on [`crate::ThreadsRuntime`].
+#[derive(Debug, Clone)]
+pub struct UreqClient {
+    agent: ureq::Agent,
+    config: ClientConfig,
+}
+
+impl UreqClient {
+    /// The name reports use.
+    pub const NAME: &'static str = "ureq";
+
+    /// Builds the agent, with its pool and time limits from `config`.
+    pub fn new(config: &ClientConfig) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            // A blocked thread cannot be interrupted by dropping a future,
+            // so the whole-request limit is ureq's own job here.
+            .timeout_global(Some(config.request_timeout))
+            .timeout_connect(Some(config.connect_timeout))
+            .max_idle_connections(config.connections)
+            .max_idle_connections_per_host(config.connections)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        UreqClient {
+            agent,
+            config: config.clone(),
+        }
+    }
+
+    fn get_blocking(&self, url: &str) -> Result<Response, FetchError> {
+        let parsed = parse_url(url)?;
+        let mut response = self
+            .agent
+            .get(parsed.as_str())
+            .call()
+            .map_err(|e| self.map_error(url, e))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let length = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let mut body = BodyBuffer::new(url, self.config.max_body, length)?;
+        let mut reader = response.body_mut().as_reader();
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let n = match io::Read::read(&mut reader, &mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    return Err(self.timeout(url));
+                }
+                Err(e) => return Err(FetchError::transport(url, e)),
+            };
+            body.push(&chunk[..n])?;
+        }
+        Ok(Response {
+            status,
+            content_type,
+            body: body.finish(),
+        })
+    }
+
+    fn timeout(&self, url: &str) -> FetchError {
+        FetchError::Timeout {
+            url: url.to_owned(),
+            after: self.config.request_timeout,
+        }
+    }
+
+    /// Sorts a ureq error into the kind a report counts.
+    fn map_error(&self, url: &str, err: ureq::Error) -> FetchError {
+        use ureq::Error as E;
+        match err {
+            E::Timeout(_) => self.timeout(url),
+            E::HostNotFound | E::ConnectionFailed => FetchError::connect(url, err),
+            E::Io(ref io)
+                if matches!(
+                    io.kind(),
+                    io::ErrorKind::ConnectionRefused
+                        | io::ErrorKind::AddrNotAvailable
+                        | io::ErrorKind::HostUnreachable
+                        | io::ErrorKind::NetworkUnreachable
+                ) =>
+            {
+                FetchError::connect(url, err)
+            }
+            E::Io(ref io) if io.kind() == io::ErrorKind::TimedOut => self.timeout(url),
+            E::BadUri(reason) => FetchError::InvalidUrl {
+                url: url.to_owned(),
+                reason,
+            },
+            E::BodyExceedsLimit(_) => FetchError::BodyTooLarge {
+                url: url.to_owned(),
+                limit: self.config.max_body,
+            },
+            other => FetchError::transport(url, other),
+        }
+    }
+}
+
+impl HttpClient for UreqClient {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Blocks the calling thread for the whole request. There is no
+    /// `.await` inside: this future is ready the first time it is polled.
+    async fn get(&self, url: &str) -> Result<Response, FetchError> {
+        self.get_blocking(url)
+    }
+}
