@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{COMBINATIONS, check_report, closed_port, combinations, run, server_url};
+use common::{COMBINATIONS, check_report, closed_port, combinations, load_json, run, server_url};
 
 #[test]
 fn tour_runs_every_step_without_errors() {
@@ -56,13 +56,14 @@ fn user_prints_the_decoded_user() {
 fn load_counts_every_request_of_a_large_run() {
     let url = format!("{}/users/{{id}}", server_url());
     for (bin, client) in combinations() {
-        let args = [
-            "--client", client, "load", "--url", &url, "-n", "10000", "-c", "1000", "--parse",
-            "user", "--output", "json",
-        ];
-        let out = run(bin, &args).success();
-        let report = out.json();
-        check_report(&report);
+        let (_, report) = load_json(
+            bin,
+            client,
+            &[
+                "--url", &url, "-n", "10000", "-c", "1000", "--parse", "user",
+            ],
+            0,
+        );
         assert_eq!(report["requests"], 10_000);
         assert_eq!(report["ok"], 10_000, "{report}");
         assert_eq!(report["errors"], serde_json::json!({}));
@@ -78,26 +79,23 @@ fn load_counts_every_request_of_a_large_run() {
 fn load_for_a_duration_stops_on_time() {
     let url = format!("{}/pages/{{id}}", server_url());
     for (bin, client) in combinations() {
-        let args = [
-            "--client",
+        let (_, report) = load_json(
+            bin,
             client,
-            "--threads",
-            "1",
-            "load",
-            "--url",
-            &url,
-            "-d",
-            "500ms",
-            "-c",
-            "20",
-            "--parse",
-            "title",
-            "--output",
-            "json",
-        ];
-        let out = run(bin, &args).success();
-        let report = out.json();
-        check_report(&report);
+            &[
+                "--threads",
+                "1",
+                "--url",
+                &url,
+                "-d",
+                "500ms",
+                "-c",
+                "20",
+                "--parse",
+                "title",
+            ],
+            0,
+        );
         assert!(report["requests"].as_u64().unwrap() > 0, "{report}");
         assert_eq!(report["errors"], serde_json::json!({}), "{report}");
         // The threads baseline runs one OS thread per request in flight.
@@ -112,25 +110,12 @@ fn load_for_a_duration_stops_on_time() {
 fn load_counts_timeouts_as_timeouts() {
     let url = format!("{}/delay/3000", server_url());
     for (bin, client) in combinations() {
-        let args = [
-            "--client",
+        let (out, report) = load_json(
+            bin,
             client,
-            "--timeout",
-            "100ms",
-            "load",
-            "--url",
-            &url,
-            "-n",
-            "20",
-            "-c",
-            "10",
-            "--output",
-            "json",
-        ];
-        // Every request failed: the report is printed and the exit code is 1.
-        let out = run(bin, &args).fails_with(1);
-        let report = out.json();
-        check_report(&report);
+            &["--timeout", "100ms", "--url", &url, "-n", "20", "-c", "10"],
+            1,
+        );
         assert_eq!(
             report["errors"],
             serde_json::json!({"timeout": 20}),
@@ -146,13 +131,7 @@ fn load_counts_status_errors_by_code() {
     for (bin, client) in combinations() {
         // Users exist up to u32::MAX; this template asks for ids far above.
         let missing = url.replace("{id}", "{id}0000000000");
-        let args = [
-            "--client", client, "load", "--url", &missing, "-n", "30", "-c", "5", "--output",
-            "json",
-        ];
-        let out = run(bin, &args).fails_with(1);
-        let report = out.json();
-        check_report(&report);
+        let (_, report) = load_json(bin, client, &["--url", &missing, "-n", "30", "-c", "5"], 1);
         assert_eq!(
             report["errors"],
             serde_json::json!({"http_404": 30}),
@@ -174,12 +153,7 @@ fn a_closed_port_is_a_connect_error_for_every_command() {
         assert!(out.stderr.contains("could not connect to"), "{out:#?}");
 
         let url = format!("{base}/users/{{id}}");
-        let args = [
-            "--client", client, "load", "--url", &url, "-n", "50", "-c", "10", "--output", "json",
-        ];
-        let out = run(bin, &args).fails_with(1);
-        let report = out.json();
-        check_report(&report);
+        let (out, report) = load_json(bin, client, &["--url", &url, "-n", "50", "-c", "10"], 1);
         assert_eq!(
             report["errors"],
             serde_json::json!({"connect": 50}),

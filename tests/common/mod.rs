@@ -198,3 +198,25 @@ pub fn check_report(report: &serde_json::Value) -> &serde_json::Value {
     );
     report
 }
+
+/// Runs `load ARGS --output json` with `client` on `bin`, expecting exit
+/// `code`; checks the report's fields and identity and returns it.
+pub fn load_json(
+    bin_name: &str,
+    client: &str,
+    args: &[&str],
+    code: i32,
+) -> (Run, serde_json::Value) {
+    let mut all = vec!["--client", client, "load"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--output", "json"]);
+    let out = run(bin_name, &all);
+    let out = if code == 0 {
+        out.success()
+    } else {
+        out.fails_with(code)
+    };
+    let report = out.json();
+    check_report(&report);
+    (out, report)
+}

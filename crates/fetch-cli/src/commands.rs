@@ -71,12 +71,7 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
         "2. get_user: one request, its JSON decoded with serde; any failure returns through `?`"
     );
     let url = format!("{}/users/42", server.url());
-    let user = ctx.runtime.block_on(within(
-        ctx.runtime,
-        ctx.timeout,
-        &url,
-        get_user(&*ctx.client, &url),
-    ))?;
+    let user = fetch_user(ctx, &url)?;
     println!("   {user:?}");
     println!();
     let (requests, concurrency) = (TOUR_REQUESTS, TOUR_CONCURRENCY);
@@ -190,14 +185,25 @@ pub(crate) fn user<R: Runtime, C: HttpClient>(
         }
     };
     let url = format!("{}/users/{id}", base.trim_end_matches('/'));
-    let user = ctx.runtime.block_on(within(
-        ctx.runtime,
-        ctx.timeout,
-        &url,
-        get_user(&*ctx.client, &url),
-    ))?;
+    let user = fetch_user(ctx, &url)?;
     println!("{}", serde_json::to_string_pretty(&user)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `get_user` to completion under the time limit.
+fn fetch_user<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    url: &str,
+) -> Result<fetch_core::User, fetch_core::FetchError> {
+    // `block_on` is the bridge from this synchronous function into async
+    // code: it polls the future until it is done, parking the thread
+    // whenever the future waits.
+    ctx.runtime.block_on(within(
+        ctx.runtime,
+        ctx.timeout,
+        url,
+        get_user(&*ctx.client, url),
+    ))
 }
 
 /// `load`: run the load engine and print its report.
