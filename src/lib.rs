@@ -1,13 +1,25 @@
 //! async-fetch: one async fetch, written once, run on every major runtime and client.
 //!
-//! This root package holds no logic of its own. It is the home of the
-//! cross-runtime integration tests (`tests/`) and of `cargo bench`
-//! (`benches/`). The code lives in `crates/`.
+//! This root package is the home of what looks at all of them at once: the
+//! cross-runtime integration tests (`tests/`), `cargo bench` (`benches/`) and
+//! the `compare` program behind `scripts/compare`. The fetch logic itself
+//! lives in `crates/`.
 //!
 //! # Layout
 //!
+//! - [`harness`]: find (and build) the workspace's binaries; run the fixture server as a process.
+//! - [`combos`]: every runtime + client combination, and how to build each in-process.
+//! - `src/bin/compare.rs` (with [`compare`]): runs every combination beside wrk and oha, writes table and chart.
+//!
+//! The crates:
+//!
 //! - `crates/fetch-core`: the pattern, generic over runtime and client: `fetch_title`, `get_user`, the load engine.
-//! - `crates/fetch-clients`: HTTP client adapters (reqwest, ...), one module each, behind cargo features.
+//! - `crates/fetch-clients`: HTTP client adapters (reqwest, hyper, surf) behind cargo features.
 //! - `crates/fetch-server`: the fixture HTTP server every test, demo and bench talks to.
-//! - `crates/fetch-cli`: the command line shared by every runtime binary: parsing, progress, printers.
-//! - `crates/fetch-tokio`: the tokio runtime adapter and the `fetch-tokio` binary.
+//! - `crates/fetch-cli`: the command line shared by every runtime binary.
+//! - `crates/fetch-tokio`, `fetch-smol`, `fetch-async-std`: a runtime adapter and binary each.
+//! - `crates/fetch-threads`: the synchronous baseline, one OS thread per request in flight.
+
+pub mod combos;
+pub mod compare;
+pub mod harness;

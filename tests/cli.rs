@@ -5,11 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{COMBINATIONS, check_report, closed_port, combinations, load_json, run, server_url};
+use common::{binaries, check_report, closed_port, combinations, load_json, run, server_url};
 
 #[test]
 fn tour_runs_every_step_without_errors() {
-    for (bin, _) in COMBINATIONS {
+    for (bin, _) in binaries() {
         let out = run(bin, &[]).success();
         assert!(out.stdout.contains("\tPage 1\t"), "{out:#?}");
         assert!(out.stdout.contains("User { id: 42"), "{out:#?}");
@@ -218,7 +218,7 @@ fn slow_answers_time_out_and_large_bodies_are_refused() {
 
 #[test]
 fn usage_errors_exit_with_code_2() {
-    for (bin, _) in COMBINATIONS {
+    for (bin, _) in binaries() {
         for args in [
             &["load", "-c", "0"][..],
             &["load", "-n", "0"],
@@ -233,14 +233,35 @@ fn usage_errors_exit_with_code_2() {
 }
 
 #[test]
-fn help_lists_the_commands_and_clients() {
-    for (bin, clients) in COMBINATIONS {
+fn every_binary_offers_the_same_commands_and_lists_its_clients() {
+    let mut first: Option<(&str, Vec<String>)> = None;
+    for (bin, clients) in binaries() {
         let out = run(bin, &["--help"]).success();
+        // The "Commands:" section, up to the blank line after it.
+        let commands: Vec<String> = out
+            .stdout
+            .lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect();
         for command in ["tour", "title", "user", "load"] {
-            assert!(out.stdout.contains(command), "{command} missing: {out:#?}");
+            assert!(
+                commands.iter().any(|l| l.trim_start().starts_with(command)),
+                "{bin}: {command} missing: {out:#?}"
+            );
         }
-        for client in *clients {
-            assert!(out.stdout.contains(client), "{client} missing: {out:#?}");
+        for client in &clients {
+            assert!(
+                out.stdout.contains(client),
+                "{bin}: {client} missing: {out:#?}"
+            );
+        }
+        match &first {
+            None => first = Some((bin, commands)),
+            Some((first_bin, first_commands)) => {
+                assert_eq!(&commands, first_commands, "{bin} and {first_bin} differ")
+            }
         }
     }
 }

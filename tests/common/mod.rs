@@ -10,19 +10,23 @@ use std::time::{Duration, Instant};
 
 use fetch_server::{Server, ServerConfig};
 
-/// Every runtime binary and the clients it offers.
-pub const COMBINATIONS: &[(&str, &[&str])] = &[
-    ("fetch-tokio", &["reqwest", "hyper"]),
-    ("fetch-smol", &["hyper", "surf"]),
-    ("fetch-async-std", &["surf"]),
-    ("fetch-threads", &["ureq"]),
-];
+/// Every runtime binary and the clients it offers, from the one list.
+pub fn binaries() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for combo in async_fetch::combos::COMBINATIONS {
+        match out.iter_mut().find(|(bin, _)| *bin == combo.binary) {
+            Some((_, clients)) => clients.push(combo.client),
+            None => out.push((combo.binary, vec![combo.client])),
+        }
+    }
+    out
+}
 
 /// Every (binary, client) pair.
 pub fn combinations() -> impl Iterator<Item = (&'static str, &'static str)> {
-    COMBINATIONS
+    async_fetch::combos::COMBINATIONS
         .iter()
-        .flat_map(|(bin, clients)| clients.iter().map(move |c| (*bin, *c)))
+        .map(|c| (c.binary, c.client))
 }
 
 /// One fixture server for the whole test binary, on 127.0.0.1 and a free port.
@@ -46,37 +50,9 @@ pub fn closed_port() -> u16 {
     // The listener is dropped here, closing the port.
 }
 
-/// The folder the binaries are built in: the test executable's `deps/`'s parent.
-fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .to_owned()
-}
-
-/// Builds every workspace binary once per test run.
-///
-/// `cargo test` builds the binaries of a package only for that package's own
-/// integration tests; these tests live in the root package and run the
-/// binaries of the others, so they ask cargo for them (a no-op when fresh).
-static BUILT: LazyLock<()> = LazyLock::new(|| {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut build = Command::new(cargo);
-    build.args(["build", "--workspace", "--bins", "--quiet"]);
-    if bin_dir().file_name().is_some_and(|p| p == "release") {
-        build.arg("--release");
-    }
-    let status = build.status().unwrap();
-    assert!(status.success(), "building the binaries failed");
-});
-
 /// The path of a workspace binary, built if needed.
 pub fn bin(name: &str) -> PathBuf {
-    LazyLock::force(&BUILT);
-    let path = bin_dir().join(name);
-    assert!(path.exists(), "{} was not built", path.display());
-    path
+    async_fetch::harness::workspace_bin(name).unwrap()
 }
 
 /// A finished run of a binary.

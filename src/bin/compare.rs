@@ -1,0 +1,64 @@
+//! `compare`: every combination beside wrk and oha, on one server, in one
+//! run; writes `results.json`, `results.md` and `throughput.svg`.
+//!
+//! Run with: `scripts/compare` (which installs wrk, oha and GNU time, and
+//! builds everything in release first), or `scripts/compare --quick`.
+
+use std::path::PathBuf;
+
+use async_fetch::compare;
+use clap::Parser;
+
+/// Runs every runtime + client combination and the reference load
+/// generators against one fixture server process, one after the other.
+#[derive(Debug, Parser)]
+struct Args {
+    /// A short run (under two minutes): fewer requests, shorter wrk runs.
+    #[arg(long)]
+    quick: bool,
+    /// Requests per run [default: 100000, or 20000 with --quick].
+    #[arg(short = 'n', long)]
+    requests: Option<u64>,
+    /// Requests in flight, one run each.
+    #[arg(
+        short = 'c',
+        long,
+        value_delimiter = ',',
+        default_value = "100,1000,10000"
+    )]
+    concurrency: Vec<usize>,
+    /// Worker threads of every async runtime (and of the server).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Where to write the results.
+    #[arg(long, default_value = "target/compare")]
+    out: PathBuf,
+    /// Skip wrk and oha (for machines without them).
+    #[arg(long)]
+    no_reference: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match async_fetch::compare::driver::run(&args.into()) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+impl From<Args> for compare::driver::Plan {
+    fn from(a: Args) -> Self {
+        compare::driver::Plan {
+            requests: a.requests.unwrap_or(if a.quick { 20_000 } else { 100_000 }),
+            reference_secs: if a.quick { 2 } else { 5 },
+            concurrency: a.concurrency,
+            threads: a.threads,
+            out: a.out,
+            reference: !a.no_reference,
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! The compare run: one server process, then wrk, oha and every
+//! combination at each concurrency, one after the other.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+use super::{Run, chart, fastest, parse_gnu_time, parse_oha, parse_wrk, table};
+use crate::combos::COMBINATIONS;
+use crate::harness::{ServerProcess, workspace_bin};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Requests per combination run (and per oha run).
+    pub requests: u64,
+    /// Seconds per wrk run (wrk runs for a duration, not a count).
+    pub reference_secs: u64,
+    /// Requests in flight, one run each.
+    pub concurrency: Vec<usize>,
+    /// Worker threads of every async runtime and of the server.
+    pub threads: usize,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Run wrk and oha.
+    pub reference: bool,
+}
+
+/// Runs `plan`; `Ok(false)` when some combination run lost or failed
+/// requests (the files are written all the same).
+pub fn run(plan: &Plan) -> anyhow::Result<bool> {
+    std::fs::create_dir_all(&plan.out)
+        .with_context(|| format!("could not create {}", plan.out.display()))?;
+    let server = ServerProcess::start(plan.threads).context("could not start fetch-server")?;
+    eprintln!(
+        "fetch-server ({} threads) at {}; {} requests per run; in flight: {:?}",
+        plan.threads,
+        server.url(),
+        plan.requests,
+        plan.concurrency
+    );
+    let mut runs = Vec::new();
+    let mut all_ok = true;
+    for &c in &plan.concurrency {
+        if plan.reference {
+            runs.push(wrk(plan, &server, c)?);
+            runs.push(oha(plan, &server, c)?);
+        }
+        for combo in COMBINATIONS {
+            let run = combination(plan, &server, combo.binary, combo.client, c)?;
+            if run.ok != run.requests || run.error_count() > 0 {
+                eprintln!(
+                    "  {} at {c}: {} of {} ok, errors {:?}",
+                    run.tool, run.ok, run.requests, run.errors
+                );
+                all_ok = false;
+            }
+            runs.push(run);
+        }
+    }
+    write_results(plan, &runs)?;
+    Ok(all_ok)
+}
+
+/// Runs `program args` under GNU time; returns stdout and (CPU s, peak KiB).
+fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, f64, u64, i32)> {
+    let time_file = std::env::temp_dir().join(format!("compare-time-{}", std::process::id()));
+    let output = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%U %S %M")
+        .arg("-o")
+        .arg(&time_file)
+        .arg(program)
+        .args(args)
+        .output()
+        .context("could not run /usr/bin/time (install GNU time: apt-get install time)")?;
+    let time_text = std::fs::read_to_string(&time_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&time_file);
+    let (cpu, rss) =
+        parse_gnu_time(&time_text).with_context(|| format!("measuring {}", program.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if stdout.trim().is_empty() {
+        bail!(
+            "{} printed nothing; stderr: {}",
+            program.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok((stdout, cpu, rss, output.status.code().unwrap_or(-1)))
+}
+
+fn command_line(program: &str, args: &[String]) -> String {
+    std::iter::once(program.to_owned())
+        .chain(args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let home_cargo = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::split_paths(&path)
+        .chain(home_cargo)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .with_context(|| format!("{name} is not installed (scripts/compare installs it)"))
+}
+
+fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
+    let program = find_tool("wrk")?;
+    let args: Vec<String> = [
+        "-t2".to_owned(),
+        format!("-c{c}"),
+        format!("-d{}s", plan.reference_secs),
+        "--latency".to_owned(),
+        format!("{}/users/1", server.url()),
+    ]
+    .into();
+    eprintln!("  wrk at {c} in flight");
+    let (stdout, cpu_s, peak_rss_kb, _) = timed(&program, &args)?;
+    let r = parse_wrk(&stdout)?;
+    let errors: u64 = r.errors.values().sum();
+    Ok(Run {
+        tool: "wrk".into(),
+        reference: true,
+        concurrency: c,
+        requests: r.requests,
+        ok: r.requests.saturating_sub(errors),
+        errors: r.errors,
+        elapsed_s: r.elapsed_s,
+        requests_per_sec: r.requests_per_sec,
+        p50_ms: r.p50_ms,
+        p99_ms: r.p99_ms,
+        cpu_s,
+        peak_rss_kb,
+        command: command_line("wrk", &args),
+        config: serde_json::json!({"threads": 2, "connections": c, "parse": "none", "url": "/users/1"}),
+    })
+}
+
+fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
+    let program = find_tool("oha")?;
+    let args: Vec<String> = [
+        "--no-tui".to_owned(),
+        "--output-format".to_owned(),
+        "json".to_owned(),
+        "-n".to_owned(),
+        plan.requests.to_string(),
+        "-c".to_owned(),
+        c.to_string(),
+        format!("{}/users/1", server.url()),
+    ]
+    .into();
+    eprintln!("  oha at {c} in flight");
+    let (stdout, cpu_s, peak_rss_kb, _) = timed(&program, &args)?;
+    let r = parse_oha(&stdout)?;
+    let errors: u64 = r.errors.values().sum();
+    Ok(Run {
+        tool: "oha".into(),
+        reference: true,
+        concurrency: c,
+        requests: r.requests,
+        ok: r.requests.saturating_sub(errors),
+        errors: r.errors,
+        elapsed_s: r.elapsed_s,
+        requests_per_sec: r.requests_per_sec,
+        p50_ms: r.p50_ms,
+        p99_ms: r.p99_ms,
+        cpu_s,
+        peak_rss_kb,
+        command: command_line("oha", &args),
+        config: serde_json::json!({"connections": c, "parse": "none", "url": "/users/1"}),
+    })
+}
+
+fn combination(
+    plan: &Plan,
+    server: &ServerProcess,
+    binary: &str,
+    client: &str,
+    c: usize,
+) -> anyhow::Result<Run> {
+    let program = workspace_bin(binary)?;
+    let args: Vec<String> = [
+        "--threads".to_owned(),
+        plan.threads.to_string(),
+        "--client".to_owned(),
+        client.to_owned(),
+        "load".to_owned(),
+        "--url".to_owned(),
+        format!("{}/users/{{id}}", server.url()),
+        "-n".to_owned(),
+        plan.requests.to_string(),
+        "-c".to_owned(),
+        c.to_string(),
+        "--parse".to_owned(),
+        "user".to_owned(),
+        "--output".to_owned(),
+        "json".to_owned(),
+    ]
+    .into();
+    eprintln!("  {binary} --client {client} at {c} in flight");
+    let (stdout, cpu_s, peak_rss_kb, _) = timed(&program, &args)?;
+    let report: serde_json::Value = serde_json::from_str(stdout.trim())
+        .with_context(|| format!("{binary} printed no JSON report: {stdout}"))?;
+    let num = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
+    let errors = report["errors"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Run {
+        tool: format!("{}+{client}", report["runtime"].as_str().unwrap_or(binary)),
+        reference: false,
+        concurrency: c,
+        requests: report["requests"].as_u64().unwrap_or(0),
+        ok: report["ok"].as_u64().unwrap_or(0),
+        errors,
+        elapsed_s: num(&report["elapsed_s"]),
+        requests_per_sec: num(&report["requests_per_sec"]),
+        p50_ms: num(&report["latency_ms"]["p50"]),
+        p99_ms: num(&report["latency_ms"]["p99"]),
+        cpu_s,
+        peak_rss_kb,
+        command: command_line(binary, &args),
+        config: report,
+    })
+}
+
+/// The machine the numbers came from: cores, kernel, date.
+fn machine() -> serde_json::Value {
+    let output = |cmd: &str, args: &[&str]| {
+        Command::new(cmd)
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    serde_json::json!({
+        "cores": std::thread::available_parallelism().map_or(1, usize::from),
+        "kernel": output("uname", &["-sr"]),
+        "cpu": output("sh", &["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]),
+        "date": output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+    })
+}
+
+fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
+    let machine = machine();
+    let json = serde_json::json!({
+        "machine": machine,
+        "plan": {
+            "requests": plan.requests,
+            "wrk_seconds": plan.reference_secs,
+            "concurrency": plan.concurrency,
+            "threads": plan.threads,
+            "server_threads": plan.threads,
+        },
+        "runs": runs,
+    });
+    let json_path = plan.out.join("results.json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
+
+    let mut md = String::new();
+    md.push_str(&format!(
+        "Machine: {} cores, {}, {}. Server: fetch-server, {} threads, own process. \
+         Combinations: {} requests per run, `GET /users/{{id}}` decoded as JSON, {} worker threads, \
+         pool = in flight. wrk: {} s per run; oha: {} requests; both `GET /users/1`, body not decoded.\n\n",
+        machine["cores"],
+        machine["kernel"].as_str().unwrap_or(""),
+        machine["date"].as_str().unwrap_or(""),
+        plan.threads,
+        plan.requests,
+        plan.threads,
+        plan.reference_secs,
+        plan.requests,
+    ));
+    md.push_str(&table(runs));
+    md.push_str("\nFastest combination at each concurrency:\n\n");
+    for (c, tool, rps, ratio) in fastest(runs) {
+        let ratio = ratio.map_or_else(|| "no wrk run".to_owned(), |r| format!("{r:.2}x wrk"));
+        md.push_str(&format!(
+            "- {c} in flight: {tool}, {rps:.0} requests/sec ({ratio})\n"
+        ));
+    }
+    let md_path = plan.out.join("results.md");
+    std::fs::write(&md_path, &md)?;
+
+    let svg_path = plan.out.join("throughput.svg");
+    chart(
+        runs,
+        "Requests per second against requests in flight",
+        &svg_path,
+    )?;
+    println!("{md}");
+    eprintln!(
+        "wrote {}, {} and {}",
+        json_path.display(),
+        md_path.display(),
+        svg_path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! Running the workspace's binaries from tests, benches and scripts.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+/// The folder of this build profile (`target/debug`, `target/release`):
+/// the running executable's folder, or its parent for one in `deps/`.
+pub fn profile_dir() -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let mut dir = exe
+        .parent()
+        .ok_or_else(|| std::io::Error::other("the executable has no folder"))?
+        .to_owned();
+    if dir.file_name().is_some_and(|name| name == "deps") {
+        dir.pop();
+    }
+    Ok(dir)
+}
+
+/// The path of workspace binary `name` in this profile.
+///
+/// `cargo test` and `cargo bench` build only the binaries of the package
+/// under test, and these callers run the binaries of other packages. When
+/// run by cargo (which sets `CARGO`), the first call asks cargo to build
+/// every workspace binary in this profile: a no-op when they are fresh.
+pub fn workspace_bin(name: &str) -> std::io::Result<PathBuf> {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let dir = profile_dir()?;
+    let built = BUILT.get_or_init(|| {
+        let Ok(cargo) = std::env::var("CARGO") else {
+            return Ok(()); // not run by cargo: use what is there
+        };
+        let mut build = Command::new(cargo);
+        build.args(["build", "--workspace", "--bins", "--quiet"]);
+        if dir.file_name().is_some_and(|p| p == "release") {
+            build.arg("--release");
+        }
+        match build.status() {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!("building the workspace binaries failed ({status})")),
+            Err(e) => Err(format!("could not run cargo: {e}")),
+        }
+    });
+    built.clone().map_err(std::io::Error::other)?;
+    let path = dir.join(name);
+    if !path.exists() {
+        return Err(std::io::Error::other(format!(
+            "{} is missing: build it with `cargo build --workspace --bins`",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// The fixture server running as a process of its own; stopped on drop.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    /// Starts `fetch-server --threads THREADS` on a free port of 127.0.0.1
+    /// and waits for its `listening on URL` line.
+    pub fn start(threads: usize) -> std::io::Result<Self> {
+        let mut child = Command::new(workspace_bin("fetch-server")?)
+            .args(["--threads", &threads.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout).read_line(&mut line)?;
+        }
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::other(format!(
+                "fetch-server did not say where it listens (it printed {line:?})"
+            )));
+        };
+        Ok(ServerProcess {
+            url: url.to_owned(),
+            child,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The server's process id, to measure its CPU time.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
