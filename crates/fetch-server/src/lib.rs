@@ -59,9 +59,8 @@ impl Server {
     /// error returned now, and the address (with the real port) is known
     /// before this returns.
     pub fn start(config: ServerConfig) -> anyhow::Result<Server> {
-        let listener = TcpListener::bind(config.bind)
-            .with_context(|| format!("could not bind {}", config.bind))?;
-        listener.set_nonblocking(true)?;
+        let listener =
+            listen(config.bind).with_context(|| format!("could not bind {}", config.bind))?;
         let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.threads.max(1))
@@ -117,6 +116,24 @@ impl Server {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+}
+
+/// How many connections may wait to be accepted. `std`'s `bind` listens
+/// with 128: a client opening 1,000 connections at once then overflows the
+/// queue, the kernel drops the extra SYNs, and those clients retry after a
+/// second, which shows up as one-second latencies that are the server's
+/// fault. The kernel caps this at `net.core.somaxconn` (4096 by default).
+const BACKLOG: i32 = 65_535;
+
+/// A non-blocking listening socket on `addr` with a deep accept queue.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
 impl Drop for Server {
