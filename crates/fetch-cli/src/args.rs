@@ -49,6 +49,21 @@ pub(crate) enum Command {
     },
     /// Send many requests, many at once, and report throughput, latency and errors.
     Load(LoadArgs),
+    /// The lessons of the async fn pattern, measured (no name: list them).
+    Lesson {
+        /// The lesson to run.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::lessons::NAMES))]
+        name: Option<String>,
+        /// Print the measured numbers as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Run one measurement step (used by lessons for their child processes).
+        #[arg(long, hide = true, requires = "name")]
+        step: Option<String>,
+        /// The fixture server a step talks to.
+        #[arg(long, hide = true)]
+        base: Option<String>,
+    },
 }
 
 /// Options of `load`.

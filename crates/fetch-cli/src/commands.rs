@@ -19,6 +19,7 @@ use fetch_server::{Server, ServerConfig};
 use crate::App;
 use crate::args::{LoadArgs, Output, ParseArg};
 use crate::interrupt::{self, INTERRUPTED};
+use crate::limits;
 use crate::printer::{self, LoadResult, ServerKind};
 use crate::progress::Bar;
 use crate::usage::Usage;
@@ -41,7 +42,7 @@ pub(crate) const TOUR_CONCURRENCY: usize = 500;
 pub(crate) const DEFAULT_PAGES: usize = 3;
 
 /// Starts the fixture server in this process, on its own threads.
-fn embedded_server() -> anyhow::Result<Server> {
+pub(crate) fn embedded_server() -> anyhow::Result<Server> {
     Server::start(ServerConfig::default()).context("could not start the embedded fixture server")
 }
 
@@ -54,6 +55,10 @@ fn default_pages(server: &Server) -> Vec<String> {
 
 /// `tour`: the pattern in three steps on the embedded server.
 pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow::Result<ExitCode> {
+    limits::ensure_open_files(
+        limits::needed_for_load(TOUR_CONCURRENCY, ctx.client.config().connections, true),
+        "the tour",
+    )?;
     let server = embedded_server()?;
     println!(
         "async-fetch tour: {} with {} worker threads, client {}, fixture server at {}",
@@ -223,6 +228,11 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
             )
         }
     };
+    let connections = ctx.client.config().connections;
+    limits::ensure_open_files(
+        limits::needed_for_load(args.concurrency as usize, connections, server.is_some()),
+        "this load run",
+    )?;
     let stop = match (args.requests, args.duration) {
         (_, Some(d)) => Stop::Duration(d),
         (Some(n), None) => Stop::Requests(n),

@@ -9,6 +9,8 @@
 //!
 //! - `args`: the clap definitions of the options and commands.
 //! - `commands`: `tour`, `title`, `user` and `load`, generic over runtime and client.
+//! - `lessons`: the lessons of the async fn pattern, each claim of the seed run and measured.
+//! - `limits`: the open-file limit, raised when a run needs it, or a clear refusal.
 //! - `interrupt`: Ctrl-C: the first stops a load run (partial report), the second exits.
 //! - `progress`: the progress bar, drawn only when stdout is a terminal.
 //! - [`printer`]: the load report as text or JSON.
@@ -17,6 +19,8 @@
 mod args;
 mod commands;
 mod interrupt;
+mod lessons;
+mod limits;
 pub mod printer;
 mod progress;
 pub mod usage;
@@ -87,6 +91,7 @@ where
     let connections = match &cli.command {
         Some(Command::Load(load)) => load.connections.unwrap_or(load.concurrency),
         Some(Command::Tour) | None => commands::TOUR_CONCURRENCY as u32,
+        Some(Command::Lesson { name, .. }) => lessons::in_flight(name.as_deref()) as u32,
         _ => ClientConfig::default().connections as u32,
     };
     let client_config = ClientConfig {
@@ -118,7 +123,7 @@ impl Setup {
             Some(Command::Load(load)) => load.concurrency as usize,
             Some(Command::Tour) | None => commands::TOUR_CONCURRENCY,
             Some(Command::Title { urls }) => urls.len().max(commands::DEFAULT_PAGES),
-            Some(Command::User { .. }) => 1,
+            Some(Command::User { .. } | Command::Lesson { .. }) => 1,
         }
     }
 
@@ -140,6 +145,12 @@ impl Setup {
             Command::Title { urls } => commands::title(&ctx, urls),
             Command::User { id, base } => commands::user(&ctx, id, base),
             Command::Load(args) => commands::load(&ctx, args),
+            Command::Lesson {
+                name,
+                json,
+                step,
+                base,
+            } => lessons::run(&ctx, name, json, step, base),
         }
     }
 }

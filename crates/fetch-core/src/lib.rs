@@ -36,4 +36,4 @@ pub use load::{
     Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
 };
 pub use report::{Parse, Report, RunConfig};
-pub use runtime::{JoinError, Runtime, Task, catch_panics, timeout};
+pub use runtime::{JoinError, Runtime, Task, catch_panics, timeout, yield_now};

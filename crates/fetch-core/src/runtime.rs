@@ -81,6 +81,26 @@ impl<T> fmt::Debug for Task<T> {
 #[error("{0}")]
 pub struct JoinError(pub String);
 
+/// Gives the runtime a chance to run other tasks, then continues.
+///
+/// The future is pending exactly once: it asks to be woken at once and
+/// returns to the executor, which runs whatever else is ready before
+/// polling this task again. Long CPU work sprinkled with this becomes
+/// cooperative.
+pub async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
 /// Turns a panic inside `future` into a [`JoinError`] instead of letting it
 /// unwind through the runtime.
 ///

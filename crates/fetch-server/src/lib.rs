@@ -48,6 +48,7 @@ impl Default for ServerConfig {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    requests: routes::RequestCounter,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -69,6 +70,8 @@ impl Server {
             .build()
             .context("could not start the server's tokio runtime")?;
         let (shutdown, mut stop) = watch::channel(false);
+        let requests = routes::RequestCounter::default();
+        let app = routes::app(requests.clone());
         let thread = std::thread::Builder::new()
             .name("fetch-server-main".into())
             .spawn(move || {
@@ -82,10 +85,9 @@ impl Server {
                         let _ = tcp.set_nodelay(true);
                     });
                     let mut graceful = stop.clone();
-                    let serve =
-                        axum::serve(listener, routes::app()).with_graceful_shutdown(async move {
-                            let _ = graceful.wait_for(|stop| *stop).await;
-                        });
+                    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                        let _ = graceful.wait_for(|stop| *stop).await;
+                    });
                     // Graceful shutdown waits for open connections to go
                     // idle; give them a second, then stop regardless.
                     let deadline = async move {
@@ -102,6 +104,7 @@ impl Server {
             .context("could not start the server thread")?;
         Ok(Server {
             addr,
+            requests,
             shutdown,
             thread: Some(thread),
         })
@@ -110,6 +113,11 @@ impl Server {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Requests received so far (counted as they arrive, before routing).
+    pub fn requests_received(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// `http://127.0.0.1:PORT`, with no trailing slash.

@@ -9,10 +9,12 @@
 //! | `GET /bytes/{n}` | `n` bytes of `x` (at most 256 MiB) |
 //! | `GET /malformed/...` | 200 `application/json` whose body is cut off mid-object |
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -26,8 +28,12 @@ pub const MAX_DELAY_MS: u64 = 60_000;
 /// The largest body `/bytes/{n}` sends.
 pub const MAX_BYTES: usize = 256 * 1024 * 1024;
 
-/// The router with every route.
-pub fn app() -> Router {
+/// Requests the server has received, for lessons and tests that need to
+/// see when (or whether) a request really went out.
+pub type RequestCounter = Arc<AtomicU64>;
+
+/// The router with every route, counting requests into `counter`.
+pub fn app(counter: RequestCounter) -> Router {
     Router::new()
         .route("/users/{id}", get(user))
         .route("/pages/{n}", get(page))
@@ -37,6 +43,16 @@ pub fn app() -> Router {
         .route("/bytes/{n}", get(bytes))
         .route("/malformed/{*rest}", get(malformed))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(counter, count))
+}
+
+async fn count(
+    State(counter): State<RequestCounter>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    counter.fetch_add(1, Ordering::Relaxed);
+    next.run(request).await
 }
 
 fn error(status: StatusCode, message: String) -> Response {

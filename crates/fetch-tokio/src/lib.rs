@@ -24,12 +24,17 @@ pub struct TokioRuntime {
 }
 
 impl TokioRuntime {
-    /// A multi-threaded runtime with exactly `threads` workers.
+    /// A runtime whose tasks run on exactly `threads` threads.
     ///
     /// tokio's default is one worker per core; it is set explicitly so every
-    /// runtime in a comparison gets the same number.
+    /// runtime in a comparison gets the same number. One thread means
+    /// tokio's current-thread flavour, where every task runs on the thread
+    /// that calls [`Runtime::block_on`] (what `#[tokio::main(flavor =
+    /// "current_thread")]` builds).
     pub fn new(threads: usize) -> std::io::Result<Self> {
-        let threads = threads.max(1);
+        if threads <= 1 {
+            return Self::current_thread();
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("tokio-worker")

@@ -1,0 +1,200 @@
+//! blocking and cpu-work: a heartbeat task asks to wake every 10 ms while
+//! another task does 200 ms of blocking work in three ways. How late the
+//! heartbeat gets shows whether the executor was frozen.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use fetch_core::{HttpClient, Runtime, yield_now};
+use serde_json::{Value, json};
+
+use super::{Out, busy, child, ms, self_exe};
+use crate::commands::Context;
+
+/// What the other task does for 200 ms.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Work {
+    /// Wait: `std::thread::sleep`, or its async and blocking-pool fixes.
+    Sleep,
+    /// Compute: a busy loop, or its cooperative and blocking-pool fixes.
+    Cpu,
+}
+
+const BEAT: Duration = Duration::from_millis(10);
+const WORK: Duration = Duration::from_millis(200);
+
+/// The three ways, labelled as the table prints them.
+fn variants(work: Work) -> [(&'static str, Way); 3] {
+    match work {
+        Work::Sleep => [
+            ("BAD   std::thread::sleep(200ms) in a task", Way::Inline),
+            ("GOOD  sleep(200ms).await", Way::Async),
+            ("GOOD  spawn_blocking(|| thread::sleep(200ms))", Way::Pool),
+        ],
+        Work::Cpu => [
+            ("BAD   200 ms busy loop in a task", Way::Inline),
+            ("OK    busy loop, yield_now().await every 1 ms", Way::Async),
+            ("GOOD  spawn_blocking(|| busy loop)", Way::Pool),
+        ],
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Way {
+    /// On the async worker, blocking it: the mistake.
+    Inline,
+    /// The async way: an async sleep, or CPU work that yields.
+    Async,
+    /// On the runtime's blocking thread pool.
+    Pool,
+}
+
+pub(super) fn run<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    out: Out,
+    work: Work,
+) -> anyhow::Result<Value> {
+    let name = match work {
+        Work::Sleep => "blocking",
+        Work::Cpu => "cpu-work",
+    };
+    let many = crate::available_cores().max(2);
+    let mut columns = Vec::new();
+    for threads in [1, many] {
+        let v = child(
+            &self_exe()?,
+            threads,
+            Some(ctx.client.name()),
+            name,
+            "run",
+            "-",
+        )?;
+        columns.push((threads, v));
+    }
+    out.say(format!(
+        "A heartbeat task sleeps 10 ms at a time; another task works for 200 ms. Worst lateness of a beat on {}:\n",
+        ctx.runtime.name()
+    ));
+    let header: String = columns
+        .iter()
+        .map(|(t, _)| {
+            format!(
+                "{:>16}",
+                format!("{t} thread{}", if *t == 1 { "" } else { "s" })
+            )
+        })
+        .collect();
+    out.say(format!("  {:<48}{header}", "the other task does"));
+    for (i, (label, _)) in variants(work).iter().enumerate() {
+        let cells: String = columns
+            .iter()
+            .map(|(_, v)| {
+                format!(
+                    "{:>13.1} ms",
+                    v["variants"][i]["worst_late_ms"]
+                        .as_f64()
+                        .unwrap_or(f64::NAN)
+                )
+            })
+            .collect();
+        out.say(format!("  {label:<48}{cells}"));
+    }
+    out.say("");
+    match work {
+        Work::Sleep => {
+            out.say("std::thread::sleep stops the OS thread, and with it every task that thread was polling:");
+            out.say("on one worker the heartbeat misses ~200 ms of beats. sleep(..).await parks only the task.");
+            out.say("spawn_blocking moves the blocking call to a separate pool of threads, so the workers stay free.");
+        }
+        Work::Cpu => {
+            out.say("A busy loop never reaches an .await, so the executor cannot switch away from it: on one");
+            out.say("worker nothing else runs until it ends. Yielding every millisecond lets other tasks in (at");
+            out.say("the cost of the loop's own latency); spawn_blocking takes it off the workers altogether.");
+        }
+    }
+    out.say("With several workers the others keep running, so the damage depends on where the heartbeat");
+    out.say("was queued: that is where runtimes differ (work stealing, LIFO slots, how they pick a worker).");
+    Ok(json!(
+        columns
+            .iter()
+            .map(|(threads, v)| json!({"threads": threads, "variants": v["variants"]}))
+            .collect::<Vec<_>>()
+    ))
+}
+
+/// Child step: each way, with the heartbeat running beside it.
+pub(super) fn measure<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, work: Work) -> Value {
+    let rt = ctx.runtime;
+    let rows: Vec<Value> = variants(work)
+        .iter()
+        .map(|(label, way)| {
+            let (worst, beats) = rt.block_on(beside_heartbeat(rt, work, *way));
+            json!({"variant": label, "worst_late_ms": ms(worst), "beats": beats})
+        })
+        .collect();
+    json!({"threads": rt.threads(), "variants": rows})
+}
+
+/// Runs the heartbeat, then the work, and returns the worst lateness.
+async fn beside_heartbeat<R: Runtime>(rt: &R, work: Work, way: Way) -> (Duration, u32) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let heartbeat = rt.spawn(heartbeat(rt.clone(), stop.clone()));
+    // Let it settle into its rhythm first.
+    rt.sleep(Duration::from_millis(50)).await;
+    let rt2 = rt.clone();
+    let job = match way {
+        // BAD: blocking code inside an async task holds the worker thread.
+        Way::Inline => rt.spawn(async move {
+            match work {
+                Work::Sleep => std::thread::sleep(WORK),
+                Work::Cpu => {
+                    busy(WORK);
+                }
+            }
+        }),
+        Way::Async => rt.spawn(async move {
+            match work {
+                // GOOD: an async sleep; the task waits, the thread does not.
+                Work::Sleep => rt2.sleep(WORK).await,
+                // Cooperative: compute in 1 ms slices, yielding between them.
+                Work::Cpu => {
+                    let end = Instant::now() + WORK;
+                    while Instant::now() < end {
+                        busy(Duration::from_millis(1));
+                        yield_now().await;
+                    }
+                }
+            }
+        }),
+        // GOOD: the blocking call runs on the blocking pool; this task
+        // awaits its result without holding a worker.
+        Way::Pool => rt.spawn(async move {
+            let _ = rt2
+                .spawn_blocking(move || match work {
+                    Work::Sleep => std::thread::sleep(WORK),
+                    Work::Cpu => {
+                        busy(WORK);
+                    }
+                })
+                .await;
+        }),
+    };
+    let _ = job.await;
+    rt.sleep(Duration::from_millis(50)).await;
+    stop.store(true, Ordering::Relaxed);
+    heartbeat.await.unwrap_or((Duration::MAX, 0))
+}
+
+/// Sleeps `BEAT` at a time until told to stop; returns the worst lateness.
+async fn heartbeat<R: Runtime>(rt: R, stop: Arc<AtomicBool>) -> (Duration, u32) {
+    let mut worst = Duration::ZERO;
+    let mut beats = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let asked = Instant::now();
+        rt.sleep(BEAT).await;
+        worst = worst.max(asked.elapsed().saturating_sub(BEAT));
+        beats += 1;
+    }
+    (worst, beats)
+}

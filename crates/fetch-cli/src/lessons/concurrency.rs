@@ -1,0 +1,301 @@
+//! ten-users, thousands, spawn: what concurrency buys, measured.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fetch_core::{
+    HttpClient, LoadPlan, Parse, Progress, Runtime, Stop, UrlTemplate, get_ok, run_load, within,
+};
+use serde_json::{Value, json};
+
+use super::{Out, busy, child, ms, self_exe, threads_exe};
+use crate::commands::{Context, embedded_server};
+use crate::limits;
+use crate::usage::Usage;
+
+/// Each of the ten users waits this long for an answer.
+const TEN_USERS_DELAY_MS: u64 = 200;
+
+pub(super) fn ten_users<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    out: Out,
+) -> anyhow::Result<Value> {
+    let rt = ctx.runtime;
+    let server = embedded_server()?;
+    let base = server.url();
+    let url = format!("{base}/delay/{TEN_USERS_DELAY_MS}");
+    out.say(format!(
+        "Ten requests to {url}, each answered after {TEN_USERS_DELAY_MS} ms:\n"
+    ));
+
+    // One after another: each `.await` finishes before the next request starts.
+    let started = Instant::now();
+    rt.block_on(async {
+        for _ in 0..10 {
+            within(rt, ctx.timeout, &url, get_ok(&*ctx.client, &url)).await?;
+        }
+        Ok::<_, fetch_core::FetchError>(())
+    })?;
+    let sequential = ms(started.elapsed());
+    let mut rows = vec![("one after another, awaited in turn".to_owned(), sequential)];
+
+    let threads = if let Some(exe) = threads_exe() {
+        let v = child(&exe, 10, None, "ten-users", "concurrent", &base)?;
+        let wall = v["wall_ms"].as_f64().unwrap_or(f64::NAN);
+        rows.push((
+            "ten OS threads, one per request (fetch-threads)".to_owned(),
+            wall,
+        ));
+        Some(wall)
+    } else {
+        out.say("(fetch-threads is not built next to this binary: `cargo build --release -p fetch-threads` adds the threads row)");
+        None
+    };
+    let one_thread = if rt.name() == "threads" {
+        None
+    } else {
+        let v = child(
+            &self_exe()?,
+            1,
+            Some(ctx.client.name()),
+            "ten-users",
+            "concurrent",
+            &base,
+        )?;
+        let wall = v["wall_ms"].as_f64().unwrap_or(f64::NAN);
+        rows.push((format!("all ten spawned on ONE {} thread", rt.name()), wall));
+        Some(wall)
+    };
+    for (how, wall) in &rows {
+        out.say(format!("  {how:<50} {wall:>8.1} ms"));
+    }
+    out.say("\nOne after another, the tenth user waits for the nine before: ten times the delay.");
+    out.say("Ten threads wait in parallel; so do ten tasks on a single thread, because a task");
+    out.say("waiting at .await gives the thread back to the others.");
+    Ok(json!({
+        "delay_ms": TEN_USERS_DELAY_MS,
+        "sequential_ms": sequential,
+        "threads_ms": threads,
+        "one_async_thread_ms": one_thread,
+    }))
+}
+
+/// Child step: ten requests, all spawned at once, on this runtime.
+pub(super) fn ten_concurrent<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    base: &str,
+) -> anyhow::Result<Value> {
+    let rt = ctx.runtime;
+    let url = format!("{base}/delay/{TEN_USERS_DELAY_MS}");
+    let started = Instant::now();
+    let ok = rt.block_on(async {
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let (rt2, client, url, limit) =
+                    (rt.clone(), ctx.client.clone(), url.clone(), ctx.timeout);
+                rt.spawn(async move {
+                    within(&rt2, limit, &url, get_ok(&*client, &url))
+                        .await
+                        .is_ok()
+                })
+            })
+            .collect();
+        let mut ok = 0;
+        for task in tasks {
+            ok += u32::from(task.await.unwrap_or(false));
+        }
+        ok
+    });
+    Ok(json!({"wall_ms": ms(started.elapsed()), "ok": ok}))
+}
+
+/// Requests in flight in the thousands lesson.
+pub(super) const THOUSANDS: u64 = 10_000;
+/// How long the server holds each of them.
+const THOUSANDS_DELAY_MS: u64 = 1_000;
+
+pub(super) fn thousands<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    out: Out,
+) -> anyhow::Result<Value> {
+    // The server in this process holds 10,000 connections open.
+    limits::ensure_open_files(THOUSANDS + 256, "the thousands lesson's server")?;
+    let server = embedded_server()?;
+    let base = server.url();
+    out.say(format!(
+        "{THOUSANDS} requests to /delay/{THOUSANDS_DELAY_MS}, all in flight at once, each in a process of its own:\n"
+    ));
+    let mut rows = Vec::new();
+    let mut results = BTreeMap::new();
+    if ctx.runtime.name() != "threads" {
+        let v = child(
+            &self_exe()?,
+            1,
+            Some(ctx.client.name()),
+            "thousands",
+            "run",
+            &base,
+        )?;
+        rows.push((format!("{}, ONE thread", ctx.runtime.name()), v.clone()));
+        results.insert("one_async_thread", v);
+    }
+    match threads_exe() {
+        Some(exe) => match child(&exe, 1, None, "thousands", "run", &base) {
+            Ok(v) => {
+                rows.push((format!("{THOUSANDS} OS threads (fetch-threads)"), v.clone()));
+                results.insert("os_threads", v);
+            }
+            Err(e) => {
+                out.say(format!(
+                    "  {THOUSANDS} OS threads: could not run on this machine: {e:#}"
+                ));
+                results.insert("os_threads", json!({"error": format!("{e:#}")}));
+            }
+        },
+        None => out.say("(fetch-threads is not built next to this binary: no OS-threads row)"),
+    }
+    out.say(format!(
+        "  {:<34} {:>9} {:>9} {:>12} {:>14}",
+        "how", "wall ms", "ok", "peak RSS MB", "KiB / request"
+    ));
+    for (how, v) in &rows {
+        out.say(format!(
+            "  {how:<34} {:>9.0} {:>9} {:>12.1} {:>14.1}",
+            v["wall_ms"].as_f64().unwrap_or(f64::NAN),
+            v["ok"].as_u64().unwrap_or(0),
+            v["peak_rss_kb"].as_f64().unwrap_or(f64::NAN) / 1024.0,
+            v["kb_per_request"].as_f64().unwrap_or(f64::NAN),
+        ));
+    }
+    out.say(
+        "\nKiB per request = (peak RSS - RSS before the run) / requests in flight: the task, its",
+    );
+    out.say(
+        "future, its socket buffers and the client's connection state; for threads also a stack.",
+    );
+    out.say("The wall time is the server's delay plus the time to open 10,000 connections.");
+    Ok(json!(results))
+}
+
+/// Child step: `THOUSANDS` requests in flight at once, measured.
+pub(super) fn thousands_step<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    base: &str,
+) -> anyhow::Result<Value> {
+    limits::ensure_open_files(THOUSANDS + 256, "10,000 connections")?;
+    let before = Usage::now();
+    let plan = LoadPlan {
+        url: UrlTemplate::new(&format!("{base}/delay/{THOUSANDS_DELAY_MS}"))?,
+        stop: Stop::Requests(THOUSANDS),
+        concurrency: THOUSANDS as usize,
+        timeout: Duration::from_secs(60),
+        parse: Parse::None,
+    };
+    let report = ctx.runtime.block_on(run_load(
+        ctx.runtime,
+        ctx.client.clone(),
+        plan,
+        Progress::new(),
+    ));
+    let after = Usage::now();
+    let grown = after.peak_rss_kb.saturating_sub(before.peak_rss_kb);
+    Ok(json!({
+        "wall_ms": ms(report.elapsed),
+        "requests": report.requests,
+        "ok": report.ok,
+        "errors": report.errors.iter().map(|(k, n)| (k.to_string(), *n)).collect::<BTreeMap<_, _>>(),
+        "rss_before_kb": before.peak_rss_kb,
+        "peak_rss_kb": after.peak_rss_kb,
+        "kb_per_request": grown as f64 / THOUSANDS as f64,
+        "threads": ctx.runtime.threads(),
+    }))
+}
+
+pub(super) fn spawn<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    out: Out,
+) -> anyhow::Result<Value> {
+    let rt = ctx.runtime;
+    let work = Duration::from_millis(100);
+    let jobs = 4;
+    // CPU work: awaiting each spawned task before spawning the next runs
+    // them one by one; spawning all first lets every worker take one.
+    let started = Instant::now();
+    rt.block_on(async {
+        for _ in 0..jobs {
+            let _ = rt.spawn(async move { busy(work) }).await;
+        }
+    });
+    let cpu_awaited = ms(started.elapsed());
+    let started = Instant::now();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..jobs)
+            .map(|_| rt.spawn(async move { busy(work) }))
+            .collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+    });
+    let cpu_spawned = ms(started.elapsed());
+
+    // Waiting on the network: the same, with ten 100 ms requests.
+    let server = embedded_server()?;
+    let url = format!("{}/delay/100", server.url());
+    let fetch = |rt: R, client: Arc<C>, url: String, limit| async move {
+        let _ = within(&rt, limit, &url, get_ok(&*client, &url)).await;
+    };
+    let started = Instant::now();
+    rt.block_on(async {
+        for _ in 0..10 {
+            fetch(rt.clone(), ctx.client.clone(), url.clone(), ctx.timeout).await;
+        }
+    });
+    let io_awaited = ms(started.elapsed());
+    let started = Instant::now();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                rt.spawn(fetch(
+                    rt.clone(),
+                    ctx.client.clone(),
+                    url.clone(),
+                    ctx.timeout,
+                ))
+            })
+            .collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+    });
+    let io_spawned = ms(started.elapsed());
+
+    out.say(format!("On {} with {} threads:\n", rt.name(), rt.threads()));
+    out.say(format!(
+        "  {jobs} CPU jobs of 100 ms, each awaited before the next   {cpu_awaited:>8.1} ms"
+    ));
+    out.say(format!(
+        "  {jobs} CPU jobs of 100 ms, all spawned, then awaited      {cpu_spawned:>8.1} ms"
+    ));
+    out.say(format!(
+        "  10 requests of 100 ms, each awaited in turn            {io_awaited:>8.1} ms"
+    ));
+    out.say(format!(
+        "  10 requests of 100 ms, all spawned, then awaited       {io_spawned:>8.1} ms"
+    ));
+    out.say(
+        "\nspawn hands a future to the runtime, which starts running it at once, on any worker;",
+    );
+    out.say(
+        "await waits for one thing. Spawn everything first and await afterwards to overlap them.",
+    );
+    out.say("CPU jobs gain at most one worker's worth each (here: the thread count); waiting gains more.");
+    Ok(json!({
+        "cpu_job_ms": 100,
+        "cpu_jobs": jobs,
+        "cpu_awaited_ms": cpu_awaited,
+        "cpu_spawned_ms": cpu_spawned,
+        "io_awaited_ms": io_awaited,
+        "io_spawned_ms": io_spawned,
+    }))
+}
