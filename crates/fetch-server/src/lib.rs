@@ -13,11 +13,14 @@
 //! # Layout
 //!
 //! - [`routes`]: the routes and what each answers.
+//! - [`chaos`]: the fault-injecting mode: resets, stalls, short bodies, garbage, 5xx at chosen rates.
 //! - this file: [`Server`], [`ServerConfig`]: binding, the runtime thread, shutdown.
 
+pub mod chaos;
 pub mod routes;
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -32,6 +35,8 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Tokio worker threads serving requests.
     pub threads: usize,
+    /// Serve `/users/{id}` with injected faults instead of the normal routes.
+    pub chaos: Option<chaos::ChaosConfig>,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +44,7 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            chaos: None,
         }
     }
 }
@@ -49,6 +55,7 @@ impl Default for ServerConfig {
 pub struct Server {
     addr: SocketAddr,
     requests: routes::RequestCounter,
+    chaos: Option<Arc<chaos::ChaosStats>>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -72,6 +79,10 @@ impl Server {
         let (shutdown, mut stop) = watch::channel(false);
         let requests = routes::RequestCounter::default();
         let app = routes::app(requests.clone());
+        let chaos = config
+            .chaos
+            .map(|c| (Arc::new(c), Arc::new(chaos::ChaosStats::default())));
+        let chaos_stats = chaos.as_ref().map(|(_, stats)| stats.clone());
         let thread = std::thread::Builder::new()
             .name("fetch-server-main".into())
             .spawn(move || {
@@ -79,6 +90,10 @@ impl Server {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
+                    if let Some((config, stats)) = chaos {
+                        chaos::serve(listener, config, stats, stop).await;
+                        return;
+                    }
                     // Small JSON answers: send each at once instead of
                     // waiting to fill a packet (Nagle's algorithm).
                     let listener = listener.tap_io(|tcp| {
@@ -105,6 +120,7 @@ impl Server {
         Ok(Server {
             addr,
             requests,
+            chaos: chaos_stats,
             shutdown,
             thread: Some(thread),
         })
@@ -118,6 +134,11 @@ impl Server {
     /// Requests received so far (counted as they arrive, before routing).
     pub fn requests_received(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// What a chaos server injected so far, by fault; `None` for a normal server.
+    pub fn chaos_stats(&self) -> Option<std::collections::BTreeMap<String, u64>> {
+        self.chaos.as_ref().map(|stats| stats.snapshot())
     }
 
     /// `http://127.0.0.1:PORT`, with no trailing slash.

@@ -19,12 +19,18 @@ struct Args {
     /// Worker threads serving requests [default: available cores].
     #[arg(long)]
     threads: Option<usize>,
+    /// Inject faults into `GET /users/{id}` at these rates, for example
+    /// "error=0.05,reset=0.05,stall=0.02,truncate=0.02,garbage=0.02,seed=7,stall_ms=30000".
+    /// `GET /stats` then reports what was injected.
+    #[arg(long)]
+    chaos: Option<fetch_server::chaos::ChaosConfig>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut config = ServerConfig {
         bind: args.bind,
+        chaos: args.chaos,
         ..ServerConfig::default()
     };
     config.threads = args.threads.unwrap_or(config.threads);
@@ -37,6 +43,9 @@ fn main() -> anyhow::Result<()> {
     std::io::stdout().flush()?;
     // Wait for Ctrl-C (or SIGTERM), then stop cleanly.
     let _ = stop_rx.recv();
+    if let Some(stats) = server.chaos_stats() {
+        eprintln!("chaos: injected {}", serde_json::to_string(&stats)?);
+    }
     drop(server);
     eprintln!("fetch-server stopped");
     Ok(())
