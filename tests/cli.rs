@@ -310,3 +310,70 @@ fn ctrl_c_stops_a_load_run_with_a_partial_report() {
         }
     }
 }
+
+#[test]
+fn a_host_that_does_not_resolve_is_a_connect_error() {
+    for (bin, client) in combinations() {
+        let url = "http://no-such-host.invalid/pages/1";
+        let out = run(bin, &["--client", client, "--timeout", "5s", "title", url]).fails_with(1);
+        assert!(out.stderr.contains("could not connect to"), "{out:#?}");
+        assert!(
+            out.stderr.contains("lookup"),
+            "the cause is named: {out:#?}"
+        );
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {out:#?}");
+    }
+}
+
+/// Runs `bin args` under `sh -c "ulimit ...; exec ..."`.
+#[cfg(unix)]
+fn with_ulimit(ulimit: &str, bin: &str, args: &[&str]) -> common::Run {
+    let path = common::bin(bin);
+    let script = format!("ulimit {ulimit} && exec \"$0\" \"$@\"");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("run sh");
+    common::finish(out)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_too_low_open_file_limit_is_refused_with_the_limit_named() {
+    let url = format!("{}/users/{{id}}", server_url());
+    for (bin, _) in binaries() {
+        // `ulimit -n` sets both the soft and the hard limit.
+        let out = with_ulimit(
+            "-n 300",
+            bin,
+            &["load", "--url", &url, "-c", "1000", "-n", "10"],
+        )
+        .fails_with(1);
+        assert!(out.stderr.contains("at most 300"), "{out:#?}");
+        assert!(out.stderr.contains("ulimit -Hn"), "{out:#?}");
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {out:#?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_low_soft_limit_is_raised_and_the_run_succeeds() {
+    let url = format!("{}/users/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let args = [
+            "--client", client, "load", "--url", &url, "-c", "400", "-n", "2000", "--output",
+            "json",
+        ];
+        let out = with_ulimit("-Sn 256", bin, &args).success();
+        assert!(
+            out.stderr.contains("raised the open-file limit from 256"),
+            "{out:#?}"
+        );
+        let report = out.json();
+        check_report(&report);
+        assert_eq!(report["ok"], 2000, "{report}");
+    }
+}

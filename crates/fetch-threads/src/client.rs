@@ -99,6 +99,10 @@ impl UreqClient {
                 FetchError::connect(url, err)
             }
             E::Io(ref io) if io.kind() == io::ErrorKind::TimedOut => self.timeout(url),
+            // A name that does not resolve comes back as a plain I/O error.
+            E::Io(ref io) if io.to_string().contains("failed to lookup address") => {
+                FetchError::connect(url, err)
+            }
             E::BadUri(reason) => FetchError::InvalidUrl {
                 url: url.to_owned(),
                 reason,
