@@ -88,12 +88,12 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
             .map(|k| got(k))
             .sum::<u64>();
         if client == "surf" {
-            // surf (unmaintained) differs in two ways, both measured here:
-            // it accepts a body shorter than its Content-Length as complete,
-            // so a short body shows as a decode error; and it puts a
-            // connection whose request was cancelled (a stall that timed
-            // out) back in its pool, so requests sent on it time out too,
-            // some before the server ever sees them.
+            // surf (unmaintained) accepts a body shorter than its
+            // Content-Length as complete, so a short body shows as a decode
+            // error, not a transport error. And in runs with a 1 s timeout
+            // and 3 s stalls, some of its requests timed out before the
+            // server saw them (it looks as if a connection whose request was
+            // cancelled goes back into its pool); so only bounds here.
             assert!(
                 got("decode") >= served("garbage"),
                 "{client}: {report} {injected:?}"
