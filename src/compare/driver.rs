@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
-use super::{Run, chart, fastest, parse_gnu_time, parse_oha, parse_wrk, table};
+use super::{Run, WrkResult, chart, fastest, parse_gnu_time, parse_oha, parse_wrk, table};
 use crate::combos::COMBINATIONS;
 use crate::harness::{ServerProcess, workspace_bin};
 
@@ -107,22 +107,22 @@ fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("{name} is not installed (scripts/compare installs it)"))
 }
 
-fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
-    let program = find_tool("wrk")?;
-    let args: Vec<String> = [
-        "-t2".to_owned(),
-        format!("-c{c}"),
-        format!("-d{}s", plan.reference_secs),
-        "--latency".to_owned(),
-        format!("{}/users/1", server.url()),
-    ]
-    .into();
-    eprintln!("  wrk at {c} in flight");
+/// Runs a reference tool (wrk or oha) against `/users/1` and records it;
+/// `parse` reads the tool's output.
+fn reference(
+    tool: &str,
+    args: Vec<String>,
+    c: usize,
+    parse: fn(&str) -> anyhow::Result<WrkResult>,
+    config: serde_json::Value,
+) -> anyhow::Result<Run> {
+    let program = find_tool(tool)?;
+    eprintln!("  {tool} at {c} in flight");
     let (stdout, cpu_s, peak_rss_kb, _) = timed(&program, &args)?;
-    let r = parse_wrk(&stdout)?;
+    let r = parse(&stdout)?;
     let errors: u64 = r.errors.values().sum();
     Ok(Run {
-        tool: "wrk".into(),
+        tool: tool.to_owned(),
         reference: true,
         concurrency: c,
         requests: r.requests,
@@ -134,14 +134,26 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
         p99_ms: r.p99_ms,
         cpu_s,
         peak_rss_kb,
-        command: command_line("wrk", &args),
-        config: serde_json::json!({"threads": 2, "connections": c, "parse": "none", "url": "/users/1"}),
+        command: command_line(tool, &args),
+        config,
     })
 }
 
+fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
+    let args = vec![
+        "-t2".to_owned(),
+        format!("-c{c}"),
+        format!("-d{}s", plan.reference_secs),
+        "--latency".to_owned(),
+        format!("{}/users/1", server.url()),
+    ];
+    let config =
+        serde_json::json!({"threads": 2, "connections": c, "parse": "none", "url": "/users/1"});
+    reference("wrk", args, c, parse_wrk, config)
+}
+
 fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
-    let program = find_tool("oha")?;
-    let args: Vec<String> = [
+    let args = vec![
         "--no-tui".to_owned(),
         "--output-format".to_owned(),
         "json".to_owned(),
@@ -150,28 +162,9 @@ fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
         "-c".to_owned(),
         c.to_string(),
         format!("{}/users/1", server.url()),
-    ]
-    .into();
-    eprintln!("  oha at {c} in flight");
-    let (stdout, cpu_s, peak_rss_kb, _) = timed(&program, &args)?;
-    let r = parse_oha(&stdout)?;
-    let errors: u64 = r.errors.values().sum();
-    Ok(Run {
-        tool: "oha".into(),
-        reference: true,
-        concurrency: c,
-        requests: r.requests,
-        ok: r.requests.saturating_sub(errors),
-        errors: r.errors,
-        elapsed_s: r.elapsed_s,
-        requests_per_sec: r.requests_per_sec,
-        p50_ms: r.p50_ms,
-        p99_ms: r.p99_ms,
-        cpu_s,
-        peak_rss_kb,
-        command: command_line("oha", &args),
-        config: serde_json::json!({"connections": c, "parse": "none", "url": "/users/1"}),
-    })
+    ];
+    let config = serde_json::json!({"connections": c, "parse": "none", "url": "/users/1"});
+    reference("oha", args, c, parse_oha, config)
 }
 
 fn combination(
