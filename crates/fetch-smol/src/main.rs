@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use fetch_cli::{App, Setup};
 use fetch_clients::hyper::HyperClient;
-use fetch_clients::surf::SurfClient;
 use fetch_smol::SmolRuntime;
 
 /// What this binary offers: its runtime and the clients it can drive.
@@ -15,8 +14,14 @@ const APP: App = App {
     binary: "fetch-smol",
     runtime: "smol",
     about: "async-fetch on smol: the async fn pattern, measured.",
-    clients: &["hyper", "surf"],
+    clients: CLIENTS,
 };
+
+/// surf only when built with the `surf` feature (it is unmaintained).
+#[cfg(feature = "surf")]
+const CLIENTS: &[&str] = &["hyper", "surf"];
+#[cfg(not(feature = "surf"))]
+const CLIENTS: &[&str] = &["hyper"];
 
 fn main() -> ExitCode {
     let setup = fetch_cli::parse(&APP);
@@ -26,14 +31,11 @@ fn main() -> ExitCode {
 /// Builds the runtime and the client, then hands over to the shared commands.
 fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     let runtime = SmolRuntime::new(setup.threads)?;
-    match setup.client {
-        "surf" => {
-            let client = SurfClient::new(&setup.client_config);
-            setup.run(&runtime, client)
-        }
-        _ => {
-            let client = HyperClient::smol(&setup.client_config, runtime.executor());
-            setup.run(&runtime, client)
-        }
+    #[cfg(feature = "surf")]
+    if setup.client == "surf" {
+        let client = fetch_clients::surf::SurfClient::new(&setup.client_config);
+        return setup.run(&runtime, client);
     }
+    let client = HyperClient::smol(&setup.client_config, runtime.executor());
+    setup.run(&runtime, client)
 }
