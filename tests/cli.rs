@@ -221,6 +221,7 @@ fn usage_errors_exit_with_code_2() {
     for (bin, _) in binaries() {
         for args in [
             &["load", "-c", "0"][..],
+            &["load", "-c", "-5"],
             &["load", "-n", "0"],
             &["load", "-d", "soon"],
             &["user", "abc"],
