@@ -91,7 +91,12 @@ pub(super) fn run<R: Runtime, C: HttpClient>(
     out.say(
         "lives across one is a field. Large futures are copied when moved, so spawn (which boxes",
     );
-    out.say("the future once) or Box::pin are the usual cure for a very large one.");
+    out.say("the future once) or Box::pin are the usual cure for a very large one.\n");
+    out.say("The seed says \"When you yield, the struct is stored on the heap.\" Not by itself: a future");
+    out.say(
+        "is a plain value, wherever its owner keeps it (these were measured on the stack). It goes",
+    );
+    out.say("to the heap only when something boxes it, as spawn does: see the 16-byte Task above.");
     Ok(json!(
         rows.iter()
             .map(|(what, size, _)| json!({"future": what, "bytes": size}))
