@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use common::{binaries, check_report, closed_port, combinations, load_json, run, server_url};
 
+/// The README's first command, under the open-file limit many machines
+/// and containers have (`ulimit -n 1024`, soft and hard).
+#[cfg(unix)]
 #[test]
 fn tour_runs_every_step_without_errors() {
     for (bin, _) in binaries() {
-        let out = run(bin, &[]).success();
+        let out = with_ulimit("-n 1024", bin, &[]).success();
         assert!(out.stdout.contains("\tPage 1\t"), "{out:#?}");
         assert!(out.stdout.contains("User { id: 42"), "{out:#?}");
         assert!(out.stdout.contains("ok           20000"), "{out:#?}");
