@@ -92,11 +92,6 @@ impl ServerProcess {
     pub fn url(&self) -> &str {
         &self.url
     }
-
-    /// The server's process id, to measure its CPU time.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
 }
 
 impl Drop for ServerProcess {
