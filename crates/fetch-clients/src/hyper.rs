@@ -1,83 +1,162 @@
 //! hyper 1: the raw HTTP client most Rust clients are built on (reqwest is).
 //!
 //! hyper itself only speaks HTTP over a connection it is handed; it does not
-//! open sockets, spawn tasks or keep time. hyper-util's pooled client adds a
-//! connection pool and asks for three things from the runtime: a *connector*
-//! (how to open a TCP connection), an *executor* (how to spawn the task that
-//! drives each connection) and a *timer* (to expire idle connections).
-//! Giving it tokio's or smol's versions is all it takes to move the same
-//! client between runtimes, which makes it the fairest way to compare the
-//! runtimes themselves.
+//! open sockets, spawn tasks or keep time. This adapter adds the rest: a
+//! [`Transport`] from the runtime (open a TCP connection, spawn the task
+//! that drives it) and a [`Pool`] of HTTP/1 connections that caps how many
+//! are *open*, so `--connections` means what it says. Giving it tokio's or
+//! smol's transport is all it takes to move the same client between
+//! runtimes, which makes it the fairest way to compare the runtimes
+//! themselves.
 //!
 //! This adapter speaks plain `http://` only; for `https://` use reqwest or
 //! surf, which bring TLS.
+//!
+//! # Layout
+//! - [`HyperClient`]: the [`HttpClient`] over a pool.
+//! - [`pool`]: the connection pool and the [`Transport`] trait.
+//! - `tokio_rt`, `smol_rt`: the two transports.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
 use http_body_util::{BodyExt as _, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::Connect;
+use hyper::Uri;
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::http::uri::{Authority, PathAndQuery};
 
+pub mod pool;
 #[cfg(feature = "hyper-smol")]
 pub mod smol_rt;
+#[cfg(feature = "hyper-tokio")]
+pub mod tokio_rt;
 
-/// A [`HttpClient`] backed by hyper-util's pooled client over connector `C`.
-#[derive(Debug, Clone)]
-pub struct HyperClient<C> {
-    client: Client<C, Empty<Bytes>>,
+pub use pool::{Pool, Transport};
+
+/// A [`HttpClient`] backed by hyper's HTTP/1 connections, pooled, over
+/// transport `T`.
+#[derive(Debug)]
+pub struct HyperClient<T> {
+    pool: Arc<Pool<T>>,
     config: ClientConfig,
 }
 
-impl<C> HyperClient<C> {
+impl<T> Clone for HyperClient<T> {
+    fn clone(&self) -> Self {
+        HyperClient {
+            pool: self.pool.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl<T> HyperClient<T> {
     /// The name reports use.
     pub const NAME: &'static str = "hyper";
 }
 
-#[cfg(feature = "hyper-tokio")]
-impl HyperClient<hyper_util::client::legacy::connect::HttpConnector> {
-    /// hyper on tokio: tokio's TCP connector, executor and timer. Call it
-    /// from inside a tokio runtime or with one entered.
-    pub fn tokio(config: &ClientConfig) -> Self {
-        use hyper_util::client::legacy::connect::HttpConnector;
-        use hyper_util::rt::{TokioExecutor, TokioTimer};
-
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(config.connect_timeout));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(config.connections)
-            .pool_timer(TokioTimer::new())
-            .build(connector);
+impl<T: Transport> HyperClient<T> {
+    /// A client over `transport` with at most `config.connections`
+    /// connections open per host.
+    pub fn new(transport: T, config: &ClientConfig) -> Self {
         HyperClient {
-            client,
+            pool: Arc::new(Pool::new(transport, config.connections)),
             config: config.clone(),
         }
+    }
+}
+
+#[cfg(feature = "hyper-tokio")]
+impl HyperClient<tokio_rt::TokioTransport> {
+    /// hyper on tokio: tokio's TCP and timer, connection tasks spawned on
+    /// the current runtime. Call it from inside a tokio runtime or with one
+    /// entered.
+    pub fn tokio(config: &ClientConfig) -> Self {
+        Self::new(
+            tokio_rt::TokioTransport::current(config.connect_timeout),
+            config,
+        )
     }
 }
 
 #[cfg(feature = "hyper-smol")]
-impl HyperClient<smol_rt::SmolConnector> {
-    /// hyper on smol: an async-io TCP connector, and connection tasks
-    /// spawned on `executor` (the runtime's own, so they run on its threads).
-    pub fn smol(config: &ClientConfig, executor: std::sync::Arc<smol::Executor<'static>>) -> Self {
-        use smol_hyper::rt::{SmolExecutor, SmolTimer};
-
-        let connector = smol_rt::SmolConnector::new(config.connect_timeout);
-        let client = Client::builder(SmolExecutor::new(executor))
-            .pool_max_idle_per_host(config.connections)
-            .pool_timer(SmolTimer::new())
-            .build(connector);
-        HyperClient {
-            client,
-            config: config.clone(),
-        }
+impl HyperClient<smol_rt::SmolTransport> {
+    /// hyper on smol: async-io TCP and timer, connection tasks spawned on
+    /// `executor` (the runtime's own, so they run on its threads).
+    pub fn smol(config: &ClientConfig, executor: Arc<smol::Executor<'static>>) -> Self {
+        Self::new(
+            smol_rt::SmolTransport::new(executor, config.connect_timeout),
+            config,
+        )
     }
 }
 
-impl<C> HttpClient for HyperClient<C>
-where
-    C: Connect + Clone + Send + Sync + 'static,
-{
+/// Where an `http://` URL points: the pool key, the `Host` header and the
+/// request target.
+struct Target {
+    authority: Authority,
+    host: HeaderValue,
+    path: PathAndQuery,
+}
+
+impl Target {
+    /// Parses `url` straight into hyper's [`Uri`], the cheap path taken
+    /// for every request of a load run; anything unusual goes through the
+    /// `url` crate, which normalizes it or names what is wrong.
+    fn parse(url: &str) -> Result<Self, FetchError> {
+        let invalid = |reason: String| FetchError::InvalidUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let uri = match url.parse::<Uri>() {
+            Ok(uri)
+                if uri.scheme_str() == Some("http")
+                    && uri.host().is_some_and(|h| !h.is_empty()) =>
+            {
+                uri
+            }
+            _ => {
+                let parsed = parse_url(url)?;
+                if parsed.scheme() == "https" {
+                    return Err(invalid(
+                        "the hyper client here speaks plain http only; use --client reqwest or surf for https".to_owned(),
+                    ));
+                }
+                parsed
+                    .as_str()
+                    .parse::<Uri>()
+                    .map_err(|e| invalid(e.to_string()))?
+            }
+        };
+        let parts = uri.into_parts();
+        let authority = parts
+            .authority
+            .ok_or_else(|| invalid("no host".to_owned()))?;
+        // `Host` is the authority without any `user:password@`.
+        let host = match authority.as_str().rsplit_once('@') {
+            None => HeaderValue::from_str(authority.as_str()),
+            Some((_, host)) => HeaderValue::from_str(host),
+        }
+        .map_err(|e| invalid(e.to_string()))?;
+        let path = parts
+            .path_and_query
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        Ok(Target {
+            authority,
+            host,
+            path,
+        })
+    }
+
+    fn request(&self) -> Result<hyper::Request<Empty<Bytes>>, hyper::http::Error> {
+        hyper::Request::get(Uri::from(self.path.clone()))
+            .header(HOST, self.host.clone())
+            .body(Empty::new())
+    }
+}
+
+impl<T: Transport> HttpClient for HyperClient<T> {
     fn name(&self) -> &'static str {
         Self::NAME
     }
@@ -87,56 +166,57 @@ where
     }
 
     async fn get(&self, url: &str) -> Result<Response, FetchError> {
-        let parsed = parse_url(url)?;
-        if parsed.scheme() == "https" {
-            return Err(FetchError::InvalidUrl {
-                url: url.to_owned(),
-                reason: "the hyper client here speaks plain http only; use --client reqwest or surf for https".to_owned(),
-            });
-        }
-        let uri: hyper::Uri =
-            parsed
-                .as_str()
-                .parse()
-                .map_err(|e: hyper::http::uri::InvalidUri| FetchError::InvalidUrl {
-                    url: url.to_owned(),
-                    reason: e.to_string(),
-                })?;
-        let request =
-            hyper::Request::get(uri)
-                .body(Empty::new())
-                .map_err(|e| FetchError::InvalidUrl {
-                    url: url.to_owned(),
-                    reason: e.to_string(),
-                })?;
-        // `.await`: a pooled connection is checked out (or opened), the
-        // request written and the head read, all while this task is parked.
-        let response = self.client.request(request).await.map_err(|e| {
-            if e.is_connect() {
-                FetchError::connect(url, e)
-            } else {
-                FetchError::transport(url, e)
+        let target = Target::parse(url)?;
+        let invalid = |e: hyper::http::Error| FetchError::InvalidUrl {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut request = target.request().map_err(invalid)?;
+        let mut retried = false;
+        // `.await`: a pooled connection is checked out (or opened, or
+        // waited for), the request written and the head read, all while
+        // this task is parked.
+        let (lease, response) = loop {
+            let mut lease = self
+                .pool
+                .checkout(&target.authority)
+                .await
+                .map_err(|e| FetchError::connect(url, e))?;
+            match lease.sender().try_send_request(request).await {
+                Ok(response) => break (lease, response),
+                Err(mut err) => match err.take_message() {
+                    // The connection closed before the request went out
+                    // (the server ended an idle connection): nothing was
+                    // sent, so one more try on another is safe.
+                    Some(unsent) if !retried => {
+                        retried = true;
+                        request = unsent;
+                    }
+                    _ => return Err(FetchError::transport(url, err.into_error())),
+                },
             }
-        })?;
+        };
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(hyper::header::CONTENT_TYPE)
+        let headers = response.headers();
+        let content_type = headers
+            .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let length = response
-            .headers()
-            .get(hyper::header::CONTENT_LENGTH)
+        let length = headers
+            .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse().ok());
         let mut body = BodyBuffer::new(url, self.config.max_body, length)?;
         let mut incoming = response.into_body();
         // The body arrives in frames; each `.await` waits for the next one.
+        // On an error the lease is dropped, which closes the connection.
         while let Some(frame) = incoming.frame().await {
             let frame = frame.map_err(|e| FetchError::transport(url, e))?;
             if let Ok(data) = frame.into_data() {
                 body.push(&data)?;
             }
         }
+        // Read to the end: the connection can carry the next request.
+        lease.give_back();
         Ok(Response {
             status,
             content_type,

@@ -9,9 +9,11 @@ use scraper::{Html, Node, Selector};
 use serde::{Deserialize, Serialize};
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::{FetchError, HttpClient, Response, Runtime, timeout};
+use crate::{FetchError, HttpClient, Response, Runtime, Timeout, timeout};
 
 /// A user, as the fixture server's `GET /users/{id}` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,17 +64,53 @@ pub async fn get_ok<C: HttpClient>(client: &C, url: &str) -> Result<Response, Fe
 ///
 /// Every network wait in this project goes through here (or through the
 /// load engine, which calls this), so nothing waits forever.
-pub async fn within<R, T, F>(rt: &R, limit: Duration, url: &str, fetch: F) -> Result<T, FetchError>
+pub fn within<'a, R, T, F>(
+    rt: &R,
+    limit: Duration,
+    url: &'a str,
+    fetch: F,
+) -> Within<'a, F, impl Future<Output = ()> + Send + 'static>
 where
     R: Runtime,
     F: Future<Output = Result<T, FetchError>>,
 {
-    match timeout(rt, limit, fetch).await {
-        Some(result) => result,
-        None => Err(FetchError::Timeout {
-            url: url.to_owned(),
-            after: limit,
-        }),
+    Within {
+        inner: timeout(rt, limit, fetch),
+        url,
+        limit,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future [`within`] returns (a struct, for the reason given at
+    /// [`Timeout`](crate::Timeout)).
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Within<'a, F, S> {
+        #[pin]
+        inner: Timeout<F, S>,
+        url: &'a str,
+        limit: Duration,
+    }
+}
+
+impl<T, F, S> Future for Within<'_, F, S>
+where
+    F: Future<Output = Result<T, FetchError>>,
+    S: Future<Output = ()>,
+{
+    type Output = Result<T, FetchError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        this.inner.poll(cx).map(|out| {
+            out.unwrap_or_else(|| {
+                Err(FetchError::Timeout {
+                    url: (*this.url).to_owned(),
+                    after: *this.limit,
+                })
+            })
+        })
     }
 }
 

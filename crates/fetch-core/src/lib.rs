@@ -31,9 +31,9 @@ pub mod runtime;
 
 pub use client::{BodyBuffer, ClientConfig, HttpClient, Response, parse_url};
 pub use error::{BoxError, ErrorKind, FetchError, error_chain};
-pub use fetch::{User, decode_user, extract_title, fetch_title, get_ok, get_user, within};
+pub use fetch::{User, Within, decode_user, extract_title, fetch_title, get_ok, get_user, within};
 pub use load::{
     Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
 };
 pub use report::{Parse, Report, RunConfig};
-pub use runtime::{JoinError, Runtime, Task, catch_panics, timeout, yield_now};
+pub use runtime::{JoinError, Runtime, Task, Timeout, catch_panics, timeout, yield_now};

@@ -14,11 +14,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::{Event, EventListener};
@@ -425,7 +425,11 @@ async fn worker<R: Runtime, C: HttpClient>(
         plan.url.render(id, &mut url);
         let start = Instant::now();
         let request = within(&rt, plan.timeout, &url, request(&*client, &url, plan.parse));
-        match until(request, &mut cancelled).await {
+        let until = Until {
+            work: request,
+            cancelled: &mut cancelled,
+        };
+        match until.await {
             Some(Ok(())) => recorder.ok(start.elapsed()),
             Some(Err(err)) => recorder.error(&err),
             None => {
@@ -449,19 +453,30 @@ async fn request<C: HttpClient>(client: &C, url: &str, parse: Parse) -> Result<(
     }
 }
 
-/// Polls `work` until it finishes (`Some`) or `cancelled` fires (`None`).
-async fn until<F: Future>(work: F, cancelled: &mut EventListener) -> Option<F::Output> {
-    let mut work = pin!(work);
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+pin_project_lite::pin_project! {
+    /// Polls `work` until it finishes (`Some`) or `cancelled` fires
+    /// (`None`). A struct, not an `async fn`, for the reason given at
+    /// [`Timeout`](crate::Timeout).
+    struct Until<'a, F> {
+        #[pin]
+        work: F,
+        cancelled: &'a mut EventListener,
+    }
+}
+
+impl<F: Future> Future for Until<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.work.poll(cx) {
             return Poll::Ready(Some(out));
         }
-        match pin!(&mut *cancelled).poll(cx) {
+        match Pin::new(&mut **this.cancelled).poll(cx) {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
-    })
-    .await
+    }
 }
 
 #[cfg(test)]

@@ -146,21 +146,45 @@ impl JoinError {
 /// assert_eq!(out, None);
 /// # }
 /// ```
-pub async fn timeout<R: Runtime, F: Future>(
+pub fn timeout<R: Runtime, F: Future>(
     rt: &R,
     limit: Duration,
     future: F,
-) -> Option<F::Output> {
-    let mut future = pin!(future);
-    let mut timer = pin!(rt.sleep(limit));
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = future.as_mut().poll(cx) {
+) -> Timeout<F, impl Future<Output = ()> + Send + 'static> {
+    Timeout {
+        future,
+        timer: rt.sleep(limit),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future [`timeout`] returns: the work and its timer side by side.
+    ///
+    /// A plain struct rather than an `async fn`, because an `async fn`
+    /// taking a future keeps room for it twice (the argument and the
+    /// awaited value), and every byte of a request's future is copied when
+    /// the request starts.
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Timeout<F, S> {
+        #[pin]
+        future: F,
+        #[pin]
+        timer: S,
+    }
+}
+
+impl<F: Future, S: Future<Output = ()>> Future for Timeout<F, S> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.future.poll(cx) {
             return Poll::Ready(Some(out));
         }
-        match timer.as_mut().poll(cx) {
+        match this.timer.poll(cx) {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
-    })
-    .await
+    }
 }
