@@ -20,7 +20,7 @@ fn accounting(c: &mut Criterion) {
         timeout: Duration::from_secs(10),
         parse: Parse::User,
     };
-    let state = LoadState::new(plan, Progress::new(), 4);
+    let state = LoadState::new(plan, Progress::new(), 4, 1);
     let mut recorder = state.recorder(0);
     let mut url = String::new();
     group.bench_function("claim+url+record_ok", |b| {

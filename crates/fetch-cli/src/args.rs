@@ -85,7 +85,7 @@ pub(crate) struct LoadArgs {
     #[arg(short = 'c', long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) concurrency: u32,
 
-    /// Connection pool size per host [default: the concurrency].
+    /// Connections per host [default: the concurrency]. Below -c, only this many requests are on the wire at once and the rest queue for a free connection; their wait counts in their latency.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) connections: Option<u32>,
 

@@ -58,18 +58,20 @@ pub(crate) fn ensure_open_files(need: Need, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Descriptors a load run needs. At least one per connection (and one
-/// more per connection for the embedded server's side); pooled clients
-/// built on hyper-util (reqwest, hyper) open a fresh connection while a
-/// request waits for an idle one and keep both, so a run can hold about
-/// twice as many (measured: 1,212 to 1,588 descriptors for 400 in flight
-/// with the embedded server). Plus some to spare.
+/// Descriptors a load run needs. The engine lets no more requests into
+/// the client than it has connections, so at least one per connection in
+/// use, the smaller of the two numbers (and one more per connection for the
+/// embedded server's side). reqwest's pool (hyper-util's) opens a fresh
+/// connection while a request waits for an idle one and keeps both, so a
+/// run can hold about twice as many (measured before the gate: 1,212 to
+/// 1,588 descriptors for 400 in flight with the embedded server). Plus some
+/// to spare.
 pub(crate) fn needed_for_load(
     concurrency: usize,
     connections: usize,
     embedded_server: bool,
 ) -> Need {
-    let client = concurrency.max(connections) as u64;
+    let client = concurrency.min(connections) as u64;
     let sides = if embedded_server { 2 } else { 1 };
     Need {
         at_least: client * sides + 64,
@@ -106,11 +108,16 @@ mod tests {
     #[test]
     fn the_need_counts_both_sides_and_headroom() {
         assert_eq!(
-            needed_for_load(1000, 10, false),
+            needed_for_load(1000, 1000, false),
             Need {
                 at_least: 1064,
                 wanted: 2064
             }
+        );
+        // Requests beyond the connections queue; they hold no socket.
+        assert_eq!(
+            needed_for_load(10_000, 1000, false),
+            needed_for_load(1000, 1000, false)
         );
         assert_eq!(
             needed_for_load(200, 200, true),

@@ -148,7 +148,15 @@ pub fn text(result: &LoadResult) -> String {
         "  client       {}, HTTP/1.1, pool of {} connections per host",
         c.client, c.connections
     );
-    let _ = writeln!(s, "  concurrency  {} requests in flight", c.concurrency);
+    if c.connections < c.concurrency {
+        let _ = writeln!(
+            s,
+            "  concurrency  {} requests in flight, {} on the wire at once, the rest queued",
+            c.concurrency, c.connections
+        );
+    } else {
+        let _ = writeln!(s, "  concurrency  {} requests in flight", c.concurrency);
+    }
     let _ = writeln!(s, "  url          {}  (parse: {})", c.url, c.parse);
     let _ = writeln!(
         s,

@@ -18,6 +18,7 @@
 //! - [`error`]: [`FetchError`], one enum for every failure, and the [`ErrorKind`]s a report counts.
 //! - [`fetch`]: the pattern itself: [`fetch_title`], [`get_user`], [`extract_title`].
 //! - [`load`]: the load engine, [`run_load`]: N requests, C in flight, every outcome counted once.
+//! - [`gate`]: the fair [`Gate`] that queues requests beyond the connections.
 //! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`].
 
 #![warn(missing_docs)]
@@ -25,6 +26,7 @@
 pub mod client;
 pub mod error;
 pub mod fetch;
+pub mod gate;
 pub mod load;
 pub mod report;
 pub mod runtime;
@@ -32,6 +34,7 @@ pub mod runtime;
 pub use client::{BodyBuffer, ClientConfig, HttpClient, Response, parse_url};
 pub use error::{BoxError, ErrorKind, FetchError, error_chain};
 pub use fetch::{User, Within, decode_user, extract_title, fetch_title, get_ok, get_user, within};
+pub use gate::{Enter, Gate, Pass};
 pub use load::{
     Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
 };

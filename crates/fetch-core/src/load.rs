@@ -11,6 +11,17 @@
 //! flushing them in batches into a few shared histograms. Two relaxed
 //! atomics per request feed the progress bar. When the workers end, their
 //! tallies are merged into one [`Report`].
+//!
+//! Requests in flight and connections are two numbers: with more workers
+//! than the client has connections, a fair [`Gate`] lets only as many
+//! requests into the client as it has connections, and the rest queue.
+//!
+//! # Layout
+//! - [`UrlTemplate`], [`Stop`], [`LoadPlan`]: what to run.
+//! - [`Cancel`], [`Progress`]: the live side a Ctrl-C handler and a
+//!   progress bar share with a run.
+//! - [`LoadState`], [`Recorder`], [`Tally`]: the accounting.
+//! - [`run_load`] and its workers.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,6 +35,7 @@ use std::time::{Duration, Instant};
 use event_listener::{Event, EventListener};
 use hdrhistogram::Histogram;
 
+use crate::gate::Gate;
 use crate::report::latency_histogram;
 use crate::{
     ErrorKind, FetchError, HttpClient, Parse, Report, RunConfig, Runtime, fetch_title, get_ok,
@@ -177,19 +189,22 @@ pub struct LoadState {
     started_at: Instant,
     deadline: Option<Instant>,
     shards: Vec<Mutex<Histogram<u64>>>,
+    gate: Option<Gate>,
 }
 
 impl LoadState {
     /// Starts the clock of a run of `plan`, with `shards` latency histograms
     /// for workers to share (a few per thread keeps locks uncontended).
-    pub fn new(plan: LoadPlan, progress: Arc<Progress>, shards: usize) -> Self {
+    ///
+    /// With more requests in flight than the client has `connections`,
+    /// the rest queue at a gate for a free connection (see [`run_load`]).
+    pub fn new(plan: LoadPlan, progress: Arc<Progress>, shards: usize, connections: usize) -> Self {
         let started_at = Instant::now();
         let deadline = match plan.stop {
             Stop::Duration(d) => Some(started_at + d),
             Stop::Requests(_) => None,
         };
         LoadState {
-            plan,
             progress,
             next: AtomicU64::new(0),
             started_at,
@@ -197,6 +212,8 @@ impl LoadState {
             shards: (0..shards.max(1))
                 .map(|_| Mutex::new(latency_histogram()))
                 .collect(),
+            gate: (connections < plan.concurrency).then(|| Gate::new(connections)),
+            plan,
         }
     }
 
@@ -370,6 +387,14 @@ impl Recorder<'_> {
 /// Call it from inside the runtime (`rt.block_on(run_load(...))`). Live
 /// counts are readable from `progress` while it runs, and
 /// `progress.cancel.cancel()` stops it early.
+///
+/// When `plan.concurrency` is above the client's
+/// [`connections`](crate::ClientConfig::connections), the engine itself
+/// lets only that many requests into the client at once; the others queue
+/// for a free connection. Not every client library can cap its *open*
+/// connections (reqwest's and ureq's pools cap only the idle ones), so
+/// without this gate 10,000 requests in flight would open 10,000 sockets
+/// whatever `--connections` says. Every client gets the same gate.
 pub async fn run_load<R: Runtime, C: HttpClient>(
     rt: &R,
     client: Arc<C>,
@@ -390,7 +415,12 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     // A few histogram shards per thread keep their locks uncontended; each
     // is ~190 KB, so a runtime with thousands of threads shares 16.
     let shards = (rt.threads() * 4).clamp(1, 16);
-    let state = Arc::new(LoadState::new(plan, progress, shards));
+    let state = Arc::new(LoadState::new(
+        plan,
+        progress,
+        shards,
+        client.config().connections,
+    ));
     // Spawning is what makes the workers run at the same time: each
     // `spawn` hands a future to the runtime, which polls all of them,
     // switching to whichever has data ready.
@@ -424,7 +454,12 @@ async fn worker<R: Runtime, C: HttpClient>(
     while let Some(id) = state.claim() {
         plan.url.render(id, &mut url);
         let start = Instant::now();
-        let request = within(&rt, plan.timeout, &url, request(&*client, &url, plan.parse));
+        let request = within(
+            &rt,
+            plan.timeout,
+            &url,
+            request(&*client, &url, plan.parse, state.gate.as_ref()),
+        );
         let until = Until {
             work: request,
             cancelled: &mut cancelled,
@@ -445,7 +480,20 @@ async fn worker<R: Runtime, C: HttpClient>(
 
 /// One request, doing with the body what `parse` says: exactly what
 /// [`get_user`] and [`fetch_title`] do, so a load run measures the pattern.
-async fn request<C: HttpClient>(client: &C, url: &str, parse: Parse) -> Result<(), FetchError> {
+///
+/// With a `gate`, the request first waits for one of its permits: a
+/// connection of its own. The wait counts in the request's time and its
+/// timeout, as a wait for a pooled connection does in any client.
+async fn request<C: HttpClient>(
+    client: &C,
+    url: &str,
+    parse: Parse,
+    gate: Option<&Gate>,
+) -> Result<(), FetchError> {
+    let _connection = match gate {
+        Some(gate) => Some(gate.enter().await),
+        None => None,
+    };
     match parse {
         Parse::User => get_user(client, url).await.map(drop),
         Parse::Title => fetch_title(client, url).await.map(drop),
@@ -513,7 +561,7 @@ mod tests {
 
     #[test]
     fn claims_stop_at_the_request_count() {
-        let state = LoadState::new(plan(Stop::Requests(3)), Progress::new(), 2);
+        let state = LoadState::new(plan(Stop::Requests(3)), Progress::new(), 2, 4);
         let ids: Vec<_> = std::iter::from_fn(|| state.claim()).collect();
         assert_eq!(ids, [1, 2, 3]);
         assert_eq!(state.claim(), None);
@@ -523,7 +571,7 @@ mod tests {
     #[test]
     fn claims_stop_on_cancel() {
         let progress = Progress::new();
-        let state = LoadState::new(plan(Stop::Requests(100)), progress.clone(), 2);
+        let state = LoadState::new(plan(Stop::Requests(100)), progress.clone(), 2, 4);
         assert_eq!(state.claim(), Some(1));
         progress.cancel.cancel();
         assert_eq!(state.claim(), None);
@@ -532,7 +580,7 @@ mod tests {
 
     #[test]
     fn claims_stop_at_the_deadline() {
-        let state = LoadState::new(plan(Stop::Duration(Duration::ZERO)), Progress::new(), 1);
+        let state = LoadState::new(plan(Stop::Duration(Duration::ZERO)), Progress::new(), 1, 4);
         assert_eq!(state.claim(), None);
         assert_eq!(state.started(), 0);
     }
@@ -540,7 +588,7 @@ mod tests {
     #[test]
     fn recorders_merge_into_a_consistent_report() {
         let progress = Progress::new();
-        let state = LoadState::new(plan(Stop::Requests(200)), progress.clone(), 3);
+        let state = LoadState::new(plan(Stop::Requests(200)), progress.clone(), 3, 4);
         let mut total = Tally::default();
         for w in 0..4 {
             let mut rec = state.recorder(w);
@@ -573,7 +621,7 @@ mod tests {
 
     #[test]
     fn unreported_requests_count_as_panicked() {
-        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1);
+        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1, 4);
         for _ in 0..10 {
             state.claim();
         }
