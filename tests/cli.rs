@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{binaries, check_report, closed_port, combinations, load_json, run, server_url};
+use fetch_server::{Server, ServerConfig};
 
 /// The README's first command, under the open-file limit many machines
 /// and containers have (`ulimit -n 1024`, soft and hard).
@@ -379,5 +380,40 @@ fn a_low_soft_limit_is_raised_and_the_run_succeeds() {
         let report = out.json();
         check_report(&report);
         assert_eq!(report["ok"], 2000, "{report}");
+    }
+}
+
+#[test]
+fn no_client_opens_more_connections_than_asked_for() {
+    for (bin, client) in combinations() {
+        // A server of its own, so its connection count is this run's.
+        let server = Server::start(ServerConfig {
+            threads: 2,
+            ..ServerConfig::default()
+        })
+        .unwrap();
+        let url = format!("{}/users/{{id}}", server.url());
+        let (_, report) = load_json(
+            bin,
+            client,
+            &[
+                "--url",
+                &url,
+                "-n",
+                "3000",
+                "-c",
+                "300",
+                "--connections",
+                "4",
+            ],
+            0,
+        );
+        assert_eq!(report["ok"], 3000, "{bin} {client}: {report:#}");
+        let opened = server.connections_accepted();
+        eprintln!("{bin} --client {client}: {opened} connections");
+        assert!(
+            (1..=4).contains(&opened),
+            "{bin} --client {client} opened {opened}"
+        );
     }
 }

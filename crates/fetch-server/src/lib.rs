@@ -21,6 +21,7 @@ pub mod routes;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -55,6 +56,7 @@ impl Default for ServerConfig {
 pub struct Server {
     addr: SocketAddr,
     requests: routes::RequestCounter,
+    connections: Arc<AtomicU64>,
     chaos: Option<Arc<chaos::ChaosStats>>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
@@ -78,6 +80,8 @@ impl Server {
             .context("could not start the server's tokio runtime")?;
         let (shutdown, mut stop) = watch::channel(false);
         let requests = routes::RequestCounter::default();
+        let connections = Arc::new(AtomicU64::new(0));
+        let accepted = connections.clone();
         let app = routes::app(requests.clone());
         let chaos = config
             .chaos
@@ -96,7 +100,8 @@ impl Server {
                     }
                     // Small JSON answers: send each at once instead of
                     // waiting to fill a packet (Nagle's algorithm).
-                    let listener = listener.tap_io(|tcp| {
+                    let listener = listener.tap_io(move |tcp| {
+                        accepted.fetch_add(1, Ordering::Relaxed);
                         let _ = tcp.set_nodelay(true);
                     });
                     let mut graceful = stop.clone();
@@ -120,6 +125,7 @@ impl Server {
         Ok(Server {
             addr,
             requests,
+            connections,
             chaos: chaos_stats,
             shutdown,
             thread: Some(thread),
@@ -133,7 +139,12 @@ impl Server {
 
     /// Requests received so far (counted as they arrive, before routing).
     pub fn requests_received(&self) -> u64 {
-        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Connections accepted so far (not counted in chaos mode).
+    pub fn connections_accepted(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// What a chaos server injected so far, by fault; `None` for a normal server.

@@ -1,8 +1,19 @@
 //! [`ThreadsRuntime`]: the "runtime" of the synchronous world, where every
 //! task is an OS thread and waiting means blocking that thread.
+//!
+//! # Layout
+//! - [`ThreadsRuntime`]: spawn = a new thread, which drives its future with
+//!   `block_on`.
+//! - `block_on` and `Sleep`: the thread parks while its future waits,
+//!   until woken or until the earliest timer it asked for is due.
 
+use std::cell::Cell;
 use std::future::Future;
-use std::time::Duration;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
 
 use fetch_core::{JoinError, Runtime, Task};
 
@@ -60,7 +71,7 @@ impl Runtime for ThreadsRuntime {
         // The thread drives the future to completion by itself: each time
         // the future waits, the thread sleeps. With a blocking client it
         // never waits at an `.await`; it blocks inside the call instead.
-        on_new_thread(move || futures_lite::future::block_on(future))
+        on_new_thread(move || block_on(future))
     }
 
     fn spawn_blocking<F, T>(&self, f: F) -> Task<T>
@@ -75,11 +86,84 @@ impl Runtime for ThreadsRuntime {
     // `'static` future.
     #[allow(clippy::manual_async_fn)]
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {
-        // In this world a sleeping task is a sleeping thread.
-        async move { std::thread::sleep(duration) }
+        // In this world a sleeping task is a sleeping thread: `block_on`
+        // parks it until the deadline.
+        Sleep {
+            deadline: Instant::now() + duration,
+        }
     }
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
-        futures_lite::future::block_on(future)
+        block_on(future)
+    }
+}
+
+thread_local! {
+    /// Set while this thread is inside [`block_on`].
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+    /// The earliest deadline a [`Sleep`] polled in this round asked for.
+    static WAKE_AT: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Wakes a parked thread.
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Drives `future` on this thread. While it waits, the thread parks until
+/// its waker is called (a request handed a connection, say) or until the
+/// earliest [`Sleep`] is due. A blocking client never waits at an `.await`;
+/// it blocks inside the call instead.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let outer = DRIVING.replace(true);
+    let out = loop {
+        WAKE_AT.set(None);
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            break out;
+        }
+        match WAKE_AT.get() {
+            Some(at) => std::thread::park_timeout(at.saturating_duration_since(Instant::now())),
+            None => std::thread::park(),
+        }
+    };
+    DRIVING.set(outer);
+    out
+}
+
+/// A timer of the threads world: ready at `deadline`.
+struct Sleep {
+    deadline: Instant,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Poll::Ready(());
+        }
+        if !DRIVING.get() {
+            // Polled by some other executor, which cannot know when to
+            // poll again: block this thread, as plain sync code would.
+            std::thread::sleep(self.deadline - now);
+            return Poll::Ready(());
+        }
+        let at = WAKE_AT
+            .get()
+            .map_or(self.deadline, |at| at.min(self.deadline));
+        WAKE_AT.set(Some(at));
+        Poll::Pending
     }
 }
