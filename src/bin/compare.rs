@@ -36,6 +36,12 @@ struct Args {
     /// Skip wrk and oha (for machines without them).
     #[arg(long)]
     no_reference: bool,
+    /// Skip the runs with 10,000 in flight on 1,000 connections.
+    #[arg(long)]
+    no_queued: bool,
+    /// Skip the memory runs (10,000 in flight on /delay/1000).
+    #[arg(long)]
+    no_memory: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +65,8 @@ impl From<Args> for compare::driver::Plan {
             threads: a.threads,
             out: a.out,
             reference: !a.no_reference,
+            queued: (!a.no_queued).then_some((10_000, 1_000)),
+            memory: (!a.no_memory).then_some(10_000),
         }
     }
 }

@@ -6,7 +6,10 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
-use super::{Run, WrkResult, chart, fastest, parse_gnu_time, parse_oha, parse_wrk, table};
+use super::{
+    Run, Scenario, WrkResult, chart, fastest, headline, memory_table, parse_gnu_time, parse_oha,
+    parse_wrk, queued_table, table,
+};
 use crate::combos::COMBINATIONS;
 use crate::harness::{ServerProcess, workspace_bin};
 
@@ -25,6 +28,24 @@ pub struct Plan {
     pub out: PathBuf,
     /// Run wrk and oha.
     pub reference: bool,
+    /// Also run every combination with `.0` requests in flight on `.1`
+    /// connections (the rest queue), for goal 5.
+    pub queued: Option<(usize, usize)>,
+    /// Also run every combination with this many requests in flight on
+    /// `/delay/1000`, each on a connection of its own, for its peak memory.
+    pub memory: Option<usize>,
+}
+
+/// One combination run.
+struct Job<'a> {
+    binary: &'a str,
+    client: &'a str,
+    scenario: Scenario,
+    concurrency: usize,
+    connections: usize,
+    requests: u64,
+    path: &'a str,
+    parse: &'a str,
 }
 
 /// Runs `plan`; `Ok(false)` when some combination run lost or failed
@@ -41,6 +62,7 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
         plan.concurrency
     );
     let mut runs = Vec::new();
+    let mut jobs = Vec::new();
     let mut all_ok = true;
     for &c in &plan.concurrency {
         if plan.reference {
@@ -48,17 +70,46 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
             runs.push(oha(plan, &server, c)?);
         }
         for combo in COMBINATIONS {
-            let run = combination(plan, &server, combo.binary, combo.client, c)?;
-            if run.ok != run.requests || run.error_count() > 0 {
-                eprintln!(
-                    "  {} at {c}: {} of {} ok, errors {:?}",
-                    run.tool, run.ok, run.requests, run.errors
-                );
-                all_ok = false;
-            }
-            runs.push(run);
+            jobs.push(Job {
+                binary: combo.binary,
+                client: combo.client,
+                scenario: Scenario::Throughput,
+                concurrency: c,
+                connections: c,
+                requests: plan.requests,
+                path: "/users/{id}",
+                parse: "user",
+            });
+        }
+        runs.extend(run_jobs(plan, &server, jobs.drain(..), &mut all_ok)?);
+    }
+    for combo in COMBINATIONS {
+        if let Some((c, connections)) = plan.queued {
+            jobs.push(Job {
+                binary: combo.binary,
+                client: combo.client,
+                scenario: Scenario::Throughput,
+                concurrency: c,
+                connections,
+                requests: plan.requests,
+                path: "/users/{id}",
+                parse: "user",
+            });
+        }
+        if let Some(c) = plan.memory {
+            jobs.push(Job {
+                binary: combo.binary,
+                client: combo.client,
+                scenario: Scenario::Memory,
+                concurrency: c,
+                connections: c,
+                requests: c as u64,
+                path: "/delay/1000",
+                parse: "none",
+            });
         }
     }
+    runs.extend(run_jobs(plan, &server, jobs.drain(..), &mut all_ok)?);
     write_results(plan, &runs)?;
     Ok(all_ok)
 }
@@ -124,7 +175,9 @@ fn reference(
     Ok(Run {
         tool: tool.to_owned(),
         reference: true,
+        scenario: Scenario::Throughput,
         concurrency: c,
+        connections: c,
         requests: r.requests,
         ok: r.requests.saturating_sub(errors),
         errors: r.errors,
@@ -167,36 +220,58 @@ fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     reference("oha", args, c, parse_oha, config)
 }
 
-fn combination(
+/// Runs `jobs` one after the other; a run that lost or failed requests
+/// clears `all_ok`.
+fn run_jobs<'a>(
     plan: &Plan,
     server: &ServerProcess,
-    binary: &str,
-    client: &str,
-    c: usize,
-) -> anyhow::Result<Run> {
-    let program = workspace_bin(binary)?;
+    jobs: impl Iterator<Item = Job<'a>>,
+    all_ok: &mut bool,
+) -> anyhow::Result<Vec<Run>> {
+    let mut runs = Vec::new();
+    for job in jobs {
+        let run = combination(plan, server, &job)?;
+        if run.ok != run.requests || run.error_count() > 0 {
+            eprintln!(
+                "  {} at {} in flight: {} of {} ok, errors {:?}",
+                run.tool, run.concurrency, run.ok, run.requests, run.errors
+            );
+            *all_ok = false;
+        }
+        runs.push(run);
+    }
+    Ok(runs)
+}
+
+fn combination(plan: &Plan, server: &ServerProcess, job: &Job<'_>) -> anyhow::Result<Run> {
+    let program = workspace_bin(job.binary)?;
     let args: Vec<String> = [
         "--threads".to_owned(),
         plan.threads.to_string(),
         "--client".to_owned(),
-        client.to_owned(),
+        job.client.to_owned(),
         "load".to_owned(),
         "--url".to_owned(),
-        format!("{}/users/{{id}}", server.url()),
+        format!("{}{}", server.url(), job.path),
         "-n".to_owned(),
-        plan.requests.to_string(),
+        job.requests.to_string(),
         "-c".to_owned(),
-        c.to_string(),
+        job.concurrency.to_string(),
+        "--connections".to_owned(),
+        job.connections.to_string(),
         "--parse".to_owned(),
-        "user".to_owned(),
+        job.parse.to_owned(),
         "--output".to_owned(),
         "json".to_owned(),
     ]
     .into();
-    eprintln!("  {binary} --client {client} at {c} in flight");
+    eprintln!(
+        "  {} --client {} at {} in flight on {} connections, {}",
+        job.binary, job.client, job.concurrency, job.connections, job.path
+    );
     let (stdout, cpu_s, peak_rss_kb, _) = timed(&program, &args)?;
     let report: serde_json::Value = serde_json::from_str(stdout.trim())
-        .with_context(|| format!("{binary} printed no JSON report: {stdout}"))?;
+        .with_context(|| format!("{} printed no JSON report: {stdout}", job.binary))?;
     let num = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
     let errors = report["errors"]
         .as_object()
@@ -207,9 +282,15 @@ fn combination(
         })
         .unwrap_or_default();
     Ok(Run {
-        tool: format!("{}+{client}", report["runtime"].as_str().unwrap_or(binary)),
+        tool: format!(
+            "{}+{}",
+            report["runtime"].as_str().unwrap_or(job.binary),
+            job.client
+        ),
         reference: false,
-        concurrency: c,
+        scenario: job.scenario,
+        concurrency: job.concurrency,
+        connections: job.connections,
         requests: report["requests"].as_u64().unwrap_or(0),
         ok: report["ok"].as_u64().unwrap_or(0),
         errors,
@@ -219,7 +300,7 @@ fn combination(
         p99_ms: num(&report["latency_ms"]["p99"]),
         cpu_s,
         peak_rss_kb,
-        command: command_line(binary, &args),
+        command: command_line(job.binary, &args),
         config: report,
     })
 }
@@ -251,6 +332,8 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
             "concurrency": plan.concurrency,
             "threads": plan.threads,
             "server_threads": plan.threads,
+            "queued": plan.queued,
+            "memory_in_flight": plan.memory,
         },
         "runs": runs,
     });
@@ -258,19 +341,23 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
     std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
 
     let mut md = String::new();
+    let date = machine["date"].as_str().unwrap_or("");
+    md.push_str(&format!("## Headline ({date})\n\n"));
+    md.push_str(&headline(runs));
     md.push_str(&format!(
-        "Machine: {} cores, {}, {}. Server: fetch-server, {} threads, own process. \
+        "\nMachine: {} cores, {}, {date}. Server: fetch-server, {} threads, own process. \
          Combinations: {} requests per run, `GET /users/{{id}}` decoded as JSON, {} worker threads, \
-         pool = in flight. wrk: {} s per run; oha: {} requests; both `GET /users/1`, body not decoded.\n\n",
+         connections = in flight unless the table says otherwise. wrk: {} s per run; oha: {} requests; \
+         both `GET /users/1`, body not decoded, one connection per request in flight.\n\n",
         machine["cores"],
         machine["kernel"].as_str().unwrap_or(""),
-        machine["date"].as_str().unwrap_or(""),
         plan.threads,
         plan.requests,
         plan.threads,
         plan.reference_secs,
         plan.requests,
     ));
+    md.push_str("## Throughput\n\n");
     md.push_str(&table(runs));
     md.push_str("\nFastest combination at each concurrency:\n\n");
     for (c, tool, rps, ratio) in fastest(runs) {
@@ -278,6 +365,22 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
         md.push_str(&format!(
             "- {c} in flight: {tool}, {rps:.0} requests/sec ({ratio})\n"
         ));
+    }
+    if plan.queued.is_some() {
+        md.push_str(
+            "\n## More requests in flight than connections\n\n\
+             The engine lets as many requests into the client as it has connections; \
+             the rest wait in a first-come, first-served queue, and the wait counts in their latency.\n\n",
+        );
+        md.push_str(&queued_table(runs));
+    }
+    if plan.memory.is_some() {
+        md.push_str(
+            "\n## Memory per request in flight\n\n\
+             Every request in flight at once on `/delay/1000` (the server answers after 1 s), \
+             each on a connection of its own; the client's peak RSS divided by the requests.\n\n",
+        );
+        md.push_str(&memory_table(runs));
     }
     let md_path = plan.out.join("results.md");
     std::fs::write(&md_path, &md)?;

@@ -13,6 +13,17 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 
+/// What a run measures.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// Requests per second on `GET /users/{id}`.
+    #[default]
+    Throughput,
+    /// Peak memory with every request in flight at once on `/delay/1000`.
+    Memory,
+}
+
 /// One load run of one tool at one concurrency.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Run {
@@ -20,8 +31,13 @@ pub struct Run {
     pub tool: String,
     /// Whether this is a reference load generator or a combination.
     pub reference: bool,
+    /// What the run measures.
+    #[serde(default)]
+    pub scenario: Scenario,
     /// Requests in flight.
     pub concurrency: usize,
+    /// Connections (below `concurrency`, the other requests queue).
+    pub connections: usize,
     /// Requests sent.
     pub requests: u64,
     /// Requests answered 2xx (and decoded, for combinations).
@@ -47,6 +63,29 @@ pub struct Run {
 }
 
 impl Run {
+    /// A plain throughput run: every request in flight on a connection of
+    /// its own.
+    fn is_plain(&self) -> bool {
+        self.scenario == Scenario::Throughput && self.connections == self.concurrency
+    }
+
+    /// Peak RSS divided by the requests in flight, KiB.
+    pub fn kib_per_request(&self) -> f64 {
+        self.peak_rss_kb as f64 / self.concurrency.max(1) as f64
+    }
+
+    /// "0", or each error kind with its count.
+    fn errors_text(&self) -> String {
+        if self.errors.is_empty() {
+            return "0".to_owned();
+        }
+        self.errors
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Failed requests, all kinds.
     pub fn error_count(&self) -> u64 {
         self.errors.values().sum()
@@ -205,9 +244,13 @@ pub fn table(runs: &[Run]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| tool | in flight | requests | requests/sec | ratio to wrk | p50 ms | p99 ms | client CPU s per 10k | peak RSS MB | errors |"
+        "| tool | in flight | connections | requests | requests/sec | ratio to wrk | p50 ms | p99 ms | client CPU s per 10k | peak RSS MB | errors |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let runs: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.scenario == Scenario::Throughput)
+        .collect();
     let mut concurrencies: Vec<usize> = runs.iter().map(|r| r.concurrency).collect();
     concurrencies.sort_unstable();
     concurrencies.dedup();
@@ -221,15 +264,7 @@ pub fn table(runs: &[Run]) -> String {
                 || "-".to_owned(),
                 |w| format!("{:.2}x", r.requests_per_sec / w),
             );
-            let errors = if r.errors.is_empty() {
-                "0".to_owned()
-            } else {
-                r.errors
-                    .iter()
-                    .map(|(k, n)| format!("{k} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let errors = r.errors_text();
             let name = if r.reference {
                 format!("**{}** (reference)", r.tool)
             } else {
@@ -237,7 +272,8 @@ pub fn table(runs: &[Run]) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {name} | {c} | {} | {:.0} | {ratio} | {:.2} | {:.2} | {:.3} | {:.1} | {errors} |",
+                "| {name} | {c} | {} | {} | {:.0} | {ratio} | {:.2} | {:.2} | {:.3} | {:.1} | {errors} |",
+                r.connections,
                 r.requests,
                 r.requests_per_sec,
                 r.p50_ms,
@@ -253,7 +289,11 @@ pub fn table(runs: &[Run]) -> String {
 /// The fastest combination (not a reference tool) at each concurrency, with
 /// its ratio to wrk: `(concurrency, tool, requests/sec, ratio)`.
 pub fn fastest(runs: &[Run]) -> Vec<(usize, String, f64, Option<f64>)> {
-    let mut concurrencies: Vec<usize> = runs.iter().map(|r| r.concurrency).collect();
+    let mut concurrencies: Vec<usize> = runs
+        .iter()
+        .filter(|r| r.is_plain())
+        .map(|r| r.concurrency)
+        .collect();
     concurrencies.sort_unstable();
     concurrencies.dedup();
     concurrencies
@@ -261,7 +301,7 @@ pub fn fastest(runs: &[Run]) -> Vec<(usize, String, f64, Option<f64>)> {
         .filter_map(|c| {
             let best = runs
                 .iter()
-                .filter(|r| !r.reference && r.concurrency == c)
+                .filter(|r| !r.reference && r.is_plain() && r.concurrency == c)
                 .max_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec))?;
             let wrk = runs
                 .iter()
@@ -278,13 +318,201 @@ pub fn fastest(runs: &[Run]) -> Vec<(usize, String, f64, Option<f64>)> {
         .collect()
 }
 
+/// The targets of the performance goals, printed beside what was measured.
+pub mod target {
+    /// The fastest combination's requests/sec over oha's, at least.
+    pub const VS_OHA: f64 = 1.0;
+    /// Its client CPU per request over oha's, at most.
+    pub const CPU_VS_OHA: f64 = 1.0;
+    /// The fastest combination's requests/sec over wrk's, at least.
+    pub const VS_WRK: f64 = 0.85;
+    /// Peak RSS per request in flight of the best async combination, KiB.
+    pub const KIB_PER_REQUEST: f64 = 10.0;
+    /// Throughput with requests queued for connections, over the same
+    /// combination's with as many in flight as connections, at least.
+    pub const QUEUED_VS_UNQUEUED: f64 = 0.7;
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "yes" } else { "**no**" }
+}
+
+fn plain<'a>(runs: &'a [Run], tool: &str, c: usize) -> Option<&'a Run> {
+    runs.iter()
+        .find(|r| r.tool == tool && r.concurrency == c && r.is_plain())
+}
+
+/// A queued run (more in flight than connections) with the same tool's
+/// plain run at as many in flight as the queued run had connections.
+fn queued_pairs(runs: &[Run]) -> Vec<(&Run, Option<&Run>)> {
+    runs.iter()
+        .filter(|r| r.scenario == Scenario::Throughput && r.connections < r.concurrency)
+        .map(|q| (q, plain(runs, &q.tool, q.connections)))
+        .collect()
+}
+
+/// The "headline" block: each performance goal, what this run measured
+/// for it, the target, and whether it was met.
+pub fn headline(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| goal | measured | target | met |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for (c, tool, rps, _) in fastest(runs) {
+        let Some(best) = plain(runs, &tool, c) else {
+            continue;
+        };
+        if let Some(oha) = plain(runs, "oha", c).filter(|o| o.requests_per_sec > 0.0) {
+            let ratio = rps / oha.requests_per_sec;
+            let _ = writeln!(
+                out,
+                "| 1. requests/sec vs oha, {c} in flight | {tool} {rps:.0} / oha {:.0} = {ratio:.2}x | >= {:.2}x | {} |",
+                oha.requests_per_sec,
+                target::VS_OHA,
+                met(ratio >= target::VS_OHA)
+            );
+            if oha.cpu_per_10k() > 0.0 {
+                let cpu = best.cpu_per_10k() / oha.cpu_per_10k();
+                let _ = writeln!(
+                    out,
+                    "| 1. client CPU s per 10k requests vs oha, {c} in flight | {tool} {:.3} / oha {:.3} = {cpu:.2}x | <= {:.2}x | {} |",
+                    best.cpu_per_10k(),
+                    oha.cpu_per_10k(),
+                    target::CPU_VS_OHA,
+                    met(cpu <= target::CPU_VS_OHA)
+                );
+            }
+        }
+        if let Some(wrk) = plain(runs, "wrk", c).filter(|w| w.requests_per_sec > 0.0) {
+            let ratio = rps / wrk.requests_per_sec;
+            let _ = writeln!(
+                out,
+                "| 2. requests/sec vs wrk, {c} in flight | {tool} {rps:.0} / wrk {:.0} = {ratio:.2}x | >= {:.2}x | {} |",
+                wrk.requests_per_sec,
+                target::VS_WRK,
+                met(ratio >= target::VS_WRK)
+            );
+        }
+    }
+    let memory = |threads: bool| {
+        runs.iter()
+            .filter(|r| r.scenario == Scenario::Memory)
+            .filter(move |r| r.tool.starts_with("threads") == threads)
+            .min_by(|a, b| a.kib_per_request().total_cmp(&b.kib_per_request()))
+    };
+    if let Some(best) = memory(false) {
+        let _ = writeln!(
+            out,
+            "| 4. peak RSS per request, {} in flight on /delay/1000, best async | {} {:.1} MB / {} = {:.1} KiB | <= {:.0} KiB | {} |",
+            best.concurrency,
+            best.tool,
+            best.peak_rss_kb as f64 / 1024.0,
+            best.concurrency,
+            best.kib_per_request(),
+            target::KIB_PER_REQUEST,
+            met(best.kib_per_request() <= target::KIB_PER_REQUEST)
+        );
+    }
+    if let Some(threads) = memory(true) {
+        let _ = writeln!(
+            out,
+            "| 4. the same, threads baseline | {} {:.1} MB / {} = {:.1} KiB | for comparison | |",
+            threads.tool,
+            threads.peak_rss_kb as f64 / 1024.0,
+            threads.concurrency,
+            threads.kib_per_request(),
+        );
+    }
+    let fastest_queued = queued_pairs(runs)
+        .into_iter()
+        .filter_map(|(q, base)| Some((q, base?)))
+        .filter(|(_, base)| base.requests_per_sec > 0.0)
+        .max_by(|a, b| a.0.requests_per_sec.total_cmp(&b.0.requests_per_sec));
+    if let Some((q, base)) = fastest_queued {
+        let ratio = q.requests_per_sec / base.requests_per_sec;
+        let _ = writeln!(
+            out,
+            "| 5. {} in flight on {} connections vs {} in flight, fastest | {} {:.0} / {:.0} = {ratio:.2}x | >= {:.2}x | {} |",
+            q.concurrency,
+            q.connections,
+            base.concurrency,
+            q.tool,
+            q.requests_per_sec,
+            base.requests_per_sec,
+            target::QUEUED_VS_UNQUEUED,
+            met(ratio >= target::QUEUED_VS_UNQUEUED)
+        );
+    }
+    out
+}
+
+/// The runs with requests queued for connections, each beside the same
+/// combination with as many in flight as it has connections.
+pub fn queued_table(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| tool | in flight | connections | requests/sec | p50 ms | p99 ms | same tool, in flight = connections | ratio | errors |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    for (q, base) in queued_pairs(runs) {
+        let (base_rps, ratio) = base.filter(|b| b.requests_per_sec > 0.0).map_or_else(
+            || ("-".to_owned(), "-".to_owned()),
+            |b| {
+                (
+                    format!("{:.0}", b.requests_per_sec),
+                    format!("{:.2}x", q.requests_per_sec / b.requests_per_sec),
+                )
+            },
+        );
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {base_rps} | {ratio} | {} |",
+            q.tool,
+            q.concurrency,
+            q.connections,
+            q.requests_per_sec,
+            q.p50_ms,
+            q.p99_ms,
+            q.errors_text()
+        );
+    }
+    out
+}
+
+/// Peak memory per request in flight, one row per memory run.
+pub fn memory_table(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| tool | in flight | connections | peak RSS MB | KiB per request | elapsed s | ok | errors |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for r in runs.iter().filter(|r| r.scenario == Scenario::Memory) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {} |",
+            r.tool,
+            r.concurrency,
+            r.connections,
+            r.peak_rss_kb as f64 / 1024.0,
+            r.kib_per_request(),
+            r.elapsed_s,
+            r.ok,
+            r.errors_text()
+        );
+    }
+    out
+}
+
 /// Draws requests/sec against requests in flight (log scale), one line per
 /// tool; the reference tools dashed.
 pub fn chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<()> {
     use plotters::prelude::*;
 
+    let runs: Vec<Run> = runs.iter().filter(|r| r.is_plain()).cloned().collect();
+
     let mut tools: Vec<&str> = Vec::new();
-    for r in runs {
+    for r in &runs {
         if !tools.contains(&r.tool.as_str()) {
             tools.push(&r.tool);
         }
@@ -417,7 +645,9 @@ Transfer/sec:     12.93MB
         Run {
             tool: tool.into(),
             reference,
+            scenario: Scenario::Throughput,
             concurrency: c,
+            connections: c,
             requests: 1000,
             ok: 1000,
             errors: BTreeMap::new(),
@@ -442,11 +672,11 @@ Transfer/sec:     12.93MB
         ];
         let t = table(&runs);
         assert!(
-            t.contains("| tokio+hyper | 100 | 1000 | 50000 | 0.50x |"),
+            t.contains("| tokio+hyper | 100 | 100 | 1000 | 50000 | 0.50x |"),
             "{t}"
         );
         assert!(
-            t.contains("| **wrk** (reference) | 100 | 1000 | 100000 | 1.00x |"),
+            t.contains("| **wrk** (reference) | 100 | 100 | 1000 | 100000 | 1.00x |"),
             "{t}"
         );
         assert!(t.contains("| 5.000 | 2.0 | 0 |"), "{t}");
@@ -455,6 +685,60 @@ Transfer/sec:     12.93MB
             best,
             vec![(100, "tokio+hyper".to_owned(), 50_000.0, Some(0.5))]
         );
+    }
+
+    #[test]
+    fn headline_compares_each_goal_with_its_target() {
+        let mut oha = run("oha", true, 1000, 100_000.0);
+        oha.cpu_s = 1.0;
+        let mut best = run("tokio+hyper", false, 1000, 110_000.0);
+        best.cpu_s = 0.8;
+        let mut queued = run("tokio+hyper", false, 10_000, 60_000.0);
+        queued.connections = 1000;
+        let mut memory = run("smol+hyper", false, 10_000, 9_000.0);
+        memory.scenario = Scenario::Memory;
+        memory.peak_rss_kb = 80_000;
+        let mut threads = memory.clone();
+        threads.tool = "threads+ureq".into();
+        threads.peak_rss_kb = 1_200_000;
+        let runs = [
+            run("wrk", true, 1000, 125_000.0),
+            oha,
+            best,
+            run("smol+hyper", false, 1000, 90_000.0),
+            queued,
+            memory,
+            threads,
+        ];
+        let h = headline(&runs);
+        assert!(
+            h.contains("| 1. requests/sec vs oha, 1000 in flight | tokio+hyper 110000 / oha 100000 = 1.10x | >= 1.00x | yes |"),
+            "{h}"
+        );
+        assert!(
+            h.contains("tokio+hyper 8.000 / oha 10.000 = 0.80x | <= 1.00x | yes |"),
+            "{h}"
+        );
+        assert!(
+            h.contains("tokio+hyper 110000 / wrk 125000 = 0.88x | >= 0.85x | yes |"),
+            "{h}"
+        );
+        assert!(
+            h.contains("smol+hyper 78.1 MB / 10000 = 8.0 KiB | <= 10 KiB | yes |"),
+            "{h}"
+        );
+        assert!(
+            h.contains("threads+ureq 1171.9 MB / 10000 = 120.0 KiB | for comparison"),
+            "{h}"
+        );
+        assert!(
+            h.contains("| 5. 10000 in flight on 1000 connections vs 1000 in flight, fastest | tokio+hyper 60000 / 110000 = 0.55x | >= 0.70x | **no** |"),
+            "{h}"
+        );
+        // Queued and memory runs stay out of the throughput table's ranking.
+        assert_eq!(fastest(&runs).len(), 1);
+        assert!(queued_table(&runs).contains("| tokio+hyper | 10000 | 1000 | 60000 |"));
+        assert!(memory_table(&runs).contains("| smol+hyper | 10000 | 10000 | 78.1 | 8.0 |"));
     }
 
     #[test]
