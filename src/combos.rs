@@ -88,12 +88,12 @@ pub fn for_each(
             }
             ("tokio", "hyper") => {
                 let rt = TokioRuntime::new(threads).map_err(io)?;
-                let client = rt.enter(|| HyperClient::tokio(config));
+                let client = HyperClient::tokio(config);
                 visitor.visit(combo, &rt, client);
             }
             ("smol", "hyper") => {
                 let rt = SmolRuntime::new(threads).map_err(io)?;
-                let client = HyperClient::smol(config, rt.executor());
+                let client = HyperClient::smol(config);
                 visitor.visit(combo, &rt, client);
             }
             ("smol", "surf") => {

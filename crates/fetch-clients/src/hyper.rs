@@ -2,9 +2,10 @@
 //!
 //! hyper itself only speaks HTTP over a connection it is handed; it does not
 //! open sockets, spawn tasks or keep time. This adapter adds the rest: a
-//! [`Transport`] from the runtime (open a TCP connection, spawn the task
-//! that drives it) and a [`Pool`] of HTTP/1 connections that caps how many
-//! are *open*, so `--connections` means what it says. Giving it tokio's or
+//! [`Transport`] from the runtime (open a TCP connection) and a [`Pool`] of
+//! HTTP/1 connections that caps how many are *open*, so `--connections`
+//! means what it says, and that lets each request's task drive its
+//! connection itself (no second task per connection). Giving it tokio's or
 //! smol's transport is all it takes to move the same client between
 //! runtimes, which makes it the fairest way to compare the runtimes
 //! themselves.
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::Empty;
 use hyper::Uri;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::http::uri::{Authority, PathAndQuery};
@@ -37,12 +38,12 @@ pub use pool::{Pool, Transport};
 /// A [`HttpClient`] backed by hyper's HTTP/1 connections, pooled, over
 /// transport `T`.
 #[derive(Debug)]
-pub struct HyperClient<T> {
+pub struct HyperClient<T: Transport> {
     pool: Arc<Pool<T>>,
     config: ClientConfig,
 }
 
-impl<T> Clone for HyperClient<T> {
+impl<T: Transport> Clone for HyperClient<T> {
     fn clone(&self) -> Self {
         HyperClient {
             pool: self.pool.clone(),
@@ -51,12 +52,10 @@ impl<T> Clone for HyperClient<T> {
     }
 }
 
-impl<T> HyperClient<T> {
+impl<T: Transport> HyperClient<T> {
     /// The name reports use.
     pub const NAME: &'static str = "hyper";
-}
 
-impl<T: Transport> HyperClient<T> {
     /// A client over `transport` with at most `config.connections`
     /// connections open per host.
     pub fn new(transport: T, config: &ClientConfig) -> Self {
@@ -69,12 +68,11 @@ impl<T: Transport> HyperClient<T> {
 
 #[cfg(feature = "hyper-tokio")]
 impl HyperClient<tokio_rt::TokioTransport> {
-    /// hyper on tokio: tokio's TCP and timer, connection tasks spawned on
-    /// the current runtime. Call it from inside a tokio runtime or with one
-    /// entered.
+    /// hyper on tokio: tokio's TCP and timer. Its requests must run on a
+    /// tokio runtime.
     pub fn tokio(config: &ClientConfig) -> Self {
         Self::new(
-            tokio_rt::TokioTransport::current(config.connect_timeout),
+            tokio_rt::TokioTransport::new(config.connect_timeout),
             config,
         )
     }
@@ -82,13 +80,10 @@ impl HyperClient<tokio_rt::TokioTransport> {
 
 #[cfg(feature = "hyper-smol")]
 impl HyperClient<smol_rt::SmolTransport> {
-    /// hyper on smol: async-io TCP and timer, connection tasks spawned on
-    /// `executor` (the runtime's own, so they run on its threads).
-    pub fn smol(config: &ClientConfig, executor: Arc<smol::Executor<'static>>) -> Self {
-        Self::new(
-            smol_rt::SmolTransport::new(executor, config.connect_timeout),
-            config,
-        )
+    /// hyper on smol: async-io TCP and timer (async-io runs its own reactor
+    /// thread, so any executor can poll these requests).
+    pub fn smol(config: &ClientConfig) -> Self {
+        Self::new(smol_rt::SmolTransport::new(config.connect_timeout), config)
     }
 }
 
@@ -176,13 +171,13 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         // `.await`: a pooled connection is checked out (or opened, or
         // waited for), the request written and the head read, all while
         // this task is parked.
-        let (lease, response) = loop {
+        let (mut lease, response) = loop {
             let mut lease = self
                 .pool
                 .checkout(&target.authority)
                 .await
                 .map_err(|e| FetchError::connect(url, e))?;
-            match lease.sender().try_send_request(request).await {
+            match lease.send(request).await {
                 Ok(response) => break (lease, response),
                 Err(mut err) => match err.take_message() {
                     // The connection closed before the request went out
@@ -209,7 +204,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         let mut incoming = response.into_body();
         // The body arrives in frames; each `.await` waits for the next one.
         // On an error the lease is dropped, which closes the connection.
-        while let Some(frame) = incoming.frame().await {
+        while let Some(frame) = lease.frame(&mut incoming).await {
             let frame = frame.map_err(|e| FetchError::transport(url, e))?;
             if let Ok(data) = frame.into_data() {
                 body.push(&data)?;
@@ -222,5 +217,97 @@ impl<T: Transport> HttpClient for HyperClient<T> {
             content_type,
             body: body.finish(),
         })
+    }
+}
+
+#[cfg(all(test, feature = "hyper-tokio"))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A server that answers one request per connection, announcing
+    /// keep-alive, then closes it: every pooled connection goes stale.
+    async fn one_answer_per_connection() -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    let _ = socket.read(&mut buf).await;
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await;
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_while_idle_is_replaced_not_reported() {
+        let (url, accepted) = one_answer_per_connection().await;
+        let config = ClientConfig {
+            connections: 1,
+            ..ClientConfig::default()
+        };
+        let client = HyperClient::tokio(&config);
+        for _ in 0..3 {
+            let response = client.get(&url).await.unwrap();
+            assert_eq!(&response.body[..], b"ok");
+            // Let the server's close arrive before the next checkout.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn requests_beyond_the_cap_wait_for_a_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    // Keep-alive: answer every request on this connection.
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if socket.write_all(reply).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let config = ClientConfig {
+            connections: 2,
+            ..ClientConfig::default()
+        };
+        let client = Arc::new(HyperClient::tokio(&config));
+        let requests: Vec<_> = (0..20)
+            .map(|_| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move { client.get(&url).await.map(|r| r.status) })
+            })
+            .collect();
+        for request in requests {
+            assert_eq!(request.await.unwrap().unwrap(), 200);
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 }

@@ -36,6 +36,6 @@ fn run(setup: Setup) -> anyhow::Result<ExitCode> {
         let client = fetch_clients::surf::SurfClient::new(&setup.client_config);
         return setup.run(&runtime, client);
     }
-    let client = HyperClient::smol(&setup.client_config, runtime.executor());
+    let client = HyperClient::smol(&setup.client_config);
     setup.run(&runtime, client)
 }

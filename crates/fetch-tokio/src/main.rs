@@ -28,8 +28,7 @@ fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     let runtime = TokioRuntime::new(setup.threads)?;
     match setup.client {
         "hyper" => {
-            // hyper's tokio connector needs the runtime entered when built.
-            let client = runtime.enter(|| HyperClient::tokio(&setup.client_config));
+            let client = HyperClient::tokio(&setup.client_config);
             setup.run(&runtime, client)
         }
         _ => {

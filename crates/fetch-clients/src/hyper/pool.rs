@@ -1,4 +1,5 @@
-//! A pool of hyper HTTP/1 connections that caps *open* connections.
+//! A pool of hyper HTTP/1 connections that caps *open* connections, each
+//! driven by the task of the request using it.
 //!
 //! hyper-util's pooled client caps only the idle connections it keeps: when
 //! every connection is busy it opens another, so 10,000 requests in flight
@@ -7,28 +8,38 @@
 //! a request that finds them all busy waits until one is handed back.
 //!
 //! Each connection is one [`hyper::client::conn::http1`] handshake: a
-//! [`SendRequest`] handle kept in the pool, and a connection future that the
-//! runtime runs as a task of its own (it does the reads and writes).
+//! [`SendRequest`] handle and a connection future that does the reads and
+//! writes. The usual way is to spawn that future as a task of its own; then
+//! every response crosses from the connection's task to the request's task
+//! (one more wake-up and one more task in memory per connection). Here the
+//! request's own task polls the connection future while it waits, so one
+//! task per request in flight does everything. A connection resting in the
+//! pool is polled by nobody; one the server closed meanwhile is noticed
+//! when it is next checked out.
 //!
 //! # Layout
-//! - [`Transport`]: what a runtime supplies: open a TCP connection, spawn a
-//!   connection's task.
-//! - [`Pool`]: per host, the idle handles and the number open.
-//! - [`Lease`]: one checked-out connection. `give_back` returns it idle;
-//!   dropping it closes it. Either way a waiting request is woken.
+//! - [`Transport`]: what a runtime supplies: open a TCP connection.
+//! - [`Pool`]: per host, the idle connections and the number open.
+//! - [`Lease`]: one checked-out connection, with `send` and `frame` that
+//!   drive it. `give_back` returns it idle; dropping it closes it. Either
+//!   way a waiting request is woken.
 //! - `Slot`: the open-count bookkeeping a lease carries.
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::io;
+use std::pin::{Pin, pin};
 use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
 use event_listener::{Event, EventListener, IntoNotification as _};
-use http_body_util::Empty;
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::{Frame, Incoming};
+use hyper::client::conn::TrySendError;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::http::uri::Authority;
+use hyper::{Request, Response};
 
-/// How a runtime opens connections and runs them.
+/// How a runtime opens connections.
 pub trait Transport: Send + Sync + 'static {
     /// A connected TCP stream hyper can read and write.
     type Io: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static;
@@ -36,9 +47,6 @@ pub trait Transport: Send + Sync + 'static {
     /// Opens a connection to `host:port`, giving up after the transport's
     /// connect timeout. `TCP_NODELAY` is set: a request is one small write.
     fn dial(&self, host: &str, port: u16) -> impl Future<Output = io::Result<Self::Io>> + Send;
-
-    /// Runs a connection's future as a task on the runtime's threads.
-    fn spawn(&self, connection: impl Future<Output = ()> + Send + 'static);
 }
 
 /// Why no connection could be had.
@@ -54,27 +62,65 @@ pub enum CheckoutError {
 
 type Sender = SendRequest<Empty<Bytes>>;
 
+/// The part of a connection that does its I/O. Boxed once per connection
+/// so it can move in and out of the pool while pinned.
+type Driver<T> = Pin<Box<http1::Connection<<T as Transport>::Io, Empty<Bytes>>>>;
+
+/// An open connection: the handle requests go in by and its driver.
+struct Conn<T: Transport> {
+    sender: Sender,
+    driver: Driver<T>,
+    /// The driver finished: the connection is closed (or broken).
+    closed: bool,
+}
+
+impl<T: Transport> std::fmt::Debug for Conn<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("closed", &self.closed)
+            .finish()
+    }
+}
+
+/// Polls `work` and, whenever it is not done, the connection's driver, so
+/// the bytes `work` waits for are read in this task. A driver that
+/// finishes is not polled again; `work` then sees the connection gone.
+async fn drive<T: Transport, F: Future>(
+    driver: &mut Driver<T>,
+    closed: &mut bool,
+    work: F,
+) -> F::Output {
+    let mut work = pin!(work);
+    poll_fn(|cx| {
+        if !*closed && driver.as_mut().poll(cx).is_ready() {
+            *closed = true;
+        }
+        work.as_mut().poll(cx)
+    })
+    .await
+}
+
 /// Idle connections per host plus a count of the open ones.
 #[derive(Debug)]
-pub struct Pool<T> {
+pub struct Pool<T: Transport> {
     transport: T,
     max: usize,
-    hosts: Mutex<Vec<Host>>,
+    hosts: Mutex<Vec<Host<T>>>,
     freed: Event,
 }
 
-/// What [`Pool::claim`] found for a host (by index).
-enum Claim {
-    Idle(usize, Sender),
-    Connect(usize),
-    Wait(EventListener),
+#[derive(Debug)]
+struct Host<T: Transport> {
+    authority: Authority,
+    idle: Vec<Conn<T>>,
+    open: usize,
 }
 
-#[derive(Debug)]
-struct Host {
-    authority: Authority,
-    idle: Vec<Sender>,
-    open: usize,
+/// What [`Pool::claim`] found for a host (by index).
+enum Claim<T: Transport> {
+    Idle(usize, Conn<T>),
+    Connect(usize),
+    Wait(EventListener),
 }
 
 impl<T: Transport> Pool<T> {
@@ -88,7 +134,7 @@ impl<T: Transport> Pool<T> {
         }
     }
 
-    fn hosts(&self) -> MutexGuard<'_, Vec<Host>> {
+    fn hosts(&self) -> MutexGuard<'_, Vec<Host<T>>> {
         // The lock guards plain counters and handles; a panic elsewhere
         // cannot leave them half-updated.
         self.hosts
@@ -103,13 +149,21 @@ impl<T: Transport> Pool<T> {
     pub async fn checkout(&self, authority: &Authority) -> Result<Lease<'_, T>, CheckoutError> {
         loop {
             match self.claim(authority) {
-                Claim::Idle(host, mut sender) => {
-                    let slot = Slot { pool: self, host };
-                    // A handle whose connection closed while idle (the
-                    // server timed it out) fails here; dropping it and its
-                    // slot closes it, and the loop tries the next one.
-                    if sender.ready().await.is_ok() {
-                        return Ok(Lease { sender, slot });
+                Claim::Idle(host, conn) => {
+                    let mut lease = Lease {
+                        conn,
+                        slot: Slot { pool: self, host },
+                    };
+                    // A connection the server closed while it sat idle
+                    // fails here; dropping the lease closes it and frees
+                    // its slot, and the loop tries the next one.
+                    let Conn {
+                        sender,
+                        driver,
+                        closed,
+                    } = &mut lease.conn;
+                    if drive::<T, _>(driver, closed, sender.ready()).await.is_ok() {
+                        return Ok(lease);
                     }
                 }
                 Claim::Connect(host) => {
@@ -123,7 +177,7 @@ impl<T: Transport> Pool<T> {
     /// Under the lock: takes an idle connection, or a slot for a new one,
     /// or else starts listening for the next one handed back (before the
     /// lock is let go, so none is missed).
-    fn claim(&self, authority: &Authority) -> Claim {
+    fn claim(&self, authority: &Authority) -> Claim<T> {
         let mut hosts = self.hosts();
         let index = match hosts.iter().position(|h| h.authority == *authority) {
             Some(index) => index,
@@ -137,8 +191,8 @@ impl<T: Transport> Pool<T> {
             }
         };
         let host = &mut hosts[index];
-        if let Some(sender) = host.idle.pop() {
-            Claim::Idle(index, sender)
+        if let Some(conn) = host.idle.pop() {
+            Claim::Idle(index, conn)
         } else if host.open < self.max {
             host.open += 1;
             Claim::Connect(index)
@@ -163,15 +217,17 @@ impl<T: Transport> Pool<T> {
             .transport
             .dial(host, authority.port_u16().unwrap_or(80))
             .await?;
-        let (sender, connection) = http1::handshake(io)
+        let (sender, driver) = http1::handshake(io)
             .await
             .map_err(CheckoutError::Handshake)?;
-        // The connection's reads and writes happen in this task; its
-        // errors reach the request through the `SendRequest` handle.
-        self.transport.spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(Lease { sender, slot })
+        Ok(Lease {
+            conn: Conn {
+                sender,
+                driver: Box::pin(driver),
+                closed: false,
+            },
+            slot,
+        })
     }
 }
 
@@ -197,25 +253,45 @@ impl<T: Transport> Drop for Slot<'_, T> {
 pub struct Lease<'a, T: Transport> {
     // Declared first so it drops first: the connection closes before its
     // slot is offered to a waiting request.
-    sender: Sender,
+    conn: Conn<T>,
     slot: Slot<'a, T>,
 }
 
 impl<T: Transport> Lease<'_, T> {
-    /// The connection's request handle.
-    pub fn sender(&mut self) -> &mut Sender {
-        &mut self.sender
+    /// Sends `request` and waits for the response head, driving the
+    /// connection meanwhile. On a connection that closed before the
+    /// request went out, the error gives the request back.
+    pub async fn send(
+        &mut self,
+        request: Request<Empty<Bytes>>,
+    ) -> Result<Response<Incoming>, TrySendError<Request<Empty<Bytes>>>> {
+        let Conn {
+            sender,
+            driver,
+            closed,
+        } = &mut self.conn;
+        drive::<T, _>(driver, closed, sender.try_send_request(request)).await
+    }
+
+    /// The next frame of `body` (a response of this connection), driving
+    /// the connection meanwhile.
+    pub async fn frame(
+        &mut self,
+        body: &mut Incoming,
+    ) -> Option<Result<Frame<Bytes>, hyper::Error>> {
+        let Conn { driver, closed, .. } = &mut self.conn;
+        drive::<T, _>(driver, closed, body.frame()).await
     }
 
     /// Returns the connection to the pool, idle, for the next request.
     /// Call it only after the last response was read to the end.
     pub fn give_back(self) {
-        let Lease { sender, slot } = self;
-        if sender.is_closed() {
+        let Lease { conn, slot } = self;
+        if conn.closed || conn.sender.is_closed() {
             return; // `slot` drops: one fewer open.
         }
         let pool = slot.pool;
-        pool.hosts()[slot.host].idle.push(sender);
+        pool.hosts()[slot.host].idle.push(conn);
         // The connection stays open, so its slot must not be released.
         std::mem::forget(slot);
         pool.freed.notify(1.additional());

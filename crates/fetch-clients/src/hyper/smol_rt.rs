@@ -1,10 +1,7 @@
-//! The hyper [`Transport`] on smol: async-io TCP and timer, connection
-//! tasks spawned on the runtime's own executor. smol-hyper supplies the
-//! adapter from futures-io streams to hyper's I/O traits.
+//! The hyper [`Transport`] on smol: async-io TCP and timer. smol-hyper
+//! supplies the adapter from futures-io streams to hyper's I/O traits.
 
-use std::future::Future;
 use std::io;
-use std::sync::Arc;
 use std::time::Duration;
 
 use smol::net::TcpStream;
@@ -12,20 +9,16 @@ use smol_hyper::rt::FuturesIo;
 
 use super::Transport;
 
-/// Opens connections with async-io and runs them on a smol executor.
+/// Opens connections with async-io (smol's reactor).
 #[derive(Debug, Clone)]
 pub struct SmolTransport {
-    executor: Arc<smol::Executor<'static>>,
     connect_timeout: Duration,
 }
 
 impl SmolTransport {
-    /// A transport whose connection tasks run on `executor`.
-    pub fn new(executor: Arc<smol::Executor<'static>>, connect_timeout: Duration) -> Self {
-        SmolTransport {
-            executor,
-            connect_timeout,
-        }
+    /// A transport that gives up on a connect after `connect_timeout`.
+    pub fn new(connect_timeout: Duration) -> Self {
+        SmolTransport { connect_timeout }
     }
 }
 
@@ -49,10 +42,5 @@ impl Transport for SmolTransport {
             ))
         };
         smol::future::or(connect, give_up).await
-    }
-
-    fn spawn(&self, connection: impl Future<Output = ()> + Send + 'static) {
-        // Detached: the task ends when its connection closes.
-        self.executor.spawn(connection).detach();
     }
 }

@@ -1,35 +1,25 @@
 //! The hyper [`Transport`] on tokio: tokio's TCP, tokio's timer for the
-//! connect timeout, connection tasks spawned on the runtime that made it.
+//! connect timeout.
 
-use std::future::Future;
 use std::io;
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio::runtime::Handle;
 
 use super::Transport;
 
-/// Opens connections on tokio and runs them on its threads.
+/// Opens connections on tokio. Its futures must run inside a tokio
+/// runtime (with I/O and time enabled).
 #[derive(Debug, Clone)]
 pub struct TokioTransport {
-    runtime: Handle,
     connect_timeout: Duration,
 }
 
 impl TokioTransport {
-    /// A transport on the runtime this is called from.
-    ///
-    /// # Panics
-    ///
-    /// Outside a tokio runtime (call it inside `block_on` or with the
-    /// runtime entered), as `tokio::spawn` would.
-    pub fn current(connect_timeout: Duration) -> Self {
-        TokioTransport {
-            runtime: Handle::current(),
-            connect_timeout,
-        }
+    /// A transport that gives up on a connect after `connect_timeout`.
+    pub fn new(connect_timeout: Duration) -> Self {
+        TokioTransport { connect_timeout }
     }
 }
 
@@ -50,10 +40,5 @@ impl Transport for TokioTransport {
             })??;
         stream.set_nodelay(true)?;
         Ok(TokioIo::new(stream))
-    }
-
-    fn spawn(&self, connection: impl Future<Output = ()> + Send + 'static) {
-        // Detached: the task ends when its connection closes.
-        drop(self.runtime.spawn(connection));
     }
 }
