@@ -221,6 +221,8 @@ impl<T: Transport> HttpClient for HyperClient<T> {
 }
 
 #[cfg(all(test, feature = "hyper-tokio"))]
+// `#[tokio::test]` hides the test attribute from clippy's unwrap allowance.
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
