@@ -207,7 +207,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         while let Some(frame) = lease.frame(&mut incoming).await {
             let frame = frame.map_err(|e| FetchError::transport(url, e))?;
             if let Ok(data) = frame.into_data() {
-                body.push(&data)?;
+                body.push_bytes(data)?;
             }
         }
         // Read to the end: the connection can carry the next request.

@@ -26,6 +26,9 @@ impl ReqwestClient {
             .pool_max_idle_per_host(config.connections)
             .connect_timeout(config.connect_timeout)
             .tcp_nodelay(true)
+            // No client here goes through a proxy; without this reqwest
+            // matches every request against the proxy environment.
+            .no_proxy()
             // No redirects followed silently; a 3xx is an answer like any other.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -66,7 +69,7 @@ impl HttpClient for ReqwestClient {
         // Read chunk by chunk so a body over the limit is refused before it
         // is all in memory.
         while let Some(chunk) = response.chunk().await.map_err(|e| self.map_error(url, e))? {
-            body.push(&chunk)?;
+            body.push_bytes(chunk)?;
         }
         Ok(Response {
             status,

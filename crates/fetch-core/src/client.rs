@@ -111,6 +111,10 @@ pub fn parse_url(url: &str) -> Result<url::Url, FetchError> {
 pub struct BodyBuffer<'a> {
     url: &'a str,
     limit: usize,
+    announced: usize,
+    len: usize,
+    /// A body that arrived as one shared chunk is kept as it is, not copied.
+    whole: Option<Bytes>,
     buf: Vec<u8>,
 }
 
@@ -129,26 +133,59 @@ impl<'a> BodyBuffer<'a> {
                 limit,
             });
         }
-        // Pre-size for the announced length (it is within the limit).
-        let buf = Vec::with_capacity(announced as usize);
-        Ok(BodyBuffer { url, limit, buf })
+        Ok(BodyBuffer {
+            url,
+            limit,
+            // Within the limit, so it fits a usize.
+            announced: announced as usize,
+            len: 0,
+            whole: None,
+            buf: Vec::new(),
+        })
     }
 
-    /// Appends a chunk; fails when the body grows over the limit.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), FetchError> {
-        if self.buf.len() + chunk.len() > self.limit {
+    fn grow(&mut self, more: usize) -> Result<(), FetchError> {
+        if self.len + more > self.limit {
             return Err(FetchError::BodyTooLarge {
                 url: self.url.to_owned(),
                 limit: self.limit,
             });
         }
+        self.len += more;
+        Ok(())
+    }
+
+    /// Appends a chunk; fails when the body grows over the limit.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), FetchError> {
+        self.grow(chunk.len())?;
+        if self.buf.is_empty() {
+            // Pre-size for the announced length (it is within the limit).
+            self.buf.reserve(self.announced.max(self.len));
+            if let Some(whole) = self.whole.take() {
+                self.buf.extend_from_slice(&whole);
+            }
+        }
         self.buf.extend_from_slice(chunk);
         Ok(())
     }
 
+    /// Appends a chunk the client already holds as [`Bytes`]: a body that
+    /// is a single chunk (most small answers) is kept without a copy.
+    pub fn push_bytes(&mut self, chunk: Bytes) -> Result<(), FetchError> {
+        if self.len == 0 && self.whole.is_none() {
+            self.grow(chunk.len())?;
+            self.whole = Some(chunk);
+            return Ok(());
+        }
+        self.push(&chunk)
+    }
+
     /// The body read so far.
     pub fn finish(self) -> Bytes {
-        Bytes::from(self.buf)
+        match self.whole {
+            Some(whole) => whole,
+            None => Bytes::from(self.buf),
+        }
     }
 }
 
@@ -175,5 +212,27 @@ mod tests {
             crate::ErrorKind::BodyTooLarge
         );
         assert_eq!(&body.finish()[..], b"0123456789");
+    }
+
+    #[test]
+    fn body_buffer_keeps_a_single_chunk_and_joins_several() {
+        let one = Bytes::from_static(b"whole");
+        let mut body = BodyBuffer::new("u", 10, Some(5)).unwrap();
+        body.push_bytes(one.clone()).unwrap();
+        let kept = body.finish();
+        assert_eq!(kept, one);
+        assert_eq!(kept.as_ptr(), one.as_ptr(), "no copy");
+
+        let mut body = BodyBuffer::new("u", 10, None).unwrap();
+        body.push_bytes(Bytes::from_static(b"ab")).unwrap();
+        body.push(b"cd").unwrap();
+        body.push_bytes(Bytes::from_static(b"ef")).unwrap();
+        assert_eq!(
+            body.push_bytes(Bytes::from_static(b"ghijk"))
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::BodyTooLarge
+        );
+        assert_eq!(&body.finish()[..], b"abcdef");
     }
 }

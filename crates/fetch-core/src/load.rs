@@ -449,7 +449,11 @@ async fn worker<R: Runtime, C: HttpClient>(
     let mut url = String::new();
     // Listen before the first claim (which checks the flag), so a cancel
     // between the two is not missed.
-    let mut cancelled = state.cancel().listen();
+    let mut cancelled = CancelWatch {
+        cancel: state.cancel(),
+        listener: state.cancel().listen(),
+        armed: false,
+    };
     let plan = state.plan();
     while let Some(id) = state.claim() {
         plan.url.render(id, &mut url);
@@ -505,14 +509,39 @@ pin_project_lite::pin_project! {
     /// Polls `work` until it finishes (`Some`) or `cancelled` fires
     /// (`None`). A struct, not an `async fn`, for the reason given at
     /// [`Timeout`](crate::Timeout).
-    struct Until<'a, F> {
+    struct Until<'a, 'c, F> {
         #[pin]
         work: F,
-        cancelled: &'a mut EventListener,
+        cancelled: &'a mut CancelWatch<'c>,
     }
 }
 
-impl<F: Future> Future for Until<'_, F> {
+/// A worker's view of the cancel switch.
+///
+/// The listener is polled once, which leaves this task's waker with it;
+/// after that a poll only reads the flag. A worker's task keeps one waker
+/// for its whole life on every runtime here, so the waker given once is
+/// the one a cancel must wake, and every request skips the listener's lock.
+struct CancelWatch<'a> {
+    cancel: &'a Cancel,
+    listener: EventListener,
+    armed: bool,
+}
+
+impl CancelWatch<'_> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.cancel.is_cancelled() {
+            return Poll::Ready(());
+        }
+        if !self.armed {
+            self.armed = true;
+            return Pin::new(&mut self.listener).poll(cx);
+        }
+        Poll::Pending
+    }
+}
+
+impl<F: Future> Future for Until<'_, '_, F> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -520,7 +549,7 @@ impl<F: Future> Future for Until<'_, F> {
         if let Poll::Ready(out) = this.work.poll(cx) {
             return Poll::Ready(Some(out));
         }
-        match Pin::new(&mut **this.cancelled).poll(cx) {
+        match this.cancelled.poll(cx) {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }

@@ -14,20 +14,24 @@
 //!
 //! - [`routes`]: the routes and what each answers.
 //! - [`chaos`]: the fault-injecting mode: resets, stalls, short bodies, garbage, 5xx at chosen rates.
+//! - [`counting`]: the listener that counts connections ([`ConnectionStats`]).
 //! - this file: [`Server`], [`ServerConfig`]: binding, the runtime thread, shutdown.
 
 pub mod chaos;
+pub mod counting;
 pub mod routes;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use axum::serve::ListenerExt as _;
 use tokio::sync::watch;
+
+pub use counting::ConnectionStats;
+use counting::Counting;
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -56,7 +60,7 @@ impl Default for ServerConfig {
 pub struct Server {
     addr: SocketAddr,
     requests: routes::RequestCounter,
-    connections: Arc<AtomicU64>,
+    connections: Arc<ConnectionStats>,
     chaos: Option<Arc<chaos::ChaosStats>>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
@@ -80,8 +84,8 @@ impl Server {
             .context("could not start the server's tokio runtime")?;
         let (shutdown, mut stop) = watch::channel(false);
         let requests = routes::RequestCounter::default();
-        let connections = Arc::new(AtomicU64::new(0));
-        let accepted = connections.clone();
+        let connections = Arc::new(ConnectionStats::default());
+        let stats = connections.clone();
         let app = routes::app(requests.clone());
         let chaos = config
             .chaos
@@ -98,12 +102,7 @@ impl Server {
                         chaos::serve(listener, config, stats, stop).await;
                         return;
                     }
-                    // Small JSON answers: send each at once instead of
-                    // waiting to fill a packet (Nagle's algorithm).
-                    let listener = listener.tap_io(move |tcp| {
-                        accepted.fetch_add(1, Ordering::Relaxed);
-                        let _ = tcp.set_nodelay(true);
-                    });
+                    let listener = Counting { listener, stats };
                     let mut graceful = stop.clone();
                     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                         let _ = graceful.wait_for(|stop| *stop).await;
@@ -142,9 +141,10 @@ impl Server {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Connections accepted so far (not counted in chaos mode).
-    pub fn connections_accepted(&self) -> u64 {
-        self.connections.load(Ordering::Relaxed)
+    /// Connections accepted so far, and the most open at once (not
+    /// counted in chaos mode).
+    pub fn connections(&self) -> &ConnectionStats {
+        &self.connections
     }
 
     /// What a chaos server injected so far, by fault; `None` for a normal server.
