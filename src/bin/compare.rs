@@ -36,6 +36,9 @@ struct Args {
     /// Skip wrk and oha (for machines without them).
     #[arg(long)]
     no_reference: bool,
+    /// Rounds of every run; each figure is the median [default: 3, or 1 with --quick].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    repeat: Option<u16>,
     /// Skip the runs with 10,000 in flight on 1,000 connections.
     #[arg(long)]
     no_queued: bool,
@@ -67,6 +70,7 @@ impl From<Args> for compare::driver::Plan {
             reference: !a.no_reference,
             queued: (!a.no_queued).then_some((10_000, 1_000)),
             memory: (!a.no_memory).then_some(10_000),
+            repeat: a.repeat.map_or(if a.quick { 1 } else { 3 }, usize::from),
         }
     }
 }

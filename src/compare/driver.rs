@@ -7,8 +7,8 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 
 use super::{
-    Run, Scenario, WrkResult, chart, fastest, headline, memory_table, parse_gnu_time, parse_oha,
-    parse_wrk, queued_table, table,
+    Run, Scenario, WrkResult, chart, fastest, headline, medians, memory_table, parse_gnu_time,
+    parse_oha, parse_wrk, queued_table, table,
 };
 use crate::combos::COMBINATIONS;
 use crate::harness::{ServerProcess, workspace_bin};
@@ -34,6 +34,8 @@ pub struct Plan {
     /// Also run every combination with this many requests in flight on
     /// `/delay/1000`, each on a connection of its own, for its peak memory.
     pub memory: Option<usize>,
+    /// Rounds of every run; each tool's median is reported.
+    pub repeat: usize,
 }
 
 /// One combination run.
@@ -61,13 +63,30 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
         plan.requests,
         plan.concurrency
     );
+    let mut all_ok = true;
+    let mut every = Vec::new();
+    // Whole rounds, one after the other: a slow spell on the machine then
+    // touches every tool's runs alike instead of one tool's.
+    for round in 1..=plan.repeat.max(1) {
+        if plan.repeat > 1 {
+            eprintln!("round {round} of {}", plan.repeat);
+        }
+        every.extend(one_round(plan, &server, &mut all_ok)?);
+    }
+    let runs = medians(every);
+    write_results(plan, &runs)?;
+    Ok(all_ok)
+}
+
+/// Every run of the plan once: wrk, oha and each combination at each
+/// concurrency, then the queued and memory runs.
+fn one_round(plan: &Plan, server: &ServerProcess, all_ok: &mut bool) -> anyhow::Result<Vec<Run>> {
     let mut runs = Vec::new();
     let mut jobs = Vec::new();
-    let mut all_ok = true;
     for &c in &plan.concurrency {
         if plan.reference {
-            runs.push(wrk(plan, &server, c)?);
-            runs.push(oha(plan, &server, c)?);
+            runs.push(wrk(plan, server, c)?);
+            runs.push(oha(plan, server, c)?);
         }
         for combo in COMBINATIONS {
             jobs.push(Job {
@@ -81,7 +100,7 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
                 parse: "user",
             });
         }
-        runs.extend(run_jobs(plan, &server, jobs.drain(..), &mut all_ok)?);
+        runs.extend(run_jobs(plan, server, jobs.drain(..), all_ok)?);
     }
     for combo in COMBINATIONS {
         if let Some((c, connections)) = plan.queued {
@@ -109,9 +128,8 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
             });
         }
     }
-    runs.extend(run_jobs(plan, &server, jobs.drain(..), &mut all_ok)?);
-    write_results(plan, &runs)?;
-    Ok(all_ok)
+    runs.extend(run_jobs(plan, server, jobs.drain(..), all_ok)?);
+    Ok(runs)
 }
 
 /// Runs `program args` under GNU time; returns stdout and (CPU s, peak KiB).
@@ -189,6 +207,7 @@ fn reference(
         peak_rss_kb,
         command: command_line(tool, &args),
         config,
+        samples: Vec::new(),
     })
 }
 
@@ -302,6 +321,7 @@ fn combination(plan: &Plan, server: &ServerProcess, job: &Job<'_>) -> anyhow::Re
         peak_rss_kb,
         command: command_line(job.binary, &args),
         config: report,
+        samples: Vec::new(),
     })
 }
 
@@ -334,6 +354,7 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
             "server_threads": plan.threads,
             "queued": plan.queued,
             "memory_in_flight": plan.memory,
+            "repeat": plan.repeat,
         },
         "runs": runs,
     });
@@ -344,6 +365,11 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
     let date = machine["date"].as_str().unwrap_or("");
     md.push_str(&format!("## Headline ({date})\n\n"));
     md.push_str(&headline(runs));
+    md.push_str(&format!(
+        "\nEach figure is the median of {} rounds (every tool once per round, one after the other); \
+         each round's requests/sec are in results.json (`samples`).\n",
+        plan.repeat.max(1)
+    ));
     md.push_str(&format!(
         "\nMachine: {} cores, {}, {date}. Server: fetch-server, {} threads, own process. \
          Combinations: {} requests per run, `GET /users/{{id}}` decoded as JSON, {} worker threads, \

@@ -60,6 +60,9 @@ pub struct Run {
     pub command: String,
     /// Settings the result depends on (threads, connections, ...).
     pub config: serde_json::Value,
+    /// Requests/sec of every repetition this run is the median of.
+    #[serde(default)]
+    pub samples: Vec<f64>,
 }
 
 impl Run {
@@ -314,6 +317,43 @@ pub fn fastest(runs: &[Run]) -> Vec<(usize, String, f64, Option<f64>)> {
                 best.requests_per_sec,
                 wrk.map(|w| best.requests_per_sec / w),
             ))
+        })
+        .collect()
+}
+
+/// One run per tool, scenario, requests in flight and connections: the
+/// median of its repetitions (by requests/sec; by peak memory for memory
+/// runs), with every repetition's requests/sec in `samples`. Keeps the
+/// order in which each first appeared.
+pub fn medians(runs: Vec<Run>) -> Vec<Run> {
+    let mut groups: Vec<Vec<Run>> = Vec::new();
+    for run in runs {
+        let same = |g: &&mut Vec<Run>| {
+            let first = &g[0];
+            first.tool == run.tool
+                && first.scenario == run.scenario
+                && first.concurrency == run.concurrency
+                && first.connections == run.connections
+        };
+        match groups.iter_mut().find(same) {
+            Some(group) => group.push(run),
+            None => groups.push(vec![run]),
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|mut group| {
+            let samples: Vec<f64> = group.iter().map(|r| r.requests_per_sec).collect();
+            match group[0].scenario {
+                Scenario::Throughput => {
+                    group.sort_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec));
+                }
+                Scenario::Memory => group.sort_by_key(|r| r.peak_rss_kb),
+            }
+            let middle = group.len() / 2;
+            let mut median = group.into_iter().nth(middle)?;
+            median.samples = samples;
+            Some(median)
         })
         .collect()
 }
@@ -659,6 +699,7 @@ Transfer/sec:     12.93MB
             peak_rss_kb: 2048,
             command: String::new(),
             config: serde_json::Value::Null,
+            samples: Vec::new(),
         }
     }
 
@@ -739,6 +780,34 @@ Transfer/sec:     12.93MB
         assert_eq!(fastest(&runs).len(), 1);
         assert!(queued_table(&runs).contains("| tokio+hyper | 10000 | 1000 | 60000 |"));
         assert!(memory_table(&runs).contains("| smol+hyper | 10000 | 10000 | 78.1 | 8.0 |"));
+    }
+
+    #[test]
+    fn medians_pick_the_middle_repetition_of_each_run() {
+        let mut memory = run("tokio+hyper", false, 10_000, 1.0);
+        memory.scenario = Scenario::Memory;
+        let with_rss = |kb| {
+            let mut m = memory.clone();
+            m.peak_rss_kb = kb;
+            m
+        };
+        let runs = vec![
+            run("wrk", true, 100, 90.0),
+            run("tokio+hyper", false, 100, 50.0),
+            with_rss(300),
+            run("wrk", true, 100, 110.0),
+            run("tokio+hyper", false, 100, 70.0),
+            with_rss(100),
+            run("wrk", true, 100, 100.0),
+            run("tokio+hyper", false, 100, 60.0),
+            with_rss(200),
+        ];
+        let m = medians(runs);
+        assert_eq!(m.len(), 3);
+        assert_eq!((m[0].tool.as_str(), m[0].requests_per_sec), ("wrk", 100.0));
+        assert_eq!(m[0].samples, [90.0, 110.0, 100.0]);
+        assert_eq!(m[1].requests_per_sec, 60.0);
+        assert_eq!(m[2].peak_rss_kb, 200);
     }
 
     #[test]
