@@ -92,6 +92,20 @@ impl ServerProcess {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// CPU seconds (user + system, all threads) the server has used so
+    /// far, from `/proc/PID/stat`; `None` where there is no procfs.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the command name (which may hold spaces) in
+        // parentheses; utime and stime are fields 14 and 15 of the line.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let mut fields = rest.split_whitespace().skip(11);
+        let user: f64 = fields.next()?.parse().ok()?;
+        let system: f64 = fields.next()?.parse().ok()?;
+        let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
+        Some((user + system) / ticks as f64)
+    }
 }
 
 impl Drop for ServerProcess {

@@ -85,8 +85,8 @@ fn one_round(plan: &Plan, server: &ServerProcess, all_ok: &mut bool) -> anyhow::
     let mut jobs = Vec::new();
     for &c in &plan.concurrency {
         if plan.reference {
-            runs.push(wrk(plan, server, c)?);
-            runs.push(oha(plan, server, c)?);
+            runs.push(with_server_cpu(server, || wrk(plan, server, c))?);
+            runs.push(with_server_cpu(server, || oha(plan, server, c))?);
         }
         for combo in COMBINATIONS {
             jobs.push(Job {
@@ -130,6 +130,19 @@ fn one_round(plan: &Plan, server: &ServerProcess, all_ok: &mut bool) -> anyhow::
     }
     runs.extend(run_jobs(plan, server, jobs.drain(..), all_ok)?);
     Ok(runs)
+}
+
+/// Runs `run` and records the server's CPU time during it.
+fn with_server_cpu(
+    server: &ServerProcess,
+    run: impl FnOnce() -> anyhow::Result<Run>,
+) -> anyhow::Result<Run> {
+    let before = server.cpu_seconds();
+    let mut run = run()?;
+    if let (Some(before), Some(after)) = (before, server.cpu_seconds()) {
+        run.server_cpu_s = after - before;
+    }
+    Ok(run)
 }
 
 /// Runs `program args` under GNU time; returns stdout and (CPU s, peak KiB).
@@ -205,6 +218,7 @@ fn reference(
         p99_ms: r.p99_ms,
         cpu_s,
         peak_rss_kb,
+        server_cpu_s: 0.0,
         command: command_line(tool, &args),
         config,
         samples: Vec::new(),
@@ -249,7 +263,7 @@ fn run_jobs<'a>(
 ) -> anyhow::Result<Vec<Run>> {
     let mut runs = Vec::new();
     for job in jobs {
-        let run = combination(plan, server, &job)?;
+        let run = with_server_cpu(server, || combination(plan, server, &job))?;
         if run.ok != run.requests || run.error_count() > 0 {
             eprintln!(
                 "  {} at {} in flight: {} of {} ok, errors {:?}",
@@ -319,6 +333,7 @@ fn combination(plan: &Plan, server: &ServerProcess, job: &Job<'_>) -> anyhow::Re
         p99_ms: num(&report["latency_ms"]["p99"]),
         cpu_s,
         peak_rss_kb,
+        server_cpu_s: 0.0,
         command: command_line(job.binary, &args),
         config: report,
         samples: Vec::new(),

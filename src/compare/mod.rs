@@ -56,6 +56,9 @@ pub struct Run {
     pub cpu_s: f64,
     /// The client process's peak RSS, KiB (from GNU time).
     pub peak_rss_kb: u64,
+    /// CPU seconds the server process used during the run.
+    #[serde(default)]
+    pub server_cpu_s: f64,
     /// The command line that was run.
     pub command: String,
     /// Settings the result depends on (threads, connections, ...).
@@ -96,10 +99,19 @@ impl Run {
 
     /// Client CPU seconds per 10,000 requests.
     pub fn cpu_per_10k(&self) -> f64 {
+        self.per_10k(self.cpu_s)
+    }
+
+    /// Server CPU seconds per 10,000 requests.
+    pub fn server_cpu_per_10k(&self) -> f64 {
+        self.per_10k(self.server_cpu_s)
+    }
+
+    fn per_10k(&self, seconds: f64) -> f64 {
         if self.requests == 0 {
             0.0
         } else {
-            self.cpu_s * 10_000.0 / self.requests as f64
+            seconds * 10_000.0 / self.requests as f64
         }
     }
 }
@@ -247,9 +259,9 @@ pub fn table(runs: &[Run]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| tool | in flight | connections | requests | requests/sec | ratio to wrk | p50 ms | p99 ms | client CPU s per 10k | peak RSS MB | errors |"
+        "| tool | in flight | connections | requests | requests/sec | ratio to wrk | p50 ms | p99 ms | client CPU s per 10k | server CPU s per 10k | peak RSS MB | errors |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     let runs: Vec<&Run> = runs
         .iter()
         .filter(|r| r.scenario == Scenario::Throughput)
@@ -275,13 +287,14 @@ pub fn table(runs: &[Run]) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {name} | {c} | {} | {} | {:.0} | {ratio} | {:.2} | {:.2} | {:.3} | {:.1} | {errors} |",
+                "| {name} | {c} | {} | {} | {:.0} | {ratio} | {:.2} | {:.2} | {:.3} | {:.3} | {:.1} | {errors} |",
                 r.connections,
                 r.requests,
                 r.requests_per_sec,
                 r.p50_ms,
                 r.p99_ms,
                 r.cpu_per_10k(),
+                r.server_cpu_per_10k(),
                 r.peak_rss_kb as f64 / 1024.0,
             );
         }
@@ -697,6 +710,7 @@ Transfer/sec:     12.93MB
             p99_ms: 2.0,
             cpu_s: 0.5,
             peak_rss_kb: 2048,
+            server_cpu_s: 0.25,
             command: String::new(),
             config: serde_json::Value::Null,
             samples: Vec::new(),
@@ -720,7 +734,7 @@ Transfer/sec:     12.93MB
             t.contains("| **wrk** (reference) | 100 | 100 | 1000 | 100000 | 1.00x |"),
             "{t}"
         );
-        assert!(t.contains("| 5.000 | 2.0 | 0 |"), "{t}");
+        assert!(t.contains("| 5.000 | 2.500 | 2.0 | 0 |"), "{t}");
         let best = fastest(&runs);
         assert_eq!(
             best,
