@@ -272,9 +272,12 @@ mod tests {
 
     use super::*;
 
-    /// A server that answers one request per connection, announcing
-    /// keep-alive, then closes it: every pooled connection goes stale.
-    async fn one_answer_per_connection() -> (String, Arc<AtomicUsize>) {
+    /// A server on a free port that answers `ok` to every request and
+    /// counts the connections it accepts. With `keep_alive`, a connection
+    /// serves request after request (each answer 5 ms late); without, it
+    /// is closed after its first answer (which still announces keep-alive),
+    /// so every pooled connection goes stale.
+    async fn ok_server(keep_alive: bool) -> (String, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/x", listener.local_addr().unwrap());
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -284,10 +287,18 @@ mod tests {
                 count.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let mut buf = [0u8; 1024];
-                    let _ = socket.read(&mut buf).await;
-                    let _ = socket
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                        .await;
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        if keep_alive {
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if socket.write_all(reply).await.is_err() || !keep_alive {
+                            break;
+                        }
+                    }
                 });
             }
         });
@@ -322,7 +333,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_closed_while_idle_is_replaced_not_reported() {
-        let (url, accepted) = one_answer_per_connection().await;
+        let (url, accepted) = ok_server(false).await;
         let config = ClientConfig {
             connections: 1,
             ..ClientConfig::default()
@@ -339,29 +350,7 @@ mod tests {
 
     #[tokio::test]
     async fn requests_beyond_the_cap_wait_for_a_connection() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/x", listener.local_addr().unwrap());
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let count = accepted.clone();
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 1024];
-                    // Keep-alive: answer every request on this connection.
-                    while let Ok(n) = socket.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                        let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                        if socket.write_all(reply).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
+        let (url, accepted) = ok_server(true).await;
         let config = ClientConfig {
             connections: 2,
             ..ClientConfig::default()
