@@ -4,7 +4,8 @@
 //! default; here it is set to [`ClientConfig::connections`] like every other
 //! client's pool. reqwest has no cap on connections *open at once*: with
 //! more requests in flight than the pool holds, it opens more and closes the
-//! extras when they fall idle.
+//! extras when they fall idle. In a load run the engine's gate lets no more
+//! requests in than there are connections, which caps them.
 
 use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
 

@@ -43,7 +43,9 @@ pub struct Response {
 /// rules in DESIGN.md), and reports print them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
-    /// Connections the pool may keep per host.
+    /// Connections per host. The load engine lets no more requests than
+    /// this into the client at once, so no client opens more; each
+    /// adapter also sizes its own pool with it.
     pub connections: usize,
     /// Bodies longer than this many bytes are refused.
     pub max_body: usize,
