@@ -7,12 +7,13 @@
 //! extras when they fall idle. In a load run the engine's gate lets no more
 //! requests in than there are connections, which caps them.
 
-use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
+use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
 
 /// A [`HttpClient`] backed by `reqwest::Client`.
 #[derive(Debug, Clone)]
 pub struct ReqwestClient {
     client: reqwest::Client,
+    urls: OriginCache,
     config: ClientConfig,
 }
 
@@ -36,6 +37,7 @@ impl ReqwestClient {
             .map_err(|e| FetchError::connect("(building the reqwest client)", e))?;
         Ok(ReqwestClient {
             client,
+            urls: OriginCache::default(),
             config: config.clone(),
         })
     }
@@ -51,7 +53,7 @@ impl HttpClient for ReqwestClient {
     }
 
     async fn get(&self, url: &str) -> Result<Response, FetchError> {
-        let parsed = parse_url(url)?;
+        let parsed = self.urls.parse(url)?;
         // `.await`: the request is written and the headers read while this
         // task is parked; the thread runs other tasks meanwhile.
         let mut response = self

@@ -10,13 +10,14 @@
 //! Its pool is a hard cap: at most [`ClientConfig::connections`] connections
 //! per host are open at once, and further requests wait for one to free up.
 
-use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
+use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
 use futures_lite::AsyncReadExt as _;
 
 /// A [`HttpClient`] backed by `surf::Client` with the h1 client.
 #[derive(Debug, Clone)]
 pub struct SurfClient {
     client: surf::Client,
+    urls: OriginCache,
     config: ClientConfig,
 }
 
@@ -36,6 +37,7 @@ impl SurfClient {
             .unwrap_or_else(|never: std::convert::Infallible| match never {});
         SurfClient {
             client,
+            urls: OriginCache::default(),
             config: config.clone(),
         }
     }
@@ -51,7 +53,7 @@ impl HttpClient for SurfClient {
     }
 
     async fn get(&self, url: &str) -> Result<Response, FetchError> {
-        let parsed = parse_url(url)?;
+        let parsed = self.urls.parse(url)?;
         let mut response = self
             .client
             .get(parsed.as_str())

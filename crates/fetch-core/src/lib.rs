@@ -31,7 +31,7 @@ pub mod load;
 pub mod report;
 pub mod runtime;
 
-pub use client::{BodyBuffer, ClientConfig, HttpClient, Response, parse_url};
+pub use client::{BodyBuffer, ClientConfig, HttpClient, OriginCache, Response, parse_url};
 pub use error::{BoxError, ErrorKind, FetchError, error_chain};
 pub use fetch::{User, Within, decode_user, extract_title, fetch_title, get_ok, get_user, within};
 pub use gate::{Enter, Gate, Pass};

@@ -2,13 +2,14 @@
 
 use std::io;
 
-use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
+use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
 
 /// A blocking [`HttpClient`]: its `get` holds the calling thread until the
 /// answer is in. Use it only on [`crate::ThreadsRuntime`].
 #[derive(Debug, Clone)]
 pub struct UreqClient {
     agent: ureq::Agent,
+    urls: OriginCache,
     config: ClientConfig,
 }
 
@@ -31,12 +32,13 @@ impl UreqClient {
             .into();
         UreqClient {
             agent,
+            urls: OriginCache::default(),
             config: config.clone(),
         }
     }
 
     fn get_blocking(&self, url: &str) -> Result<Response, FetchError> {
-        let parsed = parse_url(url)?;
+        let parsed = self.urls.parse(url)?;
         let mut response = self
             .agent
             .get(parsed.as_str())
