@@ -10,8 +10,9 @@
 //! # Layout
 //!
 //! - [`reqwest`] (feature `reqwest`): reqwest on tokio, HTTP/1.1, rustls for https.
-//! - [`hyper`] (features `hyper-tokio`, `hyper-smol`): hyper-util's pooled client, plain http,
-//!   with tokio's or smol's connector, executor and timer; `hyper::smol_rt` holds smol's connector.
+//! - [`hyper`] (features `hyper-tokio`, `hyper-smol`): hyper's HTTP/1 connections in this
+//!   crate's pool (`hyper::pool`), plain http, over tokio's or smol's transport
+//!   (`hyper::tokio_rt`, `hyper::smol_rt`).
 //! - [`surf`] (feature `surf`): surf's h1 client on async-io, for smol and async-std (unmaintained).
 
 #[cfg(feature = "_hyper")]

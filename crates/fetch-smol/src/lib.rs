@@ -67,12 +67,6 @@ impl SmolRuntime {
             }),
         })
     }
-
-    /// The executor, for clients that spawn their own connection tasks
-    /// (hyper) so they run on the same threads.
-    pub fn executor(&self) -> Arc<Executor<'static>> {
-        self.inner.executor.clone()
-    }
 }
 
 impl Drop for Inner {

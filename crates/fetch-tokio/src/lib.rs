@@ -46,13 +46,6 @@ impl TokioRuntime {
         })
     }
 
-    /// Runs `f` with this runtime entered, for code that must find a tokio
-    /// runtime in its context (building hyper's tokio client, say).
-    pub fn enter<T>(&self, f: impl FnOnce() -> T) -> T {
-        let _guard = self.runtime.enter();
-        f()
-    }
-
     /// A single-threaded runtime: every task is polled on the thread that
     /// calls [`Runtime::block_on`].
     pub fn current_thread() -> std::io::Result<Self> {
