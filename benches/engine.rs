@@ -13,13 +13,10 @@ use fetch_core::{LoadPlan, LoadState, Parse, Progress, Stop, UrlTemplate};
 fn accounting(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(1));
-    let plan = LoadPlan {
-        url: UrlTemplate::new("http://127.0.0.1:8080/users/{id}").expect("valid URL"),
-        stop: Stop::Requests(u64::MAX),
-        concurrency: 1,
-        timeout: Duration::from_secs(10),
-        parse: Parse::User,
-    };
+    let url = UrlTemplate::new("http://127.0.0.1:8080/users/{id}").expect("valid URL");
+    let plan = LoadPlan::new(url, Stop::Requests(u64::MAX))
+        .concurrency(1)
+        .parse(Parse::User);
     let state = LoadState::new(plan, Progress::new(), 4, 1);
     let mut recorder = state.recorder(0);
     let mut url = String::new();

@@ -59,13 +59,10 @@ struct Shape<'a> {
 
 impl Shape<'_> {
     fn plan(&self, requests: u64) -> LoadPlan {
-        LoadPlan {
-            url: self.url.clone(),
-            stop: Stop::Requests(requests),
-            concurrency: self.in_flight,
-            timeout: Duration::from_secs(30),
-            parse: self.parse,
-        }
+        LoadPlan::new(self.url.clone(), Stop::Requests(requests))
+            .concurrency(self.in_flight)
+            .timeout(Duration::from_secs(30))
+            .parse(self.parse)
     }
 }
 

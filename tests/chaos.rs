@@ -68,20 +68,20 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
             ],
             0,
         );
-        let got = |kind: &str| report["errors"][kind].as_u64().unwrap_or(0);
+        let got = |kind: &str| report.errors.get(kind).copied().unwrap_or(0);
         let injected = server.chaos_stats().unwrap();
         let served = |fault: &str| injected.get(fault).copied().unwrap_or(0);
-        assert_eq!(report["requests"], REQUESTS, "{bin} {client}: {report}");
+        assert_eq!(report.requests, REQUESTS, "{bin} {client}: {report:?}");
         // 5xx answers are answers: every client tells them apart exactly.
         assert_eq!(
             got("http_500"),
             served("error_500"),
-            "{bin} {client}: {report}"
+            "{bin} {client}: {report:?}"
         );
         assert_eq!(
             got("http_503"),
             served("error_503"),
-            "{bin} {client}: {report}"
+            "{bin} {client}: {report:?}"
         );
         let others = ["timeout", "transport", "decode"]
             .iter()
@@ -96,17 +96,17 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
             // cancelled goes back into its pool); so only bounds here.
             assert!(
                 got("decode") >= served("garbage"),
-                "{client}: {report} {injected:?}"
+                "{client}: {report:?} {injected:?}"
             );
             assert!(
                 got("timeout") >= served("stall"),
-                "{client}: {report} {injected:?}"
+                "{client}: {report:?} {injected:?}"
             );
             let faults = served("reset") + served("stall") + served("truncate") + served("garbage");
-            assert!(others >= faults, "{client}: {report} {injected:?}");
+            assert!(others >= faults, "{client}: {report:?} {injected:?}");
             assert!(
-                report["ok"].as_u64().unwrap() <= served("ok"),
-                "{client}: {report} {injected:?}"
+                report.ok <= served("ok"),
+                "{client}: {report:?} {injected:?}"
             );
         } else {
             // The server injected what the seed says for every request it
@@ -125,22 +125,22 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
             assert_eq!(
                 got("decode"),
                 served("garbage"),
-                "{bin} {client}: {report} {injected:?}"
+                "{bin} {client}: {report:?} {injected:?}"
             );
             assert_eq!(
                 got("timeout"),
                 served("stall") + unreceived,
-                "{bin} {client}: {report} {injected:?}"
+                "{bin} {client}: {report:?} {injected:?}"
             );
             assert_eq!(
                 got("transport"),
                 served("reset") + served("truncate"),
-                "{bin} {client}: {report} {injected:?}"
+                "{bin} {client}: {report:?} {injected:?}"
             );
             assert_eq!(
-                report["ok"],
+                report.ok,
                 served("ok"),
-                "{bin} {client}: {report} {injected:?}"
+                "{bin} {client}: {report:?} {injected:?}"
             );
         }
     }

@@ -6,11 +6,13 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
-use super::{
-    Run, Scenario, WrkResult, chart, fastest, headline, medians, memory_table, parse_gnu_time,
-    parse_oha, parse_wrk, queued_table, table,
-};
-use crate::combos::COMBINATIONS;
+use fetch_core::LoadReport;
+
+use super::chart::chart;
+use super::parse::{ToolResult, parse_gnu_time, parse_oha, parse_wrk};
+use super::run::{ClientCost, Run, Scenario, medians};
+use super::tables::{PageInfo, page};
+use crate::combos::{COMBINATIONS, Combo};
 use crate::harness::{ServerProcess, workspace_bin};
 
 /// What to run.
@@ -39,15 +41,45 @@ pub struct Plan {
 }
 
 /// One combination run.
-struct Job<'a> {
-    binary: &'a str,
-    client: &'a str,
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    combo: Combo,
     scenario: Scenario,
     concurrency: usize,
     connections: usize,
     requests: u64,
-    path: &'a str,
-    parse: &'a str,
+    path: &'static str,
+    parse: &'static str,
+}
+
+impl Job {
+    /// `requests` decoded `GET /users/{id}`, `concurrency` in flight on
+    /// `connections` (below `concurrency`, the rest queue).
+    fn throughput(combo: Combo, concurrency: usize, connections: usize, requests: u64) -> Self {
+        Job {
+            combo,
+            scenario: Scenario::Throughput,
+            concurrency,
+            connections,
+            requests,
+            path: "/users/{id}",
+            parse: "user",
+        }
+    }
+
+    /// `in_flight` requests to `/delay/1000`, all at once, each on a
+    /// connection of its own: the client's peak memory per request.
+    fn memory(combo: Combo, in_flight: usize) -> Self {
+        Job {
+            combo,
+            scenario: Scenario::Memory,
+            concurrency: in_flight,
+            connections: in_flight,
+            requests: in_flight as u64,
+            path: "/delay/1000",
+            parse: "none",
+        }
+    }
 }
 
 /// Runs `plan`; `Ok(false)` when some combination run lost or failed
@@ -82,53 +114,26 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
 /// concurrency, then the queued and memory runs.
 fn one_round(plan: &Plan, server: &ServerProcess, all_ok: &mut bool) -> anyhow::Result<Vec<Run>> {
     let mut runs = Vec::new();
-    let mut jobs = Vec::new();
     for &c in &plan.concurrency {
         if plan.reference {
             runs.push(with_server_cpu(server, || wrk(plan, server, c))?);
             runs.push(with_server_cpu(server, || oha(plan, server, c))?);
         }
-        for combo in COMBINATIONS {
-            jobs.push(Job {
-                binary: combo.binary,
-                client: combo.client,
-                scenario: Scenario::Throughput,
-                concurrency: c,
-                connections: c,
-                requests: plan.requests,
-                path: "/users/{id}",
-                parse: "user",
-            });
-        }
-        runs.extend(run_jobs(plan, server, jobs.drain(..), all_ok)?);
+        let jobs = COMBINATIONS
+            .iter()
+            .map(|&combo| Job::throughput(combo, c, c, plan.requests));
+        runs.extend(run_jobs(plan, server, jobs, all_ok)?);
     }
-    for combo in COMBINATIONS {
+    let mut jobs = Vec::new();
+    for &combo in COMBINATIONS {
         if let Some((c, connections)) = plan.queued {
-            jobs.push(Job {
-                binary: combo.binary,
-                client: combo.client,
-                scenario: Scenario::Throughput,
-                concurrency: c,
-                connections,
-                requests: plan.requests,
-                path: "/users/{id}",
-                parse: "user",
-            });
+            jobs.push(Job::throughput(combo, c, connections, plan.requests));
         }
         if let Some(c) = plan.memory {
-            jobs.push(Job {
-                binary: combo.binary,
-                client: combo.client,
-                scenario: Scenario::Memory,
-                concurrency: c,
-                connections: c,
-                requests: c as u64,
-                path: "/delay/1000",
-                parse: "none",
-            });
+            jobs.push(Job::memory(combo, c));
         }
     }
-    runs.extend(run_jobs(plan, server, jobs.drain(..), all_ok)?);
+    runs.extend(run_jobs(plan, server, jobs.into_iter(), all_ok)?);
     Ok(runs)
 }
 
@@ -145,8 +150,9 @@ fn with_server_cpu(
     Ok(run)
 }
 
-/// Runs `program args` under GNU time; returns stdout and (CPU s, peak KiB).
-fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, f64, u64, i32)> {
+/// Runs `program args` under GNU time; returns stdout, what the process
+/// cost, and its exit code.
+fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ClientCost, i32)> {
     let time_file = std::env::temp_dir().join(format!("compare-time-{}", std::process::id()));
     let output = Command::new("/usr/bin/time")
         .arg("-f")
@@ -169,7 +175,11 @@ fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, f64, u64, i
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    Ok((stdout, cpu, rss, output.status.code().unwrap_or(-1)))
+    let cost = ClientCost {
+        cpu_s: cpu,
+        peak_rss_kb: rss,
+    };
+    Ok((stdout, cost, output.status.code().unwrap_or(-1)))
 }
 
 fn command_line(program: &str, args: &[String]) -> String {
@@ -195,34 +205,15 @@ fn reference(
     tool: &str,
     args: Vec<String>,
     c: usize,
-    parse: fn(&str) -> anyhow::Result<WrkResult>,
+    parse: fn(&str) -> anyhow::Result<ToolResult>,
     config: serde_json::Value,
 ) -> anyhow::Result<Run> {
     let program = find_tool(tool)?;
     eprintln!("  {tool} at {c} in flight");
-    let (stdout, cpu_s, peak_rss_kb, _) = timed(&program, &args)?;
-    let r = parse(&stdout)?;
-    let errors: u64 = r.errors.values().sum();
-    Ok(Run {
-        tool: tool.to_owned(),
-        reference: true,
-        scenario: Scenario::Throughput,
-        concurrency: c,
-        connections: c,
-        requests: r.requests,
-        ok: r.requests.saturating_sub(errors),
-        errors: r.errors,
-        elapsed_s: r.elapsed_s,
-        requests_per_sec: r.requests_per_sec,
-        p50_ms: r.p50_ms,
-        p99_ms: r.p99_ms,
-        cpu_s,
-        peak_rss_kb,
-        server_cpu_s: 0.0,
-        command: command_line(tool, &args),
-        config,
-        samples: Vec::new(),
-    })
+    let (stdout, cost, _) = timed(&program, &args)?;
+    let result = parse(&stdout)?;
+    let command = command_line(tool, &args);
+    Ok(Run::reference(tool, c, result, command, config, cost))
 }
 
 fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
@@ -255,10 +246,10 @@ fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
 
 /// Runs `jobs` one after the other; a run that lost or failed requests
 /// clears `all_ok`.
-fn run_jobs<'a>(
+fn run_jobs(
     plan: &Plan,
     server: &ServerProcess,
-    jobs: impl Iterator<Item = Job<'a>>,
+    jobs: impl Iterator<Item = Job>,
     all_ok: &mut bool,
 ) -> anyhow::Result<Vec<Run>> {
     let mut runs = Vec::new();
@@ -276,13 +267,14 @@ fn run_jobs<'a>(
     Ok(runs)
 }
 
-fn combination(plan: &Plan, server: &ServerProcess, job: &Job<'_>) -> anyhow::Result<Run> {
-    let program = workspace_bin(job.binary)?;
+fn combination(plan: &Plan, server: &ServerProcess, job: &Job) -> anyhow::Result<Run> {
+    let Combo { binary, client, .. } = job.combo;
+    let program = workspace_bin(binary)?;
     let args: Vec<String> = [
         "--threads".to_owned(),
         plan.threads.to_string(),
         "--client".to_owned(),
-        job.client.to_owned(),
+        client.to_owned(),
         "load".to_owned(),
         "--url".to_owned(),
         format!("{}{}", server.url(), job.path),
@@ -299,45 +291,14 @@ fn combination(plan: &Plan, server: &ServerProcess, job: &Job<'_>) -> anyhow::Re
     ]
     .into();
     eprintln!(
-        "  {} --client {} at {} in flight on {} connections, {}",
-        job.binary, job.client, job.concurrency, job.connections, job.path
+        "  {binary} --client {client} at {} in flight on {} connections, {}",
+        job.concurrency, job.connections, job.path
     );
-    let (stdout, cpu_s, peak_rss_kb, _) = timed(&program, &args)?;
-    let report: serde_json::Value = serde_json::from_str(stdout.trim())
-        .with_context(|| format!("{} printed no JSON report: {stdout}", job.binary))?;
-    let num = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
-    let errors = report["errors"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Run {
-        tool: format!(
-            "{}+{}",
-            report["runtime"].as_str().unwrap_or(job.binary),
-            job.client
-        ),
-        reference: false,
-        scenario: job.scenario,
-        concurrency: job.concurrency,
-        connections: job.connections,
-        requests: report["requests"].as_u64().unwrap_or(0),
-        ok: report["ok"].as_u64().unwrap_or(0),
-        errors,
-        elapsed_s: num(&report["elapsed_s"]),
-        requests_per_sec: num(&report["requests_per_sec"]),
-        p50_ms: num(&report["latency_ms"]["p50"]),
-        p99_ms: num(&report["latency_ms"]["p99"]),
-        cpu_s,
-        peak_rss_kb,
-        server_cpu_s: 0.0,
-        command: command_line(job.binary, &args),
-        config: report,
-        samples: Vec::new(),
-    })
+    let (stdout, cost, _) = timed(&program, &args)?;
+    let report = LoadReport::from_json(&stdout)
+        .with_context(|| format!("{binary} printed no JSON report: {stdout}"))?;
+    let command = command_line(binary, &args);
+    Ok(Run::combination(report, job.scenario, command, cost))
 }
 
 /// The machine the numbers came from: cores, kernel, date.
@@ -376,53 +337,18 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
     let json_path = plan.out.join("results.json");
     std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
 
-    let mut md = String::new();
-    let date = machine["date"].as_str().unwrap_or("");
-    md.push_str(&format!("## Headline ({date})\n\n"));
-    md.push_str(&headline(runs));
-    md.push_str(&format!(
-        "\nEach figure is the median of {} rounds (every tool once per round, one after the other); \
-         each round's requests/sec are in results.json (`samples`).\n",
-        plan.repeat.max(1)
-    ));
-    md.push_str(&format!(
-        "\nMachine: {} cores, {}, {date}. Server: fetch-server, {} threads, own process. \
-         Combinations: {} requests per run, `GET /users/{{id}}` decoded as JSON, {} worker threads, \
-         connections = in flight unless the table says otherwise. wrk: {} s per run; oha: {} requests; \
-         both `GET /users/1`, body not decoded, one connection per request in flight.\n\n",
-        machine["cores"],
-        machine["kernel"].as_str().unwrap_or(""),
-        plan.threads,
-        plan.requests,
-        plan.threads,
-        plan.reference_secs,
-        plan.requests,
-    ));
-    md.push_str("## Throughput\n\n");
-    md.push_str(&table(runs));
-    md.push_str("\nFastest combination at each concurrency:\n\n");
-    for (c, tool, rps, ratio) in fastest(runs) {
-        let ratio = ratio.map_or_else(|| "no wrk run".to_owned(), |r| format!("{r:.2}x wrk"));
-        md.push_str(&format!(
-            "- {c} in flight: {tool}, {rps:.0} requests/sec ({ratio})\n"
-        ));
-    }
-    if plan.queued.is_some() {
-        md.push_str(
-            "\n## More requests in flight than connections\n\n\
-             The engine lets as many requests into the client as it has connections; \
-             the rest wait in a first-come, first-served queue, and the wait counts in their latency.\n\n",
-        );
-        md.push_str(&queued_table(runs));
-    }
-    if plan.memory.is_some() {
-        md.push_str(
-            "\n## Memory per request in flight\n\n\
-             Every request in flight at once on `/delay/1000` (the server answers after 1 s), \
-             each on a connection of its own; the client's peak RSS divided by the requests.\n\n",
-        );
-        md.push_str(&memory_table(runs));
-    }
+    let info = PageInfo {
+        date: machine["date"].as_str().unwrap_or(""),
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        kernel: machine["kernel"].as_str().unwrap_or(""),
+        rounds: plan.repeat.max(1),
+        threads: plan.threads,
+        requests: plan.requests,
+        wrk_secs: plan.reference_secs,
+        queued: plan.queued.is_some(),
+        memory: plan.memory.is_some(),
+    };
+    let md = page(runs, &info);
     let md_path = plan.out.join("results.md");
     std::fs::write(&md_path, &md)?;
 

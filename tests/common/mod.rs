@@ -3,11 +3,13 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
+use fetch_core::LoadReport;
 use fetch_server::{Server, ServerConfig};
 
 /// Every runtime binary and the clients it offers, from the one list.
@@ -136,53 +138,49 @@ pub fn finish(out: Output) -> Run {
     }
 }
 
-/// Checks the load report's fields and its accounting identity; returns it.
-pub fn check_report(report: &serde_json::Value) -> &serde_json::Value {
-    for field in [
-        "runtime",
-        "client",
-        "threads",
-        "concurrency",
-        "connections",
-        "requests",
-        "ok",
-        "errors",
-        "elapsed_s",
-        "requests_per_sec",
-        "latency_ms",
-        "cpu_s",
-        "peak_rss_kb",
-    ] {
-        assert!(report.get(field).is_some(), "no {field} in {report}");
-    }
-    for q in ["p50", "p90", "p99", "max"] {
-        assert!(
-            report["latency_ms"][q].is_number(),
-            "no latency {q} in {report}"
-        );
-    }
-    let errors: u64 = report["errors"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|n| n.as_u64().unwrap())
-        .sum();
-    assert_eq!(
-        report["ok"].as_u64().unwrap() + errors,
-        report["requests"].as_u64().unwrap(),
-        "ok + errors != requests in {report}"
+/// Reads a load report through the one report type (every field there,
+/// of the right type), and checks its accounting identity.
+pub fn check_report(stdout: &str) -> LoadReport {
+    let report = LoadReport::from_json(stdout)
+        .unwrap_or_else(|e| panic!("not a load report ({e}):\n{stdout}"));
+    assert_eq!(report.schema, LoadReport::SCHEMA, "{report:?}");
+    assert!(
+        report.is_consistent(),
+        "ok + errors != requests in {report:?}"
     );
+    // A percentile of no samples is absent, never 0.
+    let latency = &report.latency_ms;
+    for q in [
+        latency.p50,
+        latency.p90,
+        latency.p99,
+        latency.p99_9,
+        latency.max,
+    ] {
+        assert_eq!(q.is_some(), report.ok > 0, "{report:?}");
+    }
     report
+}
+
+/// The value a text report prints after `label` ("ok           20000"
+/// gives "20000"), whatever the column spacing.
+pub fn text_field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        (words.next() == Some(label))
+            .then(|| words.next())
+            .flatten()
+    })
+}
+
+/// Error counts by kind, to compare with a report's `errors`.
+pub fn kinds(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
 }
 
 /// Runs `load ARGS --output json` with `client` on `bin`, expecting exit
 /// `code`; checks the report's fields and identity and returns it.
-pub fn load_json(
-    bin_name: &str,
-    client: &str,
-    args: &[&str],
-    code: i32,
-) -> (Run, serde_json::Value) {
+pub fn load_json(bin_name: &str, client: &str, args: &[&str], code: i32) -> (Run, LoadReport) {
     let mut all = vec!["--client", client, "load"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--output", "json"]);
@@ -192,7 +190,6 @@ pub fn load_json(
     } else {
         out.fails_with(code)
     };
-    let report = out.json();
-    check_report(&report);
+    let report = check_report(&out.stdout);
     (out, report)
 }

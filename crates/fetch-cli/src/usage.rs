@@ -26,10 +26,20 @@ impl Usage {
     }
 
     /// CPU seconds spent since `earlier`; the peak RSS of now.
+    #[must_use]
     pub fn since(self, earlier: Usage) -> Usage {
         Usage {
             cpu_s: (self.cpu_s - earlier.cpu_s).max(0.0),
             peak_rss_kb: self.peak_rss_kb,
+        }
+    }
+}
+
+impl From<Usage> for fetch_core::ProcessCost {
+    fn from(u: Usage) -> Self {
+        fetch_core::ProcessCost {
+            cpu_s: u.cpu_s,
+            peak_rss_kb: u.peak_rss_kb,
         }
     }
 }

@@ -19,7 +19,8 @@
 //! - [`fetch`]: the pattern itself: [`fetch_title`], [`get_user`], [`extract_title`].
 //! - [`load`]: the load engine, [`run_load`]: N requests, C in flight, every outcome counted once.
 //! - [`gate`]: the fair [`Gate`] that queues requests beyond the connections.
-//! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`].
+//! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`], and
+//!   [`LoadReport`], its one JSON form (printed by every binary, read by compare and the tests).
 
 #![warn(missing_docs)]
 
@@ -32,11 +33,13 @@ pub mod report;
 pub mod runtime;
 
 pub use client::{BodyBuffer, ClientConfig, HttpClient, OriginCache, Response, parse_url};
-pub use error::{BoxError, ErrorKind, FetchError, error_chain};
+pub use error::{BoxError, ErrorKind, FetchError, error_chain, is_connect_failure};
 pub use fetch::{User, Within, decode_user, extract_title, fetch_title, get_ok, get_user, within};
 pub use gate::{Enter, Gate, Pass};
 pub use load::{
     Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
 };
-pub use report::{Parse, Report, RunConfig};
-pub use runtime::{JoinError, Runtime, Task, Timeout, catch_panics, timeout, yield_now};
+pub use report::{LoadReport, Parse, Percentiles, ProcessCost, Report, RunConfig, ServerKind};
+pub use runtime::{
+    JoinError, Runtime, Task, Timeout, catch_blocking_panics, catch_panics, timeout, yield_now,
+};

@@ -107,8 +107,21 @@ pub enum Stop {
     Duration(Duration),
 }
 
-/// What to run.
+/// What to run: build it with [`LoadPlan::new`] and the builder methods,
+/// so a new setting is one change here, not one in every caller.
+///
+/// ```
+/// # use std::time::Duration;
+/// use fetch_core::{LoadPlan, Parse, Stop, UrlTemplate};
+/// let url = UrlTemplate::new("http://127.0.0.1:8080/users/{id}").unwrap();
+/// let plan = LoadPlan::new(url, Stop::Requests(1_000))
+///     .concurrency(50)
+///     .timeout(Duration::from_secs(2))
+///     .parse(Parse::User);
+/// assert_eq!(plan.concurrency, 50);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LoadPlan {
     /// The URL of each request.
     pub url: UrlTemplate,
@@ -120,6 +133,46 @@ pub struct LoadPlan {
     pub timeout: Duration,
     /// What each request does with its body.
     pub parse: Parse,
+}
+
+impl LoadPlan {
+    /// Requests in flight unless [`LoadPlan::concurrency`] says otherwise.
+    pub const DEFAULT_CONCURRENCY: usize = 100;
+    /// The per-request limit unless [`LoadPlan::timeout`] says otherwise.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// A plan for `url` until `stop`: 100 in flight, a 10 s timeout per
+    /// request, bodies only read ([`Parse::None`]).
+    pub fn new(url: UrlTemplate, stop: Stop) -> Self {
+        LoadPlan {
+            url,
+            stop,
+            concurrency: Self::DEFAULT_CONCURRENCY,
+            timeout: Self::DEFAULT_TIMEOUT,
+            parse: Parse::None,
+        }
+    }
+
+    /// Requests in flight at once (at least 1).
+    #[must_use]
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// The time limit of each request.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// What each request does with its body.
+    #[must_use]
+    pub fn parse(mut self, parse: Parse) -> Self {
+        self.parse = parse;
+        self
+    }
 }
 
 /// A cancel switch shared by the load run and a Ctrl-C handler.
@@ -410,6 +463,7 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         url: plan.url.as_str().to_owned(),
         parse: plan.parse,
         timeout: plan.timeout,
+        stop: plan.stop,
     };
     let workers = plan.concurrency.max(1);
     // A few histogram shards per thread keep their locks uncontended; each
@@ -561,13 +615,11 @@ mod tests {
     use super::*;
 
     fn plan(stop: Stop) -> LoadPlan {
-        LoadPlan {
-            url: UrlTemplate::new("http://127.0.0.1:1/users/{id}").unwrap(),
-            stop,
-            concurrency: 4,
-            timeout: Duration::from_secs(1),
-            parse: Parse::User,
-        }
+        let url = UrlTemplate::new("http://127.0.0.1:1/users/{id}").unwrap();
+        LoadPlan::new(url, stop)
+            .concurrency(4)
+            .timeout(Duration::from_secs(1))
+            .parse(Parse::User)
     }
 
     #[test]
@@ -672,6 +724,7 @@ mod tests {
             url: String::new(),
             parse: Parse::User,
             timeout: Duration::from_secs(1),
+            stop: Stop::Requests(200),
         }
     }
 }

@@ -3,18 +3,23 @@
 //!
 //! The identity `ok + sum(errors) == requests` holds for every report the
 //! engine builds; [`Report::is_consistent`] checks it.
+//!
+//! Two forms: the engine's [`Report`] (with the whole latency histogram),
+//! and [`LoadReport`], the one JSON form of it that every binary prints
+//! with `--output json` and that `scripts/compare` and the tests read back.
+//! [`LoadReport`] is the only definition of those JSON fields.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::ErrorKind;
+use crate::{ErrorKind, Stop};
 
 /// What each request does with the body it receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Parse {
     /// Decode a [`crate::User`] from JSON, as [`crate::get_user`] does.
@@ -54,6 +59,8 @@ pub struct RunConfig {
     pub parse: Parse,
     /// Per-request time limit.
     pub timeout: Duration,
+    /// When the run was planned to stop.
+    pub stop: Stop,
 }
 
 /// The outcome of a load run.
@@ -90,23 +97,200 @@ impl Report {
 
     /// Finished requests (ok or not) per second of wall time.
     pub fn requests_per_sec(&self) -> f64 {
+        self.per_sec(self.requests)
+    }
+
+    /// Successful requests per second of wall time.
+    pub fn ok_per_sec(&self) -> f64 {
+        self.per_sec(self.ok)
+    }
+
+    fn per_sec(&self, n: u64) -> f64 {
         let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 {
-            self.requests as f64 / secs
-        } else {
-            0.0
+        if secs > 0.0 { n as f64 / secs } else { 0.0 }
+    }
+
+    /// The latency at quantile `q` (0.0 to 1.0) in milliseconds; `None`
+    /// when no request succeeded (a percentile of nothing is not 0).
+    pub fn latency_ms(&self, q: f64) -> Option<f64> {
+        (!self.latency.is_empty()).then(|| self.latency.value_at_quantile(q) as f64 / 1000.0)
+    }
+
+    /// The slowest successful request in milliseconds; `None` when none
+    /// succeeded.
+    pub fn max_latency_ms(&self) -> Option<f64> {
+        (!self.latency.is_empty()).then(|| self.latency.max() as f64 / 1000.0)
+    }
+
+    /// The latency percentiles a report prints.
+    pub fn percentiles(&self) -> Percentiles {
+        Percentiles {
+            p50: self.latency_ms(0.50),
+            p90: self.latency_ms(0.90),
+            p99: self.latency_ms(0.99),
+            p99_9: self.latency_ms(0.999),
+            max: self.max_latency_ms(),
+        }
+    }
+}
+
+/// Where the server of a run was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerKind {
+    /// Started in the measuring process (its CPU and memory figures include it).
+    Embedded,
+    /// Another process or machine.
+    External,
+}
+
+/// What a run cost the process that measured it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ProcessCost {
+    /// User plus system CPU time of the run, seconds, all threads.
+    pub cpu_s: f64,
+    /// The process's peak resident set size, KiB.
+    pub peak_rss_kb: u64,
+}
+
+/// Latency percentiles in milliseconds; each `None` (JSON `null`) when no
+/// request succeeded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Median, ms.
+    pub p50: Option<f64>,
+    /// 90th percentile, ms.
+    pub p90: Option<f64>,
+    /// 99th percentile, ms.
+    pub p99: Option<f64>,
+    /// 99.9th percentile, ms.
+    pub p99_9: Option<f64>,
+    /// The slowest, ms.
+    pub max: Option<f64>,
+}
+
+/// One load run as JSON: what `load --output json` prints, one object per
+/// run, and what `scripts/compare` and the tests read back.
+///
+/// Field names are a contract (see `shared/DESIGN.md` in the project's
+/// notes): add fields freely; when a field changes meaning, bump
+/// [`LoadReport::SCHEMA`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadReport {
+    /// The version of this layout ([`LoadReport::SCHEMA`]).
+    pub schema: u32,
+    /// Runtime name (`tokio`, `smol`, `async-std`, `threads`).
+    pub runtime: String,
+    /// Client name (`reqwest`, `hyper`, `surf`, `ureq`).
+    pub client: String,
+    /// OS threads polling async tasks (for `threads`: one per request in flight).
+    pub threads: usize,
+    /// Requests in flight at once (`-c`).
+    pub concurrency: usize,
+    /// Connections per host (`--connections`).
+    pub connections: usize,
+    /// The HTTP version spoken.
+    pub http_version: String,
+    /// The URL template (`{id}` replaced per request).
+    pub url: String,
+    /// What each request did with its body.
+    pub parse: Parse,
+    /// The per-request time limit, seconds.
+    pub timeout_s: f64,
+    /// The planned length of a `-d` run, seconds; `null` for a `-n` run.
+    pub duration_s: Option<f64>,
+    /// Where the server ran.
+    pub server: ServerKind,
+    /// Requests started; always `ok + sum(errors)`.
+    pub requests: u64,
+    /// Requests answered 2xx whose body parsed.
+    pub ok: u64,
+    /// Failed requests by kind (`timeout`, `connect`, `http_500`, ...).
+    pub errors: BTreeMap<String, u64>,
+    /// The first message of each error kind, with its cause chain.
+    pub error_samples: BTreeMap<String, String>,
+    /// The run was stopped early (Ctrl-C); the counts are of what ran.
+    pub interrupted: bool,
+    /// Wall time from the first request to the last outcome, seconds.
+    pub elapsed_s: f64,
+    /// Every outcome (ok or error) per second of `elapsed_s`.
+    pub requests_per_sec: f64,
+    /// Successful requests per second of `elapsed_s`.
+    pub ok_per_sec: f64,
+    /// Latency of successful requests, milliseconds.
+    pub latency_ms: Percentiles,
+    /// CPU time (user + system) the process used during the run, seconds.
+    pub cpu_s: f64,
+    /// The process's peak resident set size, KiB.
+    pub peak_rss_kb: u64,
+}
+
+impl LoadReport {
+    /// The current layout version.
+    pub const SCHEMA: u32 = 1;
+
+    /// The JSON form of `report`, from a server of `server` kind, with
+    /// what the run cost the process.
+    pub fn new(report: &Report, server: ServerKind, cost: ProcessCost) -> Self {
+        let c = &report.config;
+        LoadReport {
+            schema: Self::SCHEMA,
+            runtime: c.runtime.to_owned(),
+            client: c.client.to_owned(),
+            threads: c.threads,
+            concurrency: c.concurrency,
+            connections: c.connections,
+            http_version: "HTTP/1.1".to_owned(),
+            url: c.url.clone(),
+            parse: c.parse,
+            timeout_s: c.timeout.as_secs_f64(),
+            duration_s: match c.stop {
+                Stop::Duration(d) => Some(d.as_secs_f64()),
+                Stop::Requests(_) => None,
+            },
+            server,
+            requests: report.requests,
+            ok: report.ok,
+            errors: report
+                .errors
+                .iter()
+                .map(|(k, n)| (k.to_string(), *n))
+                .collect(),
+            error_samples: report
+                .error_samples
+                .iter()
+                .map(|(k, s)| (k.to_string(), s.clone()))
+                .collect(),
+            interrupted: report.interrupted,
+            elapsed_s: report.elapsed.as_secs_f64(),
+            requests_per_sec: report.requests_per_sec(),
+            ok_per_sec: report.ok_per_sec(),
+            latency_ms: report.percentiles(),
+            cpu_s: cost.cpu_s,
+            peak_rss_kb: cost.peak_rss_kb,
         }
     }
 
-    /// The latency at quantile `q` (0.0 to 1.0) in milliseconds; 0 when no
-    /// request succeeded.
-    pub fn latency_ms(&self, q: f64) -> f64 {
-        self.latency.value_at_quantile(q) as f64 / 1000.0
+    /// Failed requests, all kinds together.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
     }
 
-    /// The slowest successful request in milliseconds.
-    pub fn max_latency_ms(&self) -> f64 {
-        self.latency.max() as f64 / 1000.0
+    /// `ok + errors == requests`: every started request is counted once.
+    pub fn is_consistent(&self) -> bool {
+        self.ok + self.error_count() == self.requests
+    }
+
+    /// The report as one line of JSON.
+    pub fn to_json(&self) -> String {
+        // Plain structs, numbers and maps with string keys: serializing
+        // cannot fail (non-finite floats become null).
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// Reads a report printed by [`LoadReport::to_json`].
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text.trim())
     }
 }
 
@@ -135,6 +319,7 @@ mod tests {
                 url: "http://x/".into(),
                 parse: Parse::None,
                 timeout: Duration::from_secs(1),
+                stop: Stop::Requests(requests),
             },
             requests,
             ok,
@@ -165,13 +350,44 @@ mod tests {
             r.latency.record(us * 1000).unwrap();
         }
         assert_eq!(r.requests_per_sec(), 5.0);
-        assert!(
-            (r.latency_ms(0.5) - 50.0).abs() < 0.1,
-            "{}",
-            r.latency_ms(0.5)
-        );
-        assert!((r.max_latency_ms() - 100.0).abs() < 0.1);
+        let p50 = r.latency_ms(0.5).unwrap();
+        assert!((p50 - 50.0).abs() < 0.1, "{p50}");
+        assert!((r.max_latency_ms().unwrap() - 100.0).abs() < 0.1);
         // A value past the nominal top still records (auto-resize).
         r.latency.record(7_200_000_000).unwrap();
+    }
+
+    #[test]
+    fn no_successes_means_no_percentiles_and_no_ok_rate() {
+        let r = report(0, &[(ErrorKind::Timeout, 10)], 10);
+        assert_eq!(r.percentiles(), Percentiles::default());
+        assert_eq!(r.ok_per_sec(), 0.0);
+        assert_eq!(r.requests_per_sec(), 5.0);
+        let json = LoadReport::new(&r, ServerKind::External, ProcessCost::default()).to_json();
+        assert!(json.contains(r#""p50":null"#), "{json}");
+        assert!(json.contains(r#""schema":1"#), "{json}");
+    }
+
+    #[test]
+    fn the_json_form_reads_back_as_itself() {
+        let mut r = report(
+            7,
+            &[(ErrorKind::Timeout, 2), (ErrorKind::Status(500), 1)],
+            10,
+        );
+        r.latency.record(1500).unwrap();
+        r.config.stop = Stop::Duration(Duration::from_millis(2500));
+        let cost = ProcessCost {
+            cpu_s: 0.25,
+            peak_rss_kb: 1234,
+        };
+        let out = LoadReport::new(&r, ServerKind::Embedded, cost);
+        let back = LoadReport::from_json(&out.to_json()).unwrap();
+        assert_eq!(back, out);
+        assert_eq!(back.errors["http_500"], 1);
+        assert_eq!(back.duration_s, Some(2.5));
+        assert_eq!(back.ok_per_sec, 3.5);
+        assert!(back.is_consistent());
+        assert!((back.latency_ms.p50.unwrap() - 1.5).abs() < 0.01);
     }
 }

@@ -1,0 +1,210 @@
+//! Parsers of the other tools' output: GNU time, wrk and oha.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context as _, bail};
+
+/// CPU time and peak memory of a finished child, from GNU time's
+/// `-f "%U %S %M"` output file.
+pub fn parse_gnu_time(text: &str) -> anyhow::Result<(f64, u64)> {
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .context("GNU time wrote nothing")?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let [user, system, rss] = fields[..] else {
+        bail!("unexpected GNU time line {line:?}");
+    };
+    Ok((user.parse::<f64>()? + system.parse::<f64>()?, rss.parse()?))
+}
+
+/// What wrk or oha printed, reduced to the numbers the table needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolResult {
+    /// Requests completed.
+    pub requests: u64,
+    /// Seconds the run took.
+    pub elapsed_s: f64,
+    /// Requests per second.
+    pub requests_per_sec: f64,
+    /// Median latency, ms (needs `--latency`).
+    pub p50_ms: f64,
+    /// 99th percentile, ms (needs `--latency`).
+    pub p99_ms: f64,
+    /// Socket errors and non-2xx answers by kind.
+    pub errors: BTreeMap<String, u64>,
+}
+
+/// Parses wrk's text output (run with `--latency`).
+pub fn parse_wrk(text: &str) -> anyhow::Result<ToolResult> {
+    let mut result = ToolResult {
+        requests: 0,
+        elapsed_s: 0.0,
+        requests_per_sec: 0.0,
+        p50_ms: 0.0,
+        p99_ms: 0.0,
+        errors: BTreeMap::new(),
+    };
+    let mut seen_rate = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("Requests/sec:") {
+            result.requests_per_sec = rest.trim().parse()?;
+            seen_rate = true;
+        } else if line.contains(" requests in ") {
+            // "902669 requests in 10.09s, 137.74MB read"
+            let mut words = line.split_whitespace();
+            result.requests = words.next().context("no request count")?.parse()?;
+            let elapsed = words.nth(2).context("no duration")?.trim_end_matches(',');
+            result.elapsed_s = duration_secs(elapsed)?;
+        } else if let Some(rest) = line.strip_prefix("50%") {
+            result.p50_ms = duration_secs(rest.trim())? * 1000.0;
+        } else if let Some(rest) = line.strip_prefix("99%") {
+            result.p99_ms = duration_secs(rest.trim())? * 1000.0;
+        } else if let Some(rest) = line.strip_prefix("Socket errors:") {
+            // "Socket errors: connect 0, read 12, write 0, timeout 3"
+            for part in rest.split(',') {
+                let mut kv = part.split_whitespace();
+                if let (Some(kind), Some(n)) = (kv.next(), kv.next()) {
+                    let n: u64 = n.parse()?;
+                    if n > 0 {
+                        result.errors.insert(kind.to_owned(), n);
+                    }
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            result
+                .errors
+                .insert("non_2xx".to_owned(), rest.trim().parse()?);
+        }
+    }
+    if !seen_rate {
+        bail!("wrk printed no Requests/sec line:\n{text}");
+    }
+    Ok(result)
+}
+
+/// "1.23ms", "450.00us", "2.01s", "1.5m" in seconds.
+fn duration_secs(text: &str) -> anyhow::Result<f64> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .with_context(|| format!("bad duration {text:?}"))?;
+    let scale = match unit {
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "s" | "" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        other => bail!("unknown unit {other:?} in {text:?}"),
+    };
+    Ok(number * scale)
+}
+
+/// Parses oha's `--output-format json` output.
+pub fn parse_oha(json: &str) -> anyhow::Result<ToolResult> {
+    let v: serde_json::Value = serde_json::from_str(json).context("oha's output is not JSON")?;
+    let summary = &v["summary"];
+    let num = |x: &serde_json::Value| x.as_f64().unwrap_or(0.0);
+    let mut errors = BTreeMap::new();
+    if let Some(map) = v["errorDistribution"].as_object() {
+        for (kind, n) in map {
+            errors.insert(kind.clone(), n.as_u64().unwrap_or(0));
+        }
+    }
+    let mut non_2xx = 0;
+    let mut ok = 0;
+    if let Some(map) = v["statusCodeDistribution"].as_object() {
+        for (code, n) in map {
+            let n = n.as_u64().unwrap_or(0);
+            if code.starts_with('2') {
+                ok += n;
+            } else {
+                non_2xx += n;
+            }
+        }
+    }
+    if non_2xx > 0 {
+        errors.insert("non_2xx".to_owned(), non_2xx);
+    }
+    let requests = ok + errors.values().sum::<u64>();
+    Ok(ToolResult {
+        requests,
+        elapsed_s: num(&summary["total"]),
+        requests_per_sec: num(&summary["requestsPerSec"]),
+        p50_ms: num(&v["latencyPercentiles"]["p50"]) * 1000.0,
+        p99_ms: num(&v["latencyPercentiles"]["p99"]) * 1000.0,
+        errors,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK: &str = "Running 10s test @ http://127.0.0.1:45875/users/1
+  2 threads and 1000 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    11.81ms    9.95ms 229.92ms   80.54%
+    Req/Sec    42.61k     5.01k   55.12k    70.00%
+  Latency Distribution
+     50%    9.77ms
+     75%   14.20ms
+     90%   20.31ms
+     99%   48.10ms
+  848712 requests in 10.02s, 129.50MB read
+  Socket errors: connect 0, read 12, write 0, timeout 3
+  Non-2xx or 3xx responses: 5
+Requests/sec:  84742.67
+Transfer/sec:     12.93MB
+";
+
+    #[test]
+    fn wrk_output_parses() {
+        let r = parse_wrk(WRK).unwrap();
+        assert_eq!(r.requests, 848_712);
+        assert!((r.elapsed_s - 10.02).abs() < 1e-9);
+        assert!((r.requests_per_sec - 84_742.67).abs() < 1e-6);
+        assert!((r.p50_ms - 9.77).abs() < 1e-9);
+        assert!((r.p99_ms - 48.10).abs() < 1e-9);
+        assert_eq!(r.errors["read"], 12);
+        assert_eq!(r.errors["timeout"], 3);
+        assert_eq!(r.errors["non_2xx"], 5);
+        assert!(!r.errors.contains_key("connect"));
+    }
+
+    #[test]
+    fn wrk_without_a_rate_is_an_error() {
+        assert!(parse_wrk("unable to connect to 127.0.0.1:1 Connection refused").is_err());
+    }
+
+    #[test]
+    fn durations_in_every_unit() {
+        assert!((duration_secs("450.00us").unwrap() - 0.00045).abs() < 1e-12);
+        assert!((duration_secs("2.01s").unwrap() - 2.01).abs() < 1e-12);
+        assert!((duration_secs("1.50m").unwrap() - 90.0).abs() < 1e-9);
+        assert!(duration_secs("3parsecs").is_err());
+    }
+
+    #[test]
+    fn oha_json_parses() {
+        let json = r#"{"summary":{"successRate":1.0,"total":2.0,"requestsPerSec":50000.0},
+            "latencyPercentiles":{"p50":0.01,"p99":0.05},
+            "statusCodeDistribution":{"200":99990,"503":4},
+            "errorDistribution":{"connection reset":6}}"#;
+        let r = parse_oha(json).unwrap();
+        assert_eq!(r.requests, 100_000);
+        assert!((r.p50_ms - 10.0).abs() < 1e-9);
+        assert_eq!(r.errors["non_2xx"], 4);
+        assert_eq!(r.errors["connection reset"], 6);
+    }
+
+    #[test]
+    fn gnu_time_parses() {
+        assert_eq!(parse_gnu_time("1.50 0.25 70136\n").unwrap(), (1.75, 70136));
+        assert!(parse_gnu_time("Command exited with non-zero status 1\n1.0 2.0\n").is_err());
+    }
+}

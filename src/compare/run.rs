@@ -1,0 +1,284 @@
+//! One run's record, and the median of a run's repetitions.
+
+use std::collections::BTreeMap;
+
+use fetch_core::LoadReport;
+use serde::{Deserialize, Serialize};
+
+use super::parse::ToolResult;
+
+/// What a run measures.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// Requests per second on `GET /users/{id}`.
+    #[default]
+    Throughput,
+    /// Peak memory with every request in flight at once on `/delay/1000`.
+    Memory,
+}
+
+/// One load run of one tool at one concurrency.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Run {
+    /// `wrk`, `oha`, or a combination's id such as `tokio+hyper`.
+    pub tool: String,
+    /// Whether this is a reference load generator or a combination.
+    pub reference: bool,
+    /// What the run measures.
+    #[serde(default)]
+    pub scenario: Scenario,
+    /// Requests in flight.
+    pub concurrency: usize,
+    /// Connections (below `concurrency`, the other requests queue).
+    pub connections: usize,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests answered 2xx (and decoded, for combinations).
+    pub ok: u64,
+    /// Failed requests by kind.
+    pub errors: BTreeMap<String, u64>,
+    /// Wall time of the load, in seconds.
+    pub elapsed_s: f64,
+    /// Requests per second.
+    pub requests_per_sec: f64,
+    /// Median latency of successful requests, ms; `None` when none succeeded.
+    pub p50_ms: Option<f64>,
+    /// 99th percentile latency of successful requests, ms; `None` when none succeeded.
+    pub p99_ms: Option<f64>,
+    /// The client process's CPU time, user + system, seconds (from GNU time).
+    pub cpu_s: f64,
+    /// The client process's peak RSS, KiB (from GNU time).
+    pub peak_rss_kb: u64,
+    /// CPU seconds the server process used during the run.
+    #[serde(default)]
+    pub server_cpu_s: f64,
+    /// The command line that was run.
+    pub command: String,
+    /// Settings the result depends on: a combination's whole
+    /// [`LoadReport`]; a reference tool's threads and connections.
+    pub config: serde_json::Value,
+    /// Requests/sec of every repetition this run is the median of.
+    #[serde(default)]
+    pub samples: Vec<f64>,
+}
+
+/// What the client process cost, from GNU time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientCost {
+    /// User + system CPU seconds.
+    pub cpu_s: f64,
+    /// Peak RSS, KiB.
+    pub peak_rss_kb: u64,
+}
+
+impl Run {
+    /// A combination's run, from the report its binary printed.
+    pub fn combination(
+        report: LoadReport,
+        scenario: Scenario,
+        command: String,
+        cost: ClientCost,
+    ) -> Run {
+        Run {
+            tool: format!("{}+{}", report.runtime, report.client),
+            reference: false,
+            scenario,
+            concurrency: report.concurrency,
+            connections: report.connections,
+            requests: report.requests,
+            ok: report.ok,
+            errors: report.errors.clone(),
+            elapsed_s: report.elapsed_s,
+            requests_per_sec: report.requests_per_sec,
+            p50_ms: report.latency_ms.p50,
+            p99_ms: report.latency_ms.p99,
+            cpu_s: cost.cpu_s,
+            peak_rss_kb: cost.peak_rss_kb,
+            server_cpu_s: 0.0,
+            command,
+            config: serde_json::to_value(&report).unwrap_or_default(),
+            samples: Vec::new(),
+        }
+    }
+
+    /// A reference tool's run (wrk, oha) at `concurrency`, one connection
+    /// per request in flight, from what its parser read.
+    pub fn reference(
+        tool: &str,
+        concurrency: usize,
+        result: ToolResult,
+        command: String,
+        config: serde_json::Value,
+        cost: ClientCost,
+    ) -> Run {
+        let errors: u64 = result.errors.values().sum();
+        Run {
+            tool: tool.to_owned(),
+            reference: true,
+            scenario: Scenario::Throughput,
+            concurrency,
+            connections: concurrency,
+            requests: result.requests,
+            ok: result.requests.saturating_sub(errors),
+            errors: result.errors,
+            elapsed_s: result.elapsed_s,
+            requests_per_sec: result.requests_per_sec,
+            p50_ms: Some(result.p50_ms),
+            p99_ms: Some(result.p99_ms),
+            cpu_s: cost.cpu_s,
+            peak_rss_kb: cost.peak_rss_kb,
+            server_cpu_s: 0.0,
+            command,
+            config,
+            samples: Vec::new(),
+        }
+    }
+
+    /// A plain throughput run: every request in flight on a connection of
+    /// its own.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.scenario == Scenario::Throughput && self.connections == self.concurrency
+    }
+
+    /// Peak RSS divided by the requests in flight, KiB.
+    pub fn kib_per_request(&self) -> f64 {
+        self.peak_rss_kb as f64 / self.concurrency.max(1) as f64
+    }
+
+    /// "0", or each error kind with its count.
+    pub(crate) fn errors_text(&self) -> String {
+        if self.errors.is_empty() {
+            return "0".to_owned();
+        }
+        self.errors
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Failed requests, all kinds.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// Client CPU seconds per 10,000 requests.
+    pub fn cpu_per_10k(&self) -> f64 {
+        self.per_10k(self.cpu_s)
+    }
+
+    /// Server CPU seconds per 10,000 requests.
+    pub fn server_cpu_per_10k(&self) -> f64 {
+        self.per_10k(self.server_cpu_s)
+    }
+
+    fn per_10k(&self, seconds: f64) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            seconds * 10_000.0 / self.requests as f64
+        }
+    }
+}
+
+/// One run per tool, scenario, requests in flight and connections: the
+/// median of its repetitions (by requests/sec; by peak memory for memory
+/// runs), with every repetition's requests/sec in `samples`. Keeps the
+/// order in which each first appeared.
+pub fn medians(runs: Vec<Run>) -> Vec<Run> {
+    let mut groups: Vec<Vec<Run>> = Vec::new();
+    for run in runs {
+        let same = |g: &&mut Vec<Run>| {
+            let first = &g[0];
+            first.tool == run.tool
+                && first.scenario == run.scenario
+                && first.concurrency == run.concurrency
+                && first.connections == run.connections
+        };
+        match groups.iter_mut().find(same) {
+            Some(group) => group.push(run),
+            None => groups.push(vec![run]),
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|mut group| {
+            let samples: Vec<f64> = group.iter().map(|r| r.requests_per_sec).collect();
+            match group[0].scenario {
+                Scenario::Throughput => {
+                    group.sort_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec));
+                }
+                Scenario::Memory => group.sort_by_key(|r| r.peak_rss_kb),
+            }
+            let middle = group.len() / 2;
+            let mut median = group.into_iter().nth(middle)?;
+            median.samples = samples;
+            Some(median)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+impl Run {
+    /// A plain throughput run for tests: 1,000 requests, all ok.
+    pub(crate) fn sample(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
+        Run {
+            tool: tool.into(),
+            reference,
+            scenario: Scenario::Throughput,
+            concurrency: c,
+            connections: c,
+            requests: 1000,
+            ok: 1000,
+            errors: BTreeMap::new(),
+            elapsed_s: 1.0,
+            requests_per_sec: rps,
+            p50_ms: Some(1.0),
+            p99_ms: Some(2.0),
+            cpu_s: 0.5,
+            peak_rss_kb: 2048,
+            server_cpu_s: 0.25,
+            command: String::new(),
+            config: serde_json::Value::Null,
+            samples: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
+        Run::sample(tool, reference, c, rps)
+    }
+
+    #[test]
+    fn medians_pick_the_middle_repetition_of_each_run() {
+        let mut memory = run("tokio+hyper", false, 10_000, 1.0);
+        memory.scenario = Scenario::Memory;
+        let with_rss = |kb| {
+            let mut m = memory.clone();
+            m.peak_rss_kb = kb;
+            m
+        };
+        let runs = vec![
+            run("wrk", true, 100, 90.0),
+            run("tokio+hyper", false, 100, 50.0),
+            with_rss(300),
+            run("wrk", true, 100, 110.0),
+            run("tokio+hyper", false, 100, 70.0),
+            with_rss(100),
+            run("wrk", true, 100, 100.0),
+            run("tokio+hyper", false, 100, 60.0),
+            with_rss(200),
+        ];
+        let m = medians(runs);
+        assert_eq!(m.len(), 3);
+        assert_eq!((m[0].tool.as_str(), m[0].requests_per_sec), ("wrk", 100.0));
+        assert_eq!(m[0].samples, [90.0, 110.0, 100.0]);
+        assert_eq!(m[1].requests_per_sec, 60.0);
+        assert_eq!(m[2].peak_rss_kb, 200);
+    }
+}

@@ -1,0 +1,444 @@
+//! The Markdown: the throughput table, the headline with its targets, the
+//! queued and memory tables, and the page that puts them together.
+
+use std::fmt::Write as _;
+
+use super::run::{Run, Scenario};
+
+/// A latency cell: two decimals, or "-" when no request succeeded.
+fn ms(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
+}
+
+/// What the page says about the run as a whole, beside the tables.
+#[derive(Debug, Clone)]
+pub struct PageInfo<'a> {
+    /// "2026-11-27 09:00 UTC".
+    pub date: &'a str,
+    /// Cores of the machine.
+    pub cores: usize,
+    /// `uname -sr`.
+    pub kernel: &'a str,
+    /// Rounds each figure is the median of.
+    pub rounds: usize,
+    /// Threads of the server and of every async runtime.
+    pub threads: usize,
+    /// Requests per combination run (and per oha run).
+    pub requests: u64,
+    /// Seconds per wrk run.
+    pub wrk_secs: u64,
+    /// Whether the queued runs were made.
+    pub queued: bool,
+    /// Whether the memory runs were made.
+    pub memory: bool,
+}
+
+/// The whole `results.md`: the headline, the method, and every table.
+pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
+    let mut md = String::new();
+    let date = info.date;
+    let _ = writeln!(md, "## Headline ({date})\n");
+    md.push_str(&headline(runs));
+    let _ = writeln!(
+        md,
+        "\nEach figure is the median of {} rounds (every tool once per round, one after the other); \
+         each round's requests/sec are in results.json (`samples`).",
+        info.rounds
+    );
+    let _ = writeln!(
+        md,
+        "\nMachine: {} cores, {}, {date}. Server: fetch-server, {} threads, own process. \
+         Combinations: {} requests per run, `GET /users/{{id}}` decoded as JSON, {} worker threads, \
+         connections = in flight unless the table says otherwise. wrk: {} s per run; oha: {} requests; \
+         both `GET /users/1`, body not decoded, one connection per request in flight.\n",
+        info.cores,
+        info.kernel,
+        info.threads,
+        info.requests,
+        info.threads,
+        info.wrk_secs,
+        info.requests,
+    );
+    md.push_str("## Throughput\n\n");
+    md.push_str(&table(runs));
+    md.push_str("\nFastest combination at each concurrency:\n\n");
+    for (c, tool, rps, ratio) in fastest(runs) {
+        let ratio = ratio.map_or_else(|| "no wrk run".to_owned(), |r| format!("{r:.2}x wrk"));
+        let _ = writeln!(
+            md,
+            "- {c} in flight: {tool}, {rps:.0} requests/sec ({ratio})"
+        );
+    }
+    if info.queued {
+        md.push_str(
+            "\n## More requests in flight than connections\n\n\
+             The engine lets as many requests into the client as it has connections; \
+             the rest wait in a first-come, first-served queue, and the wait counts in their latency.\n\n",
+        );
+        md.push_str(&queued_table(runs));
+    }
+    if info.memory {
+        md.push_str(
+            "\n## Memory per request in flight\n\n\
+             Every request in flight at once on `/delay/1000` (the server answers after 1 s), \
+             each on a connection of its own; the client's peak RSS divided by the requests.\n\n",
+        );
+        md.push_str(&memory_table(runs));
+    }
+    md
+}
+
+/// The Markdown table of every run, grouped by concurrency, each with its
+/// ratio to wrk's requests/sec at the same concurrency.
+pub fn table(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| tool | in flight | connections | requests | requests/sec | ratio to wrk | p50 ms | p99 ms | client CPU s per 10k | server CPU s per 10k | peak RSS MB | errors |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let runs: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.scenario == Scenario::Throughput)
+        .collect();
+    let mut concurrencies: Vec<usize> = runs.iter().map(|r| r.concurrency).collect();
+    concurrencies.sort_unstable();
+    concurrencies.dedup();
+    for c in concurrencies {
+        let wrk = runs
+            .iter()
+            .find(|r| r.tool == "wrk" && r.concurrency == c)
+            .map(|r| r.requests_per_sec);
+        for r in runs.iter().filter(|r| r.concurrency == c) {
+            let ratio = wrk.filter(|w| *w > 0.0).map_or_else(
+                || "-".to_owned(),
+                |w| format!("{:.2}x", r.requests_per_sec / w),
+            );
+            let errors = r.errors_text();
+            let name = if r.reference {
+                format!("**{}** (reference)", r.tool)
+            } else {
+                r.tool.clone()
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {c} | {} | {} | {:.0} | {ratio} | {} | {} | {:.3} | {:.3} | {:.1} | {errors} |",
+                r.connections,
+                r.requests,
+                r.requests_per_sec,
+                ms(r.p50_ms),
+                ms(r.p99_ms),
+                r.cpu_per_10k(),
+                r.server_cpu_per_10k(),
+                r.peak_rss_kb as f64 / 1024.0,
+            );
+        }
+    }
+    out
+}
+
+/// The fastest combination (not a reference tool) at each concurrency, with
+/// its ratio to wrk: `(concurrency, tool, requests/sec, ratio)`.
+pub fn fastest(runs: &[Run]) -> Vec<(usize, String, f64, Option<f64>)> {
+    let mut concurrencies: Vec<usize> = runs
+        .iter()
+        .filter(|r| r.is_plain())
+        .map(|r| r.concurrency)
+        .collect();
+    concurrencies.sort_unstable();
+    concurrencies.dedup();
+    concurrencies
+        .into_iter()
+        .filter_map(|c| {
+            let best = runs
+                .iter()
+                .filter(|r| !r.reference && r.is_plain() && r.concurrency == c)
+                .max_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec))?;
+            let wrk = runs
+                .iter()
+                .find(|r| r.tool == "wrk" && r.concurrency == c)
+                .map(|r| r.requests_per_sec)
+                .filter(|w| *w > 0.0);
+            Some((
+                c,
+                best.tool.clone(),
+                best.requests_per_sec,
+                wrk.map(|w| best.requests_per_sec / w),
+            ))
+        })
+        .collect()
+}
+
+/// The targets of the performance goals, printed beside what was measured.
+pub mod target {
+    /// The fastest combination's requests/sec over oha's, at least.
+    pub const VS_OHA: f64 = 1.0;
+    /// Its client CPU per request over oha's, at most.
+    pub const CPU_VS_OHA: f64 = 1.0;
+    /// The fastest combination's requests/sec over wrk's, at least.
+    pub const VS_WRK: f64 = 0.85;
+    /// Peak RSS per request in flight of the best async combination, KiB.
+    pub const KIB_PER_REQUEST: f64 = 10.0;
+    /// Throughput with requests queued for connections, over the same
+    /// combination's with as many in flight as connections, at least.
+    pub const QUEUED_VS_UNQUEUED: f64 = 0.7;
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "yes" } else { "**no**" }
+}
+
+fn plain<'a>(runs: &'a [Run], tool: &str, c: usize) -> Option<&'a Run> {
+    runs.iter()
+        .find(|r| r.tool == tool && r.concurrency == c && r.is_plain())
+}
+
+/// A queued run (more in flight than connections) with the same tool's
+/// plain run at as many in flight as the queued run had connections.
+fn queued_pairs(runs: &[Run]) -> Vec<(&Run, Option<&Run>)> {
+    runs.iter()
+        .filter(|r| r.scenario == Scenario::Throughput && r.connections < r.concurrency)
+        .map(|q| (q, plain(runs, &q.tool, q.connections)))
+        .collect()
+}
+
+/// The "headline" block: each performance goal, what this run measured
+/// for it, the target, and whether it was met.
+pub fn headline(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| goal | measured | target | met |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for (c, tool, rps, _) in fastest(runs) {
+        let Some(best) = plain(runs, &tool, c) else {
+            continue;
+        };
+        if let Some(oha) = plain(runs, "oha", c).filter(|o| o.requests_per_sec > 0.0) {
+            let ratio = rps / oha.requests_per_sec;
+            let _ = writeln!(
+                out,
+                "| 1. requests/sec vs oha, {c} in flight | {tool} {rps:.0} / oha {:.0} = {ratio:.2}x | >= {:.2}x | {} |",
+                oha.requests_per_sec,
+                target::VS_OHA,
+                met(ratio >= target::VS_OHA)
+            );
+            if oha.cpu_per_10k() > 0.0 {
+                let cpu = best.cpu_per_10k() / oha.cpu_per_10k();
+                let _ = writeln!(
+                    out,
+                    "| 1. client CPU s per 10k requests vs oha, {c} in flight | {tool} {:.3} / oha {:.3} = {cpu:.2}x | <= {:.2}x | {} |",
+                    best.cpu_per_10k(),
+                    oha.cpu_per_10k(),
+                    target::CPU_VS_OHA,
+                    met(cpu <= target::CPU_VS_OHA)
+                );
+            }
+        }
+        if let Some(wrk) = plain(runs, "wrk", c).filter(|w| w.requests_per_sec > 0.0) {
+            let ratio = rps / wrk.requests_per_sec;
+            let _ = writeln!(
+                out,
+                "| 2. requests/sec vs wrk, {c} in flight | {tool} {rps:.0} / wrk {:.0} = {ratio:.2}x | >= {:.2}x | {} |",
+                wrk.requests_per_sec,
+                target::VS_WRK,
+                met(ratio >= target::VS_WRK)
+            );
+        }
+    }
+    let memory = |threads: bool| {
+        runs.iter()
+            .filter(|r| r.scenario == Scenario::Memory)
+            .filter(move |r| r.tool.starts_with("threads") == threads)
+            .min_by(|a, b| a.kib_per_request().total_cmp(&b.kib_per_request()))
+    };
+    if let Some(best) = memory(false) {
+        let _ = writeln!(
+            out,
+            "| 4. peak RSS per request, {} in flight on /delay/1000, best async | {} {:.1} MB / {} = {:.1} KiB | <= {:.0} KiB | {} |",
+            best.concurrency,
+            best.tool,
+            best.peak_rss_kb as f64 / 1024.0,
+            best.concurrency,
+            best.kib_per_request(),
+            target::KIB_PER_REQUEST,
+            met(best.kib_per_request() <= target::KIB_PER_REQUEST)
+        );
+    }
+    if let Some(threads) = memory(true) {
+        let _ = writeln!(
+            out,
+            "| 4. the same, threads baseline | {} {:.1} MB / {} = {:.1} KiB | for comparison | |",
+            threads.tool,
+            threads.peak_rss_kb as f64 / 1024.0,
+            threads.concurrency,
+            threads.kib_per_request(),
+        );
+    }
+    let fastest_queued = queued_pairs(runs)
+        .into_iter()
+        .filter_map(|(q, base)| Some((q, base?)))
+        .filter(|(_, base)| base.requests_per_sec > 0.0)
+        .max_by(|a, b| a.0.requests_per_sec.total_cmp(&b.0.requests_per_sec));
+    if let Some((q, base)) = fastest_queued {
+        let ratio = q.requests_per_sec / base.requests_per_sec;
+        let _ = writeln!(
+            out,
+            "| 5. {} in flight on {} connections vs {} in flight, fastest | {} {:.0} / {:.0} = {ratio:.2}x | >= {:.2}x | {} |",
+            q.concurrency,
+            q.connections,
+            base.concurrency,
+            q.tool,
+            q.requests_per_sec,
+            base.requests_per_sec,
+            target::QUEUED_VS_UNQUEUED,
+            met(ratio >= target::QUEUED_VS_UNQUEUED)
+        );
+    }
+    out
+}
+
+/// The runs with requests queued for connections, each beside the same
+/// combination with as many in flight as it has connections.
+pub fn queued_table(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| tool | in flight | connections | requests/sec | p50 ms | p99 ms | same tool, in flight = connections | ratio | errors |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    for (q, base) in queued_pairs(runs) {
+        let (base_rps, ratio) = base.filter(|b| b.requests_per_sec > 0.0).map_or_else(
+            || ("-".to_owned(), "-".to_owned()),
+            |b| {
+                (
+                    format!("{:.0}", b.requests_per_sec),
+                    format!("{:.2}x", q.requests_per_sec / b.requests_per_sec),
+                )
+            },
+        );
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {} | {} | {base_rps} | {ratio} | {} |",
+            q.tool,
+            q.concurrency,
+            q.connections,
+            q.requests_per_sec,
+            ms(q.p50_ms),
+            ms(q.p99_ms),
+            q.errors_text()
+        );
+    }
+    out
+}
+
+/// Peak memory per request in flight, one row per memory run.
+pub fn memory_table(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| tool | in flight | connections | peak RSS MB | KiB per request | elapsed s | ok | errors |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for r in runs.iter().filter(|r| r.scenario == Scenario::Memory) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {} |",
+            r.tool,
+            r.concurrency,
+            r.connections,
+            r.peak_rss_kb as f64 / 1024.0,
+            r.kib_per_request(),
+            r.elapsed_s,
+            r.ok,
+            r.errors_text()
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
+        Run::sample(tool, reference, c, rps)
+    }
+
+    #[test]
+    fn table_has_ratios_to_wrk_and_fastest_picks_combinations_only() {
+        let runs = [
+            run("wrk", true, 100, 100_000.0),
+            run("oha", true, 100, 120_000.0),
+            run("tokio+hyper", false, 100, 50_000.0),
+            run("smol+hyper", false, 100, 40_000.0),
+        ];
+        let t = table(&runs);
+        assert!(
+            t.contains("| tokio+hyper | 100 | 100 | 1000 | 50000 | 0.50x |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| **wrk** (reference) | 100 | 100 | 1000 | 100000 | 1.00x |"),
+            "{t}"
+        );
+        assert!(t.contains("| 5.000 | 2.500 | 2.0 | 0 |"), "{t}");
+        let best = fastest(&runs);
+        assert_eq!(
+            best,
+            vec![(100, "tokio+hyper".to_owned(), 50_000.0, Some(0.5))]
+        );
+    }
+
+    #[test]
+    fn headline_compares_each_goal_with_its_target() {
+        let mut oha = run("oha", true, 1000, 100_000.0);
+        oha.cpu_s = 1.0;
+        let mut best = run("tokio+hyper", false, 1000, 110_000.0);
+        best.cpu_s = 0.8;
+        let mut queued = run("tokio+hyper", false, 10_000, 60_000.0);
+        queued.connections = 1000;
+        let mut memory = run("smol+hyper", false, 10_000, 9_000.0);
+        memory.scenario = Scenario::Memory;
+        memory.peak_rss_kb = 80_000;
+        let mut threads = memory.clone();
+        threads.tool = "threads+ureq".into();
+        threads.peak_rss_kb = 1_200_000;
+        let runs = [
+            run("wrk", true, 1000, 125_000.0),
+            oha,
+            best,
+            run("smol+hyper", false, 1000, 90_000.0),
+            queued,
+            memory,
+            threads,
+        ];
+        let h = headline(&runs);
+        assert!(
+            h.contains("| 1. requests/sec vs oha, 1000 in flight | tokio+hyper 110000 / oha 100000 = 1.10x | >= 1.00x | yes |"),
+            "{h}"
+        );
+        assert!(
+            h.contains("tokio+hyper 8.000 / oha 10.000 = 0.80x | <= 1.00x | yes |"),
+            "{h}"
+        );
+        assert!(
+            h.contains("tokio+hyper 110000 / wrk 125000 = 0.88x | >= 0.85x | yes |"),
+            "{h}"
+        );
+        assert!(
+            h.contains("smol+hyper 78.1 MB / 10000 = 8.0 KiB | <= 10 KiB | yes |"),
+            "{h}"
+        );
+        assert!(
+            h.contains("threads+ureq 1171.9 MB / 10000 = 120.0 KiB | for comparison"),
+            "{h}"
+        );
+        assert!(
+            h.contains("| 5. 10000 in flight on 1000 connections vs 1000 in flight, fastest | tokio+hyper 60000 / 110000 = 0.55x | >= 0.70x | **no** |"),
+            "{h}"
+        );
+        // Queued and memory runs stay out of the throughput table's ranking.
+        assert_eq!(fastest(&runs).len(), 1);
+        assert!(queued_table(&runs).contains("| tokio+hyper | 10000 | 1000 | 60000 |"));
+        assert!(memory_table(&runs).contains("| smol+hyper | 10000 | 10000 | 78.1 | 8.0 |"));
+    }
+}
