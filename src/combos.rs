@@ -5,9 +5,10 @@ use fetch_async_std::AsyncStdRuntime;
 use fetch_clients::hyper::HyperClient;
 use fetch_clients::reqwest::ReqwestClient;
 use fetch_clients::surf::SurfClient;
+use fetch_clients::ureq::UreqClient;
 use fetch_core::{ClientConfig, FetchError, HttpClient, Runtime};
 use fetch_smol::SmolRuntime;
-use fetch_threads::{ThreadsRuntime, UreqClient};
+use fetch_threads::ThreadsRuntime;
 use fetch_tokio::TokioRuntime;
 
 /// One runtime + client pair and the binary that runs it.

@@ -77,14 +77,9 @@ impl Runtime for AsyncStdRuntime {
     {
         // async-std hands blocking work to the `blocking` crate's pool, the
         // same one smol uses.
-        let handle = async_std::task::spawn_blocking(move || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        });
-        Task::new(async move {
-            handle
-                .await
-                .map_err(|p| fetch_core::JoinError::from_panic(p.as_ref()))
-        })
+        Task::new(async_std::task::spawn_blocking(move || {
+            fetch_core::catch_blocking_panics(f)
+        }))
     }
 
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {

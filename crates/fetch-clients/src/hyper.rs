@@ -16,7 +16,9 @@
 //! # Layout
 //! - [`HyperClient`]: the [`HttpClient`] over a pool.
 //! - [`pool`]: the connection pool and the [`Transport`] trait.
-//! - `tokio_rt`, `smol_rt`: the two transports.
+//! - `tokio_rt`, `smol_rt`: the two transports, each with its constructor
+//!   (`HyperClient::tokio`, `HyperClient::smol`). Adding a runtime to hyper
+//!   is one more such file: a [`Transport`] and a constructor.
 
 use std::sync::{Arc, OnceLock};
 
@@ -66,27 +68,6 @@ impl<T: Transport> HyperClient<T> {
             origin: Arc::default(),
             config: config.clone(),
         }
-    }
-}
-
-#[cfg(feature = "hyper-tokio")]
-impl HyperClient<tokio_rt::TokioTransport> {
-    /// hyper on tokio: tokio's TCP and timer. Its requests must run on a
-    /// tokio runtime.
-    pub fn tokio(config: &ClientConfig) -> Self {
-        Self::new(
-            tokio_rt::TokioTransport::new(config.connect_timeout),
-            config,
-        )
-    }
-}
-
-#[cfg(feature = "hyper-smol")]
-impl HyperClient<smol_rt::SmolTransport> {
-    /// hyper on smol: async-io TCP and timer (async-io runs its own reactor
-    /// thread, so any executor can poll these requests).
-    pub fn smol(config: &ClientConfig) -> Self {
-        Self::new(smol_rt::SmolTransport::new(config.connect_timeout), config)
     }
 }
 
@@ -276,15 +257,18 @@ mod tests {
     /// counts the connections it accepts. With `keep_alive`, a connection
     /// serves request after request (each answer 5 ms late); without, it
     /// is closed after its first answer (which still announces keep-alive),
-    /// so every pooled connection goes stale.
-    async fn ok_server(keep_alive: bool) -> (String, Arc<AtomicUsize>) {
+    /// so every pooled connection goes stale. The second counter counts
+    /// the connections the server has closed.
+    async fn ok_server(keep_alive: bool) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/x", listener.local_addr().unwrap());
         let accepted = Arc::new(AtomicUsize::new(0));
-        let count = accepted.clone();
+        let closed = Arc::new(AtomicUsize::new(0));
+        let (count, count_closed) = (accepted.clone(), closed.clone());
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 count.fetch_add(1, Ordering::SeqCst);
+                let count_closed = count_closed.clone();
                 tokio::spawn(async move {
                     let mut buf = [0u8; 1024];
                     while let Ok(n) = socket.read(&mut buf).await {
@@ -299,10 +283,12 @@ mod tests {
                             break;
                         }
                     }
+                    drop(socket);
+                    count_closed.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
-        (url, accepted)
+        (url, accepted, closed)
     }
 
     #[test]
@@ -333,24 +319,27 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_closed_while_idle_is_replaced_not_reported() {
-        let (url, accepted) = ok_server(false).await;
+        let (url, accepted, closed) = ok_server(false).await;
         let config = ClientConfig {
             connections: 1,
             ..ClientConfig::default()
         };
         let client = HyperClient::tokio(&config);
-        for _ in 0..3 {
+        for i in 1..=3 {
             let response = client.get(&url).await.unwrap();
             assert_eq!(&response.body[..], b"ok");
-            // Let the server's close arrive before the next checkout.
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            // Wait (however long a busy machine takes) until the server has
+            // closed this connection, so the next checkout finds it stale.
+            while closed.load(Ordering::SeqCst) < i {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]
     async fn requests_beyond_the_cap_wait_for_a_connection() {
-        let (url, accepted) = ok_server(true).await;
+        let (url, accepted, _) = ok_server(true).await;
         let config = ClientConfig {
             connections: 2,
             ..ClientConfig::default()

@@ -14,6 +14,7 @@
 //!   crate's pool (`hyper::pool`), plain http, over tokio's or smol's transport
 //!   (`hyper::tokio_rt`, `hyper::smol_rt`).
 //! - [`surf`] (feature `surf`): surf's h1 client on async-io, for smol and async-std (unmaintained).
+//! - [`ureq`] (feature `ureq`): ureq's blocking agent, for the one-thread-per-request baseline only.
 
 #[cfg(feature = "_hyper")]
 pub mod hyper;
@@ -21,3 +22,5 @@ pub mod hyper;
 pub mod reqwest;
 #[cfg(feature = "surf")]
 pub mod surf;
+#[cfg(feature = "ureq")]
+pub mod ureq;

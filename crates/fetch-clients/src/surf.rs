@@ -85,30 +85,11 @@ impl HttpClient for SurfClient {
 
 /// surf wraps everything in one error type, and its connection pool turns a
 /// failed connect into text ("An error occured while creating a new object:
-/// Connection refused (os error 111)"). A connect failure is recognised by an
-/// I/O error of a connect kind in the chain, or failing that by its text.
+/// Connection refused (os error 111)"), which
+/// [`is_connect_failure`](fetch_core::is_connect_failure) recognises.
 fn map_error(url: &str, err: surf::Error) -> FetchError {
-    const CONNECT_TEXTS: [&str; 5] = [
-        "Connection refused",
-        "No route to host",
-        "Network is unreachable",
-        "failed to lookup address",
-        "Name or service not known",
-    ];
     let inner = err.into_inner();
-    let connect = inner.chain().any(|cause| {
-        let io_kind = cause
-            .downcast_ref::<std::io::Error>()
-            .map(std::io::Error::kind);
-        use std::io::ErrorKind::*;
-        matches!(
-            io_kind,
-            Some(ConnectionRefused | AddrNotAvailable | HostUnreachable | NetworkUnreachable)
-        ) || {
-            let text = cause.to_string();
-            CONNECT_TEXTS.iter().any(|t| text.contains(t))
-        }
-    });
+    let connect = fetch_core::is_connect_failure(inner.as_ref());
     let source: Box<dyn std::error::Error + Send + Sync> = inner.into();
     if connect {
         FetchError::connect(url, source)

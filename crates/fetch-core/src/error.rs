@@ -139,6 +139,50 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     line
 }
 
+/// Whether `err`, or any error in its source chain, is a failed connect:
+/// an I/O error of a connect kind (refused, unreachable, no address), or,
+/// for client libraries that turn their errors into text on the way
+/// (surf's pool, ureq's resolver), a message that names one. Client
+/// adapters use it to tell [`FetchError::Connect`] from
+/// [`FetchError::Transport`].
+///
+/// ```
+/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// assert!(fetch_core::is_connect_failure(&refused));
+/// let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+/// assert!(!fetch_core::is_connect_failure(&reset));
+/// ```
+pub fn is_connect_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::{
+        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
+    };
+    const TEXTS: [&str; 5] = [
+        "Connection refused",
+        "No route to host",
+        "Network is unreachable",
+        "failed to lookup address",
+        "Name or service not known",
+    ];
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        let kind = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind);
+        if matches!(
+            kind,
+            Some(ConnectionRefused | AddrNotAvailable | HostUnreachable | NetworkUnreachable)
+        ) {
+            return true;
+        }
+        let text = cause.to_string();
+        if TEXTS.iter().any(|t| text.contains(t)) {
+            return true;
+        }
+        next = cause.source();
+    }
+    false
+}
+
 /// The kinds a load report counts. Each request ends as `ok` or as exactly one
 /// of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -108,12 +108,9 @@ impl Runtime for SmolRuntime {
     {
         // `blocking::unblock` runs `f` on smol's blocking thread pool (up to
         // 500 threads) and returns a future of its result.
-        let task =
-            blocking::unblock(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-        Task::new(async move {
-            task.await
-                .map_err(|p| fetch_core::JoinError::from_panic(p.as_ref()))
-        })
+        Task::new(blocking::unblock(move || {
+            fetch_core::catch_blocking_panics(f)
+        }))
     }
 
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static {

@@ -15,13 +15,14 @@
 //! # Layout
 //!
 //! - [`runtime`]: [`ThreadsRuntime`]: spawn = a new OS thread, block_on = park until done.
-//! - [`client`]: [`UreqClient`]: ureq's blocking agent behind [`HttpClient`].
 //! - `main.rs`: the `fetch-threads` binary.
+//!
+//! The client, [`UreqClient`] (ureq's blocking agent), lives with the other
+//! clients in `fetch-clients` (feature `ureq`); it is re-exported here.
 
-pub mod client;
 pub mod runtime;
 
-pub use client::UreqClient;
+pub use fetch_clients::ureq::UreqClient;
 pub use runtime::ThreadsRuntime;
 
 #[doc(no_inline)]

@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use fetch_core::{JoinError, Runtime, Task};
+use fetch_core::{JoinError, Runtime, Task, catch_blocking_panics};
 
 /// Runs every spawned future on a new OS thread of its own.
 #[derive(Debug, Clone, Copy)]
@@ -39,18 +39,16 @@ fn on_new_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T
     let started = std::thread::Builder::new()
         .name("request-thread".into())
         .spawn(move || {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-            let _ = done.send_blocking(out);
+            let _ = done.send_blocking(catch_blocking_panics(f));
         });
     Task::new(async move {
         if let Err(e) = started {
             return Err(JoinError(format!("could not start a thread: {e}")));
         }
-        match result.recv().await {
-            Ok(Ok(out)) => Ok(out),
-            Ok(Err(panic)) => Err(JoinError::from_panic(panic.as_ref())),
-            Err(_) => Err(JoinError("the thread ended without a result".to_owned())),
-        }
+        result
+            .recv()
+            .await
+            .unwrap_or_else(|_| Err(JoinError("the thread ended without a result".to_owned())))
     })
 }
 
@@ -61,6 +59,10 @@ impl Runtime for ThreadsRuntime {
 
     fn threads(&self) -> usize {
         self.threads
+    }
+
+    fn thread_per_task(&self) -> bool {
+        true
     }
 
     fn spawn<F>(&self, future: F) -> Task<F::Output>

@@ -7,7 +7,17 @@ use std::time::Duration;
 use smol::net::TcpStream;
 use smol_hyper::rt::FuturesIo;
 
-use super::Transport;
+use fetch_core::ClientConfig;
+
+use super::{HyperClient, Transport};
+
+impl HyperClient<SmolTransport> {
+    /// hyper on smol: async-io TCP and timer (async-io runs its own reactor
+    /// thread, so any executor can poll these requests).
+    pub fn smol(config: &ClientConfig) -> Self {
+        Self::new(SmolTransport::new(config.connect_timeout), config)
+    }
+}
 
 /// Opens connections with async-io (smol's reactor).
 #[derive(Debug, Clone)]

@@ -7,7 +7,17 @@ use std::time::Duration;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use super::Transport;
+use fetch_core::ClientConfig;
+
+use super::{HyperClient, Transport};
+
+impl HyperClient<TokioTransport> {
+    /// hyper on tokio: tokio's TCP and timer. Its requests must run on a
+    /// tokio runtime.
+    pub fn tokio(config: &ClientConfig) -> Self {
+        Self::new(TokioTransport::new(config.connect_timeout), config)
+    }
+}
 
 /// Opens connections on tokio. Its futures must run inside a tokio
 /// runtime (with I/O and time enabled).

@@ -1,11 +1,19 @@
 //! [`UreqClient`]: ureq, a blocking HTTP client, behind [`HttpClient`].
+//!
+//! Its `get` blocks the calling thread, which is exactly the mistake the
+//! seed warns about inside an async executor ("you freeze the entire
+//! executor"). It is safe only on a runtime that gives every task an OS
+//! thread of its own, the `fetch-threads` baseline's `ThreadsRuntime`, where
+//! a blocked task blocks nobody else. Never pair it with tokio, smol or
+//! async-std.
 
 use std::io;
 
 use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
 
 /// A blocking [`HttpClient`]: its `get` holds the calling thread until the
-/// answer is in. Use it only on [`crate::ThreadsRuntime`].
+/// answer is in. Use it only on a runtime with one OS thread per task
+/// (`fetch_threads::ThreadsRuntime`).
 #[derive(Debug, Clone)]
 pub struct UreqClient {
     agent: ureq::Agent,
@@ -89,22 +97,10 @@ impl UreqClient {
         match err {
             E::Timeout(_) => self.timeout(url),
             E::HostNotFound | E::ConnectionFailed => FetchError::connect(url, err),
-            E::Io(ref io)
-                if matches!(
-                    io.kind(),
-                    io::ErrorKind::ConnectionRefused
-                        | io::ErrorKind::AddrNotAvailable
-                        | io::ErrorKind::HostUnreachable
-                        | io::ErrorKind::NetworkUnreachable
-                ) =>
-            {
-                FetchError::connect(url, err)
-            }
+            // A name that does not resolve comes back as a plain I/O error,
+            // which `is_connect_failure` knows by its text.
+            E::Io(ref io) if fetch_core::is_connect_failure(io) => FetchError::connect(url, err),
             E::Io(ref io) if io.kind() == io::ErrorKind::TimedOut => self.timeout(url),
-            // A name that does not resolve comes back as a plain I/O error.
-            E::Io(ref io) if io.to_string().contains("failed to lookup address") => {
-                FetchError::connect(url, err)
-            }
             E::BadUri(reason) => FetchError::InvalidUrl {
                 url: url.to_owned(),
                 reason,
