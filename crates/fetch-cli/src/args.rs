@@ -51,8 +51,7 @@ pub(crate) enum Command {
     Load(LoadArgs),
     /// The lessons of the async fn pattern, measured (no name: list them).
     Lesson {
-        /// The lesson to run.
-        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::lessons::NAMES))]
+        /// The lesson to run (its possible values come from the lessons' registry).
         name: Option<String>,
         /// Print the measured numbers as one JSON object.
         #[arg(long)]

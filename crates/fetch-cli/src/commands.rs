@@ -6,32 +6,22 @@
 //! happen in order is simply `.await`ed.
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use fetch_core::{
-    HttpClient, LoadPlan, Parse, Progress, Runtime, Stop, UrlTemplate, fetch_title, get_user,
-    run_load, within,
+    HttpClient, LoadPlan, LoadReport, Parse, Progress, Runtime, ServerKind, Stop, UrlTemplate,
+    fetch_title, get_user, run_load, within,
 };
-use fetch_server::{Server, ServerConfig};
+use fetch_server::Server;
 
-use crate::App;
 use crate::args::{LoadArgs, Output, ParseArg};
+use crate::context::{Context, embedded_server, ms};
 use crate::interrupt::{self, INTERRUPTED};
 use crate::limits;
-use crate::printer::{self, LoadResult, ServerKind};
+use crate::printer;
 use crate::progress::Bar;
 use crate::usage::Usage;
-
-/// What every command runs with.
-#[derive(Debug)]
-pub(crate) struct Context<'a, R, C> {
-    pub(crate) runtime: &'a R,
-    pub(crate) client: Arc<C>,
-    pub(crate) timeout: Duration,
-    pub(crate) app: App,
-}
 
 /// Requests in the tour's load run.
 pub(crate) const TOUR_REQUESTS: u64 = 20_000;
@@ -42,11 +32,6 @@ pub(crate) const TOUR_CONCURRENCY: usize = 200;
 
 /// Pages `title` and the tour fetch from the embedded server.
 pub(crate) const DEFAULT_PAGES: usize = 3;
-
-/// Starts the fixture server in this process, on its own threads.
-pub(crate) fn embedded_server() -> anyhow::Result<Server> {
-    Server::start(ServerConfig::default()).context("could not start the embedded fixture server")
-}
 
 /// The pages `title` and the tour fetch when given no URL.
 fn default_pages(server: &Server) -> Vec<String> {
@@ -86,19 +71,17 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
         "3. load: {requests} get_user requests, {concurrency} in flight, on {} threads: every request counted",
         ctx.runtime.threads()
     );
-    let plan = LoadPlan {
-        url: UrlTemplate::new(&format!("{}/users/{{id}}", server.url()))?,
-        stop: Stop::Requests(requests),
-        concurrency,
-        timeout: ctx.timeout,
-        parse: Parse::User,
-    };
-    let result = measure(ctx, plan, ServerKind::Embedded, true);
-    print!("{}", printer::text(&result));
-    if result.report.interrupted {
+    let url = UrlTemplate::new(&format!("{}/users/{{id}}", server.url()))?;
+    let plan = LoadPlan::new(url, Stop::Requests(requests))
+        .concurrency(concurrency)
+        .timeout(ctx.timeout)
+        .parse(Parse::User);
+    let report = measure(ctx, plan, ServerKind::Embedded, true);
+    print!("{}", printer::text(&report));
+    if report.interrupted {
         return Ok(ExitCode::from(INTERRUPTED));
     }
-    let all_ok = titles_ok && result.report.error_count() == 0;
+    let all_ok = titles_ok && report.error_count() == 0;
     Ok(if all_ok {
         ExitCode::SUCCESS
     } else {
@@ -173,10 +156,6 @@ fn print_titles<R: Runtime, C: HttpClient>(
     Ok(all_ok)
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 /// `user`: fetch one user and print it as JSON.
 pub(crate) fn user<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
@@ -240,20 +219,16 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
         (Some(n), None) => Stop::Requests(n),
         (None, None) => Stop::Requests(10_000),
     };
-    let plan = LoadPlan {
-        url: UrlTemplate::new(&url)?,
-        stop,
-        concurrency: args.concurrency as usize,
-        timeout: ctx.timeout,
-        parse: args.parse.unwrap_or(default_parse).into(),
-    };
-    let result = measure(ctx, plan, kind, args.output == Output::Text);
+    let plan = LoadPlan::new(UrlTemplate::new(&url)?, stop)
+        .concurrency(args.concurrency as usize)
+        .timeout(ctx.timeout)
+        .parse(args.parse.unwrap_or(default_parse).into());
+    let report = measure(ctx, plan, kind, args.output == Output::Text);
     drop(server);
     match args.output {
-        Output::Text => print!("{}", printer::text(&result)),
-        Output::Json => println!("{}", printer::json(&result)),
+        Output::Text => print!("{}", printer::text(&report)),
+        Output::Json => println!("{}", printer::json(&report)),
     }
-    let report = &result.report;
     if report.interrupted {
         return Ok(ExitCode::from(INTERRUPTED));
     }
@@ -278,7 +253,7 @@ fn measure<R: Runtime, C: HttpClient>(
     plan: LoadPlan,
     server: ServerKind,
     bar: bool,
-) -> LoadResult {
+) -> LoadReport {
     let progress = Progress::new();
     let _watch = interrupt::Watch::new(&progress);
     let bar = Bar::start(&progress, plan.stop, bar);
@@ -288,9 +263,5 @@ fn measure<R: Runtime, C: HttpClient>(
         .block_on(run_load(ctx.runtime, ctx.client.clone(), plan, progress));
     let usage = Usage::now().since(before);
     drop(bar);
-    LoadResult {
-        report,
-        usage,
-        server,
-    }
+    LoadReport::new(&report, server, usage.into())
 }

@@ -8,8 +8,10 @@
 //! # Layout
 //!
 //! - `args`: the clap definitions of the options and commands.
+//! - `context`: what commands and lessons both run with: the runtime, the client, the embedded server.
 //! - `commands`: `tour`, `title`, `user` and `load`, generic over runtime and client.
-//! - `lessons`: the lessons of the async fn pattern, each claim of the seed run and measured.
+//! - `lessons`: the lessons of the async fn pattern, each claim of the seed run and measured;
+//!   each lesson module exports its own lessons, and the registry lists them.
 //! - `limits`: the open-file limit, raised when a run needs it, or a clear refusal.
 //! - `interrupt`: Ctrl-C: the first stops a load run (partial report), the second exits.
 //! - `progress`: the progress bar, drawn only when stdout is a terminal.
@@ -18,6 +20,7 @@
 
 mod args;
 mod commands;
+mod context;
 mod interrupt;
 mod lessons;
 mod limits;
@@ -78,6 +81,11 @@ where
         .mut_arg("client", |arg| {
             arg.value_parser(clap::builder::PossibleValuesParser::new(app.clients))
                 .default_value(default_client)
+        })
+        .mut_subcommand("lesson", |lesson| {
+            lesson.mut_arg("name", |arg| {
+                arg.value_parser(clap::builder::PossibleValuesParser::new(lessons::names()))
+            })
         });
     let matches = command.try_get_matches_from_mut(args)?;
     let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
@@ -91,7 +99,11 @@ where
     let connections = match &cli.command {
         Some(Command::Load(load)) => load.connections.unwrap_or(load.concurrency),
         Some(Command::Tour) | None => commands::TOUR_CONCURRENCY as u32,
-        Some(Command::Lesson { name, .. }) => lessons::in_flight(name.as_deref()) as u32,
+        Some(Command::Lesson { name, .. }) => name
+            .as_deref()
+            .and_then(lessons::find)
+            .map_or(ClientConfig::default().connections, |about| about.in_flight)
+            as u32,
         _ => ClientConfig::default().connections as u32,
     };
     let client_config = ClientConfig {
@@ -134,7 +146,7 @@ impl Setup {
         client: C,
     ) -> anyhow::Result<ExitCode> {
         interrupt::install();
-        let ctx = commands::Context {
+        let ctx = context::Context {
             runtime,
             client: std::sync::Arc::new(client),
             timeout: self.cli.timeout,

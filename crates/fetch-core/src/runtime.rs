@@ -18,12 +18,52 @@ use std::time::Duration;
 ///
 /// Implementations are cheap handles (`Clone`): the load engine gives one to
 /// every worker task so each can start timers.
+///
+/// # What the engine relies on
+///
+/// An implementation must keep these, or the load engine and the lessons
+/// measure the wrong thing:
+///
+/// - **One waker per task, for its whole life.** A spawned task is woken
+///   through the waker of its first poll, and that waker stays valid (and
+///   wakes the same task) until the task ends. The engine's cancel watch
+///   registers a worker's waker once and then only reads a flag, so a
+///   runtime that handed each poll a different waker, and woke only the
+///   latest, would miss a Ctrl-C. tokio, smol, async-std and the threads
+///   runtime here all keep one waker per task.
+/// - **`Send` futures.** [`Runtime::spawn`] takes `Send + 'static`
+///   futures, because a work-stealing runtime may move a task between
+///   threads at any `.await`. [`Runtime::sleep`] returns a `Send` future
+///   so a request's timeout can live inside a spawned task. Futures given
+///   to [`Runtime::block_on`] need not be `Send`: they stay on the calling
+///   thread. (Thread-per-core runtimes, whose futures are not `Send`, need
+///   another trait: see the project's design notes.)
+/// - **Spawned tasks run without being awaited.** A task makes progress
+///   as soon as it is spawned, on the runtime's threads; awaiting the
+///   [`Task`] only collects its output. The engine spawns all workers
+///   first and awaits them after.
+/// - **Panics stay in their task.** A panicking task ends with a
+///   [`JoinError`] from its [`Task`], not by unwinding through the runtime
+///   or aborting the process (see [`catch_panics`]).
+/// - **Dropping a [`Task`] differs by runtime**, so the code here never
+///   relies on it: on tokio and async-std the task goes on, detached; on
+///   smol it is cancelled at its next `.await`; on the threads runtime the
+///   OS thread runs to its end. Every task here is awaited.
 pub trait Runtime: Clone + Send + Sync + 'static {
     /// A short name for reports: `"tokio"`, `"smol"`, ...
     fn name(&self) -> &'static str;
 
     /// How many OS threads poll async tasks (not counting blocking pools).
     fn threads(&self) -> usize;
+
+    /// Whether every task is an OS thread of its own (the threads
+    /// baseline) rather than a future polled by a few worker threads.
+    /// There, blocking a task blocks nobody else, so the lessons about
+    /// freezing an executor do not apply, and the thread count follows
+    /// the requests in flight instead of `--threads`.
+    fn thread_per_task(&self) -> bool {
+        false
+    }
 
     /// Runs `future` as a task of its own, concurrently with the caller.
     ///
@@ -129,6 +169,15 @@ impl JoinError {
             .unwrap_or_else(|| "a panic with a non-text payload".to_owned());
         JoinError(format!("task panicked: {message}"))
     }
+}
+
+/// Runs blocking `f`, turning a panic into a [`JoinError`]: the closure a
+/// runtime adapter hands its blocking pool (smol's and async-std's pools,
+/// and the threads baseline, would otherwise resume the panic in whoever
+/// awaits, or abort).
+pub fn catch_blocking_panics<T>(f: impl FnOnce() -> T) -> Result<T, JoinError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|panic| JoinError::from_panic(panic.as_ref()))
 }
 
 /// Runs `future` for at most `limit`; `None` if the time ran out first.

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use fetch_core::{HttpClient, Runtime, yield_now};
 use serde_json::{Value, json};
 
-use super::{Out, busy, child, ms, self_exe};
-use crate::commands::Context;
+use super::{About, Lesson, Out, busy, child, ms, self_exe};
+use crate::context::Context;
 
 /// What the other task does for 200 ms.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +50,7 @@ enum Way {
     Pool,
 }
 
-pub(super) fn run<R: Runtime, C: HttpClient>(
+fn run<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     out: Out,
     work: Work,
@@ -124,7 +124,7 @@ pub(super) fn run<R: Runtime, C: HttpClient>(
 }
 
 /// Child step: each way, with the heartbeat running beside it.
-pub(super) fn measure<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, work: Work) -> Value {
+fn measure<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, work: Work) -> Value {
     let rt = ctx.runtime;
     let rows: Vec<Value> = variants(work)
         .iter()
@@ -197,4 +197,67 @@ async fn heartbeat<R: Runtime>(rt: R, stop: Arc<AtomicBool>) -> (Duration, u32) 
         beats += 1;
     }
     (worst, beats)
+}
+
+/// The lesson `blocking`: a blocking sleep inside a task, and its fixes.
+pub(super) struct Blocking;
+
+impl Lesson for Blocking {
+    const ABOUT: &'static About = &About {
+        name: "blocking",
+        claim: "If you call a synchronous function that blocks the thread ... you freeze the entire executor.",
+        shows: "a 10 ms heartbeat beside std::thread::sleep, an async sleep and spawn_blocking",
+        thread_per_task_too: false,
+        in_flight: 16,
+    };
+
+    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        run(ctx, out, Work::Sleep)
+    }
+
+    fn step<R: Runtime, C: HttpClient>(
+        ctx: &Context<'_, R, C>,
+        step: &str,
+        _base: &str,
+    ) -> anyhow::Result<Value> {
+        measure_step(ctx, step, Work::Sleep)
+    }
+}
+
+/// The lesson `cpu-work`: CPU-heavy work inside a task, and its fixes.
+pub(super) struct CpuWork;
+
+impl Lesson for CpuWork {
+    const ABOUT: &'static About = &About {
+        name: "cpu-work",
+        claim: "Use spawn_blocking for heavy CPU work that would starve other tasks.",
+        shows: "the same heartbeat beside a CPU-heavy loop, inline, cooperative and on the blocking pool",
+        thread_per_task_too: false,
+        in_flight: 16,
+    };
+
+    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        run(ctx, out, Work::Cpu)
+    }
+
+    fn step<R: Runtime, C: HttpClient>(
+        ctx: &Context<'_, R, C>,
+        step: &str,
+        _base: &str,
+    ) -> anyhow::Result<Value> {
+        measure_step(ctx, step, Work::Cpu)
+    }
+}
+
+/// The one step of both lessons, `run`: the measurement on this process's
+/// runtime.
+fn measure_step<R: Runtime, C: HttpClient>(
+    ctx: &Context<'_, R, C>,
+    step: &str,
+    work: Work,
+) -> anyhow::Result<Value> {
+    match step {
+        "run" => Ok(measure(ctx, work)),
+        other => anyhow::bail!("no step {other:?} in this lesson"),
+    }
 }

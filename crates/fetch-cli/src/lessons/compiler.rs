@@ -6,7 +6,10 @@
 
 use serde_json::{Value, json};
 
-use super::Out;
+use fetch_core::{HttpClient, Runtime};
+
+use super::{About, Lesson, Out};
+use crate::context::Context;
 
 /// rustc's warning for a future that is created and dropped (denied in the test).
 pub(crate) const UNUSED_FUTURE_STDERR: &str =
@@ -63,7 +66,7 @@ pub(crate) fn indented(text: &str) -> String {
         .join("\n")
 }
 
-pub(super) fn run(out: Out) -> Value {
+fn run(out: Out) -> Value {
     out.say("An async fn only builds a future; something must poll it. std has no executor, so");
     out.say("`fn main` cannot be async by itself: #[tokio::main] (or smol::block_on, or");
     out.say(
@@ -95,6 +98,23 @@ pub(super) fn run(out: Out) -> Value {
         }));
     }
     json!(rows)
+}
+
+/// The lesson `runtime`: what rustc says to the seed's mistakes.
+pub(super) struct NeedsARuntime;
+
+impl Lesson for NeedsARuntime {
+    const ABOUT: &'static About = &About {
+        name: "runtime",
+        claim: "Async functions don't run themselves. ... the compiler rejects you.",
+        shows: "what rustc really says to the seed's four mistakes (pinned by compile-fail tests)",
+        thread_per_task_too: true,
+        in_flight: 16,
+    };
+
+    fn run<R: Runtime, C: HttpClient>(_ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        Ok(run(out))
+    }
 }
 
 #[cfg(test)]

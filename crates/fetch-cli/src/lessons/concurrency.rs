@@ -5,19 +5,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fetch_core::{
-    HttpClient, LoadPlan, Parse, Progress, Runtime, Stop, UrlTemplate, get_ok, run_load, within,
+    HttpClient, LoadPlan, Progress, Runtime, Stop, UrlTemplate, get_ok, run_load, within,
 };
 use serde_json::{Value, json};
 
-use super::{Out, busy, child, ms, self_exe, threads_exe};
-use crate::commands::{Context, embedded_server};
+use super::{About, Lesson, Out, busy, child, ms, self_exe, threads_exe};
+use crate::context::{Context, embedded_server};
 use crate::limits;
 use crate::usage::Usage;
 
 /// Each of the ten users waits this long for an answer.
 const TEN_USERS_DELAY_MS: u64 = 200;
 
-pub(super) fn ten_users<R: Runtime, C: HttpClient>(
+fn ten_users<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     out: Out,
 ) -> anyhow::Result<Value> {
@@ -52,7 +52,7 @@ pub(super) fn ten_users<R: Runtime, C: HttpClient>(
         out.say("(fetch-threads is not built next to this binary: `cargo build --release -p fetch-threads` adds the threads row)");
         None
     };
-    let one_thread = if rt.name() == "threads" {
+    let one_thread = if rt.thread_per_task() {
         None
     } else {
         let v = child(
@@ -82,7 +82,7 @@ pub(super) fn ten_users<R: Runtime, C: HttpClient>(
 }
 
 /// Child step: ten requests, all spawned at once, on this runtime.
-pub(super) fn ten_concurrent<R: Runtime, C: HttpClient>(
+fn ten_concurrent<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     base: &str,
 ) -> anyhow::Result<Value> {
@@ -111,11 +111,11 @@ pub(super) fn ten_concurrent<R: Runtime, C: HttpClient>(
 }
 
 /// Requests in flight in the thousands lesson.
-pub(super) const THOUSANDS: u64 = 10_000;
+const THOUSANDS: u64 = 10_000;
 /// How long the server holds each of them.
 const THOUSANDS_DELAY_MS: u64 = 1_000;
 
-pub(super) fn thousands<R: Runtime, C: HttpClient>(
+fn thousands<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     out: Out,
 ) -> anyhow::Result<Value> {
@@ -182,7 +182,7 @@ pub(super) fn thousands<R: Runtime, C: HttpClient>(
 }
 
 /// Child step: `THOUSANDS` requests in flight at once, measured.
-pub(super) fn thousands_step<R: Runtime, C: HttpClient>(
+fn thousands_step<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     base: &str,
 ) -> anyhow::Result<Value> {
@@ -190,13 +190,10 @@ pub(super) fn thousands_step<R: Runtime, C: HttpClient>(
     // another waits), so no headroom is needed: measured to fit in 20,000.
     limits::ensure_open_files(limits::Need::exactly(THOUSANDS + 256), "10,000 connections")?;
     let before = Usage::now();
-    let plan = LoadPlan {
-        url: UrlTemplate::new(&format!("{base}/delay/{THOUSANDS_DELAY_MS}"))?,
-        stop: Stop::Requests(THOUSANDS),
-        concurrency: THOUSANDS as usize,
-        timeout: Duration::from_secs(60),
-        parse: Parse::None,
-    };
+    let url = UrlTemplate::new(&format!("{base}/delay/{THOUSANDS_DELAY_MS}"))?;
+    let plan = LoadPlan::new(url, Stop::Requests(THOUSANDS))
+        .concurrency(THOUSANDS as usize)
+        .timeout(Duration::from_secs(60));
     let report = ctx.runtime.block_on(run_load(
         ctx.runtime,
         ctx.client.clone(),
@@ -217,10 +214,7 @@ pub(super) fn thousands_step<R: Runtime, C: HttpClient>(
     }))
 }
 
-pub(super) fn spawn<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    out: Out,
-) -> anyhow::Result<Value> {
+fn spawn<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
     let rt = ctx.runtime;
     let work = Duration::from_millis(100);
     let jobs = 4;
@@ -303,4 +297,77 @@ pub(super) fn spawn<R: Runtime, C: HttpClient>(
         "io_awaited_ms": io_awaited,
         "io_spawned_ms": io_spawned,
     }))
+}
+
+/// The lesson `ten-users`: ten slow requests, three ways.
+pub(super) struct TenUsers;
+
+impl Lesson for TenUsers {
+    const ABOUT: &'static About = &About {
+        name: "ten-users",
+        claim: "If you have ten users waiting, you need ten threads, or one user waits nine times longer.",
+        shows: "ten slow requests: one after another, a thread each, concurrently on one thread",
+        thread_per_task_too: true,
+        in_flight: 16,
+    };
+
+    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        ten_users(ctx, out)
+    }
+
+    fn step<R: Runtime, C: HttpClient>(
+        ctx: &Context<'_, R, C>,
+        step: &str,
+        base: &str,
+    ) -> anyhow::Result<Value> {
+        match step {
+            "concurrent" => ten_concurrent(ctx, base),
+            other => anyhow::bail!("no step {other:?} in lesson ten-users"),
+        }
+    }
+}
+
+/// The lesson `thousands`: 10,000 requests in flight on one thread.
+pub(super) struct Thousands;
+
+impl Lesson for Thousands {
+    const ABOUT: &'static About = &About {
+        name: "thousands",
+        claim: "This pattern lets you handle thousands of concurrent connections with a single thread.",
+        shows: "10,000 requests in flight on one thread: time and memory, beside 10,000 OS threads",
+        thread_per_task_too: true,
+        in_flight: THOUSANDS as usize,
+    };
+
+    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        thousands(ctx, out)
+    }
+
+    fn step<R: Runtime, C: HttpClient>(
+        ctx: &Context<'_, R, C>,
+        step: &str,
+        base: &str,
+    ) -> anyhow::Result<Value> {
+        match step {
+            "run" => thousands_step(ctx, base),
+            other => anyhow::bail!("no step {other:?} in lesson thousands"),
+        }
+    }
+}
+
+/// The lesson `spawn`: spawned tasks against awaited ones.
+pub(super) struct Spawn;
+
+impl Lesson for Spawn {
+    const ABOUT: &'static About = &About {
+        name: "spawn",
+        claim: "Calling an async fn alone just builds the Future. You must spawn it or await it.",
+        shows: "spawned tasks run in parallel on the workers; awaited ones run one after another",
+        thread_per_task_too: true,
+        in_flight: 16,
+    };
+
+    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        spawn(ctx, out)
+    }
 }

@@ -5,8 +5,8 @@
 use fetch_core::{HttpClient, Runtime, get_user, within};
 use serde_json::{Value, json};
 
-use super::Out;
-use crate::commands::{Context, embedded_server};
+use super::{About, Lesson, Out};
+use crate::context::{Context, embedded_server};
 
 /// The seed's get_user, as fetch-core writes it.
 const GET_USER: &str = "\
@@ -15,48 +15,58 @@ pub async fn get_user<C: HttpClient>(client: &C, url: &str) -> Result<User, Fetc
     decode_user(url, &response.body)             // a body that is not a User is a decode error
 }";
 
-pub(super) fn run<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    out: Out,
-) -> anyhow::Result<Value> {
-    let server = embedded_server()?;
-    let base = server.url();
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.local_addr()?.port()
+/// The lesson `errors`.
+pub(super) struct Errors;
+
+impl Lesson for Errors {
+    const ABOUT: &'static About = &About {
+        name: "errors",
+        claim: "The ? operator works inside async functions just like it does in sync code.",
+        shows: "get_user against a 404, a 500, a malformed body and a closed port",
+        thread_per_task_too: true,
+        in_flight: 16,
     };
-    let cases = [
-        ("a user that does not exist", format!("{base}/users/0")),
-        ("a server error", format!("{base}/status/500/users/1")),
-        (
-            "a body that is not JSON",
-            format!("{base}/malformed/users/1"),
-        ),
-        (
-            "a port nobody listens on",
-            format!("http://127.0.0.1:{closed}/users/1"),
-        ),
-    ];
-    out.say(GET_USER);
-    out.say("\nget_user against four bad answers:\n");
-    let mut rows = Vec::new();
-    for (what, url) in &cases {
-        let result = ctx.runtime.block_on(within(
-            ctx.runtime,
-            ctx.timeout,
-            url,
-            get_user(&*ctx.client, url),
-        ));
-        let (kind, chain) = match &result {
-            Ok(user) => ("ok".to_owned(), format!("{user:?}")),
-            Err(err) => (err.kind().to_string(), err.chain()),
+
+    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        let server = embedded_server()?;
+        let base = server.url();
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+            listener.local_addr()?.port()
         };
-        out.say(format!("  {what}\n    kind:  {kind}\n    chain: {chain}"));
-        rows.push(json!({"case": what, "url": url, "kind": kind, "chain": chain}));
-    }
-    out.say(
+        let cases = [
+            ("a user that does not exist", format!("{base}/users/0")),
+            ("a server error", format!("{base}/status/500/users/1")),
+            (
+                "a body that is not JSON",
+                format!("{base}/malformed/users/1"),
+            ),
+            (
+                "a port nobody listens on",
+                format!("http://127.0.0.1:{closed}/users/1"),
+            ),
+        ];
+        out.say(GET_USER);
+        out.say("\nget_user against four bad answers:\n");
+        let mut rows = Vec::new();
+        for (what, url) in &cases {
+            let result = ctx.runtime.block_on(within(
+                ctx.runtime,
+                ctx.timeout,
+                url,
+                get_user(&*ctx.client, url),
+            ));
+            let (kind, chain) = match &result {
+                Ok(user) => ("ok".to_owned(), format!("{user:?}")),
+                Err(err) => (err.kind().to_string(), err.chain()),
+            };
+            out.say(format!("  {what}\n    kind:  {kind}\n    chain: {chain}"));
+            rows.push(json!({"case": what, "url": url, "kind": kind, "chain": chain}));
+        }
+        out.say(
         "\nEach ? returned early with the error, exactly as in synchronous code. The kind is what",
     );
-    out.say("a load report counts (`errors` by kind); the chain keeps every cause, down to the OS error.");
-    Ok(json!(rows))
+        out.say("a load report counts (`errors` by kind); the chain keeps every cause, down to the OS error.");
+        Ok(json!(rows))
+    }
 }

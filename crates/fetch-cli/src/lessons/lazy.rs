@@ -9,91 +9,101 @@ use std::time::{Duration, Instant};
 use fetch_core::{HttpClient, Runtime, fetch_title, within};
 use serde_json::{Value, json};
 
-use super::{Out, compiler, ms};
-use crate::commands::{Context, embedded_server};
+use super::{About, Lesson, Out, compiler, ms};
+use crate::context::{Context, embedded_server};
 
-pub(super) fn run<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    out: Out,
-) -> anyhow::Result<Value> {
-    let rt = ctx.runtime;
-    let server = embedded_server()?;
-    let url = format!("{}/pages/1", server.url());
-    let start = Instant::now();
-    let t = || format!("{:>7.1} ms", ms(start.elapsed()));
+/// The lesson `lazy`.
+pub(super) struct Lazy;
 
-    // 1. An async block is a future too. Creating it runs none of its body.
-    let ran = Arc::new(AtomicBool::new(false));
-    let flag = ran.clone();
-    let future = async move {
-        flag.store(true, Ordering::SeqCst);
-        42
+impl Lesson for Lazy {
+    const ABOUT: &'static About = &About {
+        name: "lazy",
+        claim: "An async function doesn't run to completion when you call it. ... The Future is lazy.",
+        shows: "nothing is sent until .await; a future dropped unawaited never runs",
+        thread_per_task_too: true,
+        in_flight: 16,
     };
-    let ran_before_await = ran.load(Ordering::SeqCst);
-    let value = rt.block_on(future);
-    let ran_after_await = ran.load(Ordering::SeqCst);
-    out.say("1. An async block whose body sets a flag:");
-    out.say(format!(
-        "   flag after creating the future: {ran_before_await}"
-    ));
-    out.say(format!(
-        "   flag after awaiting it (it returned {value}): {ran_after_await}\n"
-    ));
 
-    // 2. The same with a real request, watched from the server's side.
-    out.say("2. fetch_title, with the fixture server counting the requests it receives:");
-    out.say(format!(
-        "   {}  requests received by the server: {}",
-        t(),
-        server.requests_received()
-    ));
-    // Calling the async fn builds the state machine; it sends nothing.
-    let future = fetch_title(&*ctx.client, &url);
-    let after_call = server.requests_received();
-    out.say(format!(
-        "   {}  called fetch_title(..), got a future. requests received: {after_call}",
-        t()
-    ));
-    rt.block_on(rt.sleep(Duration::from_millis(200)));
-    let after_wait = server.requests_received();
-    out.say(format!(
-        "   {}  waited 200 ms without awaiting it.     requests received: {after_wait}",
-        t()
-    ));
-    // `.await` (here: block_on) polls it; only now does the request go out.
-    let title = rt.block_on(within(rt, ctx.timeout, &url, future))?;
-    let after_await = server.requests_received();
-    out.say(format!(
-        "   {}  awaited it: title {:?}.          requests received: {after_await}\n",
-        t(),
-        title.as_deref().unwrap_or("")
-    ));
+    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        let rt = ctx.runtime;
+        let server = embedded_server()?;
+        let url = format!("{}/pages/1", server.url());
+        let start = Instant::now();
+        let t = || format!("{:>7.1} ms", ms(start.elapsed()));
 
-    // 3. A future dropped without being awaited never runs at all.
-    out.say("3. A second fetch_title future, dropped without being awaited:");
-    let never = fetch_title(&*ctx.client, &url);
-    drop(never);
-    rt.block_on(rt.sleep(Duration::from_millis(100)));
-    let after_drop = server.requests_received();
-    out.say(format!(
-        "   {}  dropped it, waited 100 ms.            requests received: {after_drop}\n",
-        t()
-    ));
+        // 1. An async block is a future too. Creating it runs none of its body.
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        let future = async move {
+            flag.store(true, Ordering::SeqCst);
+            42
+        };
+        let ran_before_await = ran.load(Ordering::SeqCst);
+        let value = rt.block_on(future);
+        let ran_after_await = ran.load(Ordering::SeqCst);
+        out.say("1. An async block whose body sets a flag:");
+        out.say(format!(
+            "   flag after creating the future: {ran_before_await}"
+        ));
+        out.say(format!(
+            "   flag after awaiting it (it returned {value}): {ran_after_await}\n"
+        ));
 
-    out.say(
+        // 2. The same with a real request, watched from the server's side.
+        out.say("2. fetch_title, with the fixture server counting the requests it receives:");
+        out.say(format!(
+            "   {}  requests received by the server: {}",
+            t(),
+            server.requests_received()
+        ));
+        // Calling the async fn builds the state machine; it sends nothing.
+        let future = fetch_title(&*ctx.client, &url);
+        let after_call = server.requests_received();
+        out.say(format!(
+            "   {}  called fetch_title(..), got a future. requests received: {after_call}",
+            t()
+        ));
+        rt.block_on(rt.sleep(Duration::from_millis(200)));
+        let after_wait = server.requests_received();
+        out.say(format!(
+            "   {}  waited 200 ms without awaiting it.     requests received: {after_wait}",
+            t()
+        ));
+        // `.await` (here: block_on) polls it; only now does the request go out.
+        let title = rt.block_on(within(rt, ctx.timeout, &url, future))?;
+        let after_await = server.requests_received();
+        out.say(format!(
+            "   {}  awaited it: title {:?}.          requests received: {after_await}\n",
+            t(),
+            title.as_deref().unwrap_or("")
+        ));
+
+        // 3. A future dropped without being awaited never runs at all.
+        out.say("3. A second fetch_title future, dropped without being awaited:");
+        let never = fetch_title(&*ctx.client, &url);
+        drop(never);
+        rt.block_on(rt.sleep(Duration::from_millis(100)));
+        let after_drop = server.requests_received();
+        out.say(format!(
+            "   {}  dropped it, waited 100 ms.            requests received: {after_drop}\n",
+            t()
+        ));
+
+        out.say(
         "So: calling an async fn only builds the future (the \"ticket\"); the work happens when",
     );
-    out.say(
+        out.say(
         "something polls it. Forget the .await and nothing happens, which is why rustc warns:\n",
     );
-    out.say(compiler::indented(compiler::UNUSED_FUTURE_STDERR));
-    Ok(json!({
-        "block_ran_before_await": ran_before_await,
-        "block_ran_after_await": ran_after_await,
-        "requests_after_call": after_call,
-        "requests_after_200ms": after_wait,
-        "requests_after_await": after_await,
-        "requests_after_drop": after_drop,
-        "title": title,
-    }))
+        out.say(compiler::indented(compiler::UNUSED_FUTURE_STDERR));
+        Ok(json!({
+            "block_ran_before_await": ran_before_await,
+            "block_ran_after_await": ran_after_await,
+            "requests_after_call": after_call,
+            "requests_after_200ms": after_wait,
+            "requests_after_await": after_await,
+            "requests_after_drop": after_drop,
+            "title": title,
+        }))
+    }
 }

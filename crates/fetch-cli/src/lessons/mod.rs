@@ -35,98 +35,98 @@ use anyhow::{Context as _, bail};
 use fetch_core::{HttpClient, Runtime};
 use serde_json::{Value, json};
 
-use crate::commands::Context;
+use crate::context::{Context, ms};
 
-/// A lesson: its name, the seed's claim it shows, one line on what it does.
+/// What a lesson says about itself: listed by `lesson`, checked before it
+/// runs. Each lesson module defines its own.
 #[derive(Debug)]
-pub(crate) struct Lesson {
+pub(crate) struct About {
+    /// The name `lesson NAME` takes.
     pub(crate) name: &'static str,
+    /// The seed's claim it shows, quoted.
     pub(crate) claim: &'static str,
+    /// One line on what it does.
     pub(crate) shows: &'static str,
-    /// Whether it means something in the one-thread-per-request baseline.
-    pub(crate) threads_too: bool,
+    /// Whether it means something where every task is an OS thread of its
+    /// own (the threads baseline), or only on an async executor.
+    pub(crate) thread_per_task_too: bool,
+    /// The most requests it has in flight at once, which is also the pool
+    /// size its client is built with (as for `load`, pool = in flight:
+    /// surf's pool is a hard cap, and 10,000 requests behind 16
+    /// connections would measure the queue, not the runtime).
+    pub(crate) in_flight: usize,
 }
 
-/// Every lesson, in teaching order.
-pub(crate) const LESSONS: &[Lesson] = &[
-    Lesson {
-        name: "lazy",
-        claim: "An async function doesn't run to completion when you call it. ... The Future is lazy.",
-        shows: "nothing is sent until .await; a future dropped unawaited never runs",
-        threads_too: true,
-    },
-    Lesson {
-        name: "state-machine",
-        claim: "The compiler generates a state machine ... It stores local variables in a struct.",
-        shows: "the size of futures, and what makes them large",
-        threads_too: true,
-    },
-    Lesson {
-        name: "ten-users",
-        claim: "If you have ten users waiting, you need ten threads, or one user waits nine times longer.",
-        shows: "ten slow requests: one after another, a thread each, concurrently on one thread",
-        threads_too: true,
-    },
-    Lesson {
-        name: "thousands",
-        claim: "This pattern lets you handle thousands of concurrent connections with a single thread.",
-        shows: "10,000 requests in flight on one thread: time and memory, beside 10,000 OS threads",
-        threads_too: true,
-    },
-    Lesson {
-        name: "blocking",
-        claim: "If you call a synchronous function that blocks the thread ... you freeze the entire executor.",
-        shows: "a 10 ms heartbeat beside std::thread::sleep, an async sleep and spawn_blocking",
-        threads_too: false,
-    },
-    Lesson {
-        name: "cpu-work",
-        claim: "Use spawn_blocking for heavy CPU work that would starve other tasks.",
-        shows: "the same heartbeat beside a CPU-heavy loop, inline, cooperative and on the blocking pool",
-        threads_too: false,
-    },
-    Lesson {
-        name: "errors",
-        claim: "The ? operator works inside async functions just like it does in sync code.",
-        shows: "get_user against a 404, a 500, a malformed body and a closed port",
-        threads_too: true,
-    },
-    Lesson {
-        name: "runtime",
-        claim: "Async functions don't run themselves. ... the compiler rejects you.",
-        shows: "what rustc really says to the seed's four mistakes (pinned by compile-fail tests)",
-        threads_too: true,
-    },
-    Lesson {
-        name: "spawn",
-        claim: "Calling an async fn alone just builds the Future. You must spawn it or await it.",
-        shows: "spawned tasks run in parallel on the workers; awaited ones run one after another",
-        threads_too: true,
-    },
-];
+impl About {
+    /// Whether the lesson applies to `runtime`.
+    fn applies_to(&self, runtime: &impl Runtime) -> bool {
+        self.thread_per_task_too || !runtime.thread_per_task()
+    }
+}
+
+/// A lesson: what it says about itself, and how it runs on any runtime
+/// and client.
+pub(crate) trait Lesson {
+    /// Its name, claim and needs.
+    const ABOUT: &'static About;
+
+    /// Runs the lesson, printing its explanation through `out`, and
+    /// returns the numbers it measured.
+    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value>;
+
+    /// One measurement step in a child process (`--step STEP`), for the
+    /// lessons that need a runtime with other threads or a process of
+    /// their own; its numbers come back as one JSON line.
+    fn step<R: Runtime, C: HttpClient>(
+        _ctx: &Context<'_, R, C>,
+        step: &str,
+        _base: &str,
+    ) -> anyhow::Result<Value> {
+        bail!("no step {step:?} in lesson {:?}", Self::ABOUT.name)
+    }
+}
+
+/// Something to do with each lesson, given its type: a generic closure,
+/// which Rust has no syntax for (as `async_fetch::combos::Visit`).
+trait Visit {
+    fn visit<L: Lesson>(&mut self);
+}
+
+/// The registry: every lesson, in teaching order. Each module exports its
+/// own lessons; this is the one place that lists them.
+fn each(visitor: &mut impl Visit) {
+    visitor.visit::<lazy::Lazy>();
+    visitor.visit::<machine::StateMachine>();
+    visitor.visit::<concurrency::TenUsers>();
+    visitor.visit::<concurrency::Thousands>();
+    visitor.visit::<blocking::Blocking>();
+    visitor.visit::<blocking::CpuWork>();
+    visitor.visit::<errors::Errors>();
+    visitor.visit::<compiler::NeedsARuntime>();
+    visitor.visit::<concurrency::Spawn>();
+}
+
+/// Every lesson's [`About`], in teaching order.
+pub(crate) fn all() -> Vec<&'static About> {
+    struct Collect(Vec<&'static About>);
+    impl Visit for Collect {
+        fn visit<L: Lesson>(&mut self) {
+            self.0.push(L::ABOUT);
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    each(&mut collect);
+    collect.0
+}
+
+/// The lesson called `name`.
+pub(crate) fn find(name: &str) -> Option<&'static About> {
+    all().into_iter().find(|about| about.name == name)
+}
 
 /// The lesson names, for the command line's list of possible values.
-pub(crate) const NAMES: [&str; 9] = [
-    "lazy",
-    "state-machine",
-    "ten-users",
-    "thousands",
-    "blocking",
-    "cpu-work",
-    "errors",
-    "runtime",
-    "spawn",
-];
-
-/// The most requests a lesson has in flight at once, which is also the
-/// pool size its client is built with (as for `load`, pool = in flight:
-/// surf's pool is a hard cap, and 10,000 requests behind 16 connections
-/// would measure the queue, not the runtime).
-pub(crate) fn in_flight(name: Option<&str>) -> usize {
-    match name {
-        Some("thousands") => concurrency::THOUSANDS as usize,
-        _ => 16,
-    }
+pub(crate) fn names() -> Vec<&'static str> {
+    all().into_iter().map(|about| about.name).collect()
 }
 
 /// Where a lesson writes its explanation: nowhere in `--json` mode.
@@ -152,56 +152,63 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
     step: Option<String>,
     base: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let threads_world = ctx.runtime.name() == "threads";
-    if let (Some(step), Some(name)) = (&step, &name) {
-        let base = base.context("a lesson step needs --base")?;
-        let value = run_step(ctx, name, step, &base)?;
-        println!("{value}");
-        return Ok(ExitCode::SUCCESS);
-    }
+    let thread_per_task = ctx.runtime.thread_per_task();
     let Some(name) = name else {
         println!(
             "The async fn pattern, lesson by lesson ({} lesson NAME):",
             ctx.app.binary
         );
-        for lesson in LESSONS.iter().filter(|l| l.threads_too || !threads_world) {
-            println!("  {:<14} {}", lesson.name, lesson.shows);
+        for about in all().into_iter().filter(|a| a.applies_to(ctx.runtime)) {
+            println!("  {:<14} {}", about.name, about.shows);
         }
-        if threads_world {
+        if thread_per_task {
+            let executor_only: Vec<_> = all()
+                .into_iter()
+                .filter(|a| !a.applies_to(ctx.runtime))
+                .map(|a| a.name)
+                .collect();
             println!(
-                "(blocking and cpu-work are about async executors: run them with fetch-tokio, fetch-smol or fetch-async-std)"
+                "({} are about async executors: run them with fetch-tokio, fetch-smol or fetch-async-std)",
+                executor_only.join(" and ")
             );
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let lesson = LESSONS
-        .iter()
-        .find(|l| l.name == name)
-        .with_context(|| format!("no lesson named {name:?}"))?;
-    if threads_world && !lesson.threads_too {
+    let about = find(&name).with_context(|| format!("no lesson named {name:?}"))?;
+    if let Some(step) = step {
+        let base = base.context("a lesson step needs --base")?;
+        let mut runner = Runner {
+            ctx,
+            name: about.name,
+            what: What::Step { step, base },
+            result: None,
+        };
+        each(&mut runner);
+        let value = runner.into_result()?;
+        println!("{value}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !about.applies_to(ctx.runtime) {
         bail!(
-            "the {name} lesson is about async executors, and fetch-threads has none; \
-             run it with fetch-tokio, fetch-smol or fetch-async-std"
+            "the {name} lesson is about async executors, and {} has none; \
+             run it with fetch-tokio, fetch-smol or fetch-async-std",
+            ctx.app.binary
         );
     }
     let out = Out { json };
     out.say(format!(
         "lesson {name} on {}: \"{}\" (the seed)\n",
         describe(ctx),
-        lesson.claim
+        about.claim
     ));
-    let results = match lesson.name {
-        "lazy" => lazy::run(ctx, out)?,
-        "state-machine" => machine::run(ctx, out)?,
-        "ten-users" => concurrency::ten_users(ctx, out)?,
-        "thousands" => concurrency::thousands(ctx, out)?,
-        "blocking" => blocking::run(ctx, out, blocking::Work::Sleep)?,
-        "cpu-work" => blocking::run(ctx, out, blocking::Work::Cpu)?,
-        "errors" => errors::run(ctx, out)?,
-        "runtime" => compiler::run(out),
-        "spawn" => concurrency::spawn(ctx, out)?,
-        other => bail!("no lesson named {other:?}"),
+    let mut runner = Runner {
+        ctx,
+        name: about.name,
+        what: What::Lesson(out),
+        result: None,
     };
+    each(&mut runner);
+    let results = runner.into_result()?;
     if json {
         let report = json!({
             "lesson": name,
@@ -215,27 +222,47 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The measurement steps that run in a child process.
-fn run_step<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    name: &str,
-    step: &str,
-    base: &str,
-) -> anyhow::Result<Value> {
-    match (name, step) {
-        ("ten-users", "concurrent") => concurrency::ten_concurrent(ctx, base),
-        ("thousands", "run") => concurrency::thousands_step(ctx, base),
-        ("blocking", "run") => Ok(blocking::measure(ctx, blocking::Work::Sleep)),
-        ("cpu-work", "run") => Ok(blocking::measure(ctx, blocking::Work::Cpu)),
-        _ => bail!("no step {step:?} in lesson {name:?}"),
+/// What a [`Runner`] runs of the lesson it finds.
+enum What {
+    /// The lesson itself.
+    Lesson(Out),
+    /// One of its child-process steps.
+    Step { step: String, base: String },
+}
+
+/// Runs the lesson called `name` when the registry reaches it.
+struct Runner<'c, 'a, R, C> {
+    ctx: &'c Context<'a, R, C>,
+    name: &'static str,
+    what: What,
+    result: Option<anyhow::Result<Value>>,
+}
+
+impl<R: Runtime, C: HttpClient> Visit for Runner<'_, '_, R, C> {
+    fn visit<L: Lesson>(&mut self) {
+        if L::ABOUT.name != self.name {
+            return;
+        }
+        self.result = Some(match &self.what {
+            What::Lesson(out) => L::run(self.ctx, *out),
+            What::Step { step, base } => L::step(self.ctx, step, base),
+        });
+    }
+}
+
+impl<R, C> Runner<'_, '_, R, C> {
+    fn into_result(self) -> anyhow::Result<Value> {
+        self.result
+            .unwrap_or_else(|| Err(anyhow::anyhow!("no lesson named {:?}", self.name)))
     }
 }
 
 /// "tokio (2 worker threads), client reqwest".
 fn describe<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> String {
-    if ctx.runtime.name() == "threads" {
+    if ctx.runtime.thread_per_task() {
         format!(
-            "threads (one OS thread per task), client {}",
+            "{} (one OS thread per task), client {}",
+            ctx.runtime.name(),
             ctx.client.name()
         )
     } else {
@@ -290,11 +317,6 @@ fn child(
     }
     let line = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(line).with_context(|| format!("the step printed no JSON: {stdout}"))
-}
-
-/// Milliseconds, for tables.
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// Keeps the CPU busy for `d`: real work, not a sleep.
