@@ -1,6 +1,6 @@
-//! What every command and every lesson runs with: the runtime, the client,
-//! the time limit, and the embedded fixture server they start when given
-//! no URL. Both `commands` and `lessons` use this module; neither uses the
+//! What every command and every lesson runs with: the binary's [`App`],
+//! the runtime, the client, the time limit, and the embedded fixture server
+//! they start when given no URL. Both `commands` and `lessons` use this module; neither uses the
 //! other.
 
 use std::sync::Arc;
@@ -9,7 +9,18 @@ use std::time::Duration;
 use anyhow::Context as _;
 use fetch_server::{Server, ServerConfig};
 
-use crate::App;
+/// What a runtime binary offers.
+#[derive(Debug, Clone, Copy)]
+pub struct App {
+    /// The binary's name, for `--help`.
+    pub binary: &'static str,
+    /// The runtime it runs on.
+    pub runtime: &'static str,
+    /// One line for the top of `--help`.
+    pub about: &'static str,
+    /// The clients it supports; the first is the default.
+    pub clients: &'static [&'static str],
+}
 
 /// What every command runs with.
 #[derive(Debug)]
@@ -28,4 +39,9 @@ pub(crate) fn embedded_server() -> anyhow::Result<Server> {
 /// Milliseconds, for what commands and lessons print.
 pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The number of cores this process may use.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }

@@ -34,19 +34,7 @@ use clap::{CommandFactory, FromArgMatches};
 use fetch_core::{ClientConfig, HttpClient, Runtime};
 
 use crate::args::{Cli, Command};
-
-/// What a runtime binary offers.
-#[derive(Debug, Clone, Copy)]
-pub struct App {
-    /// The binary's name, for `--help`.
-    pub binary: &'static str,
-    /// The runtime it runs on.
-    pub runtime: &'static str,
-    /// One line for the top of `--help`.
-    pub about: &'static str,
-    /// The clients it supports; the first is the default.
-    pub clients: &'static [&'static str],
-}
+pub use crate::context::{App, available_cores};
 
 /// The parsed command line: what to build, and what to run on it.
 #[derive(Debug)]
@@ -119,11 +107,6 @@ where
         app: *app,
         cli,
     })
-}
-
-/// The number of cores this process may use.
-pub fn available_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 impl Setup {

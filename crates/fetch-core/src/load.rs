@@ -463,7 +463,10 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         url: plan.url.as_str().to_owned(),
         parse: plan.parse,
         timeout: plan.timeout,
-        stop: plan.stop,
+        duration: match plan.stop {
+            Stop::Duration(d) => Some(d),
+            Stop::Requests(_) => None,
+        },
     };
     let workers = plan.concurrency.max(1);
     // A few histogram shards per thread keep their locks uncontended; each
@@ -724,7 +727,7 @@ mod tests {
             url: String::new(),
             parse: Parse::User,
             timeout: Duration::from_secs(1),
-            stop: Stop::Requests(200),
+            duration: None,
         }
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{ErrorKind, Stop};
+use crate::ErrorKind;
 
 /// What each request does with the body it receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,8 +59,9 @@ pub struct RunConfig {
     pub parse: Parse,
     /// Per-request time limit.
     pub timeout: Duration,
-    /// When the run was planned to stop.
-    pub stop: Stop,
+    /// The planned length of a run that stops after a duration (`-d`);
+    /// `None` for one that stops after a number of requests.
+    pub duration: Option<Duration>,
 }
 
 /// The outcome of a load run.
@@ -244,10 +245,7 @@ impl LoadReport {
             url: c.url.clone(),
             parse: c.parse,
             timeout_s: c.timeout.as_secs_f64(),
-            duration_s: match c.stop {
-                Stop::Duration(d) => Some(d.as_secs_f64()),
-                Stop::Requests(_) => None,
-            },
+            duration_s: c.duration.map(|d| d.as_secs_f64()),
             server,
             requests: report.requests,
             ok: report.ok,
@@ -319,7 +317,7 @@ mod tests {
                 url: "http://x/".into(),
                 parse: Parse::None,
                 timeout: Duration::from_secs(1),
-                stop: Stop::Requests(requests),
+                duration: None,
             },
             requests,
             ok,
@@ -376,7 +374,7 @@ mod tests {
             10,
         );
         r.latency.record(1500).unwrap();
-        r.config.stop = Stop::Duration(Duration::from_millis(2500));
+        r.config.duration = Some(Duration::from_millis(2500));
         let cost = ProcessCost {
             cpu_s: 0.25,
             peak_rss_kb: 1234,

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use fetch_core::{HttpClient, Runtime, yield_now};
 use serde_json::{Value, json};
 
-use super::{About, Lesson, Out, busy, child, ms, self_exe};
+use super::kit::{About, Lesson, Out, busy, child, self_exe};
 use crate::context::Context;
+use crate::context::ms;
 
 /// What the other task does for 200 ms.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +60,7 @@ fn run<R: Runtime, C: HttpClient>(
         Work::Sleep => "blocking",
         Work::Cpu => "cpu-work",
     };
-    let many = crate::available_cores().max(2);
+    let many = crate::context::available_cores().max(2);
     let mut columns = Vec::new();
     for threads in [1, many] {
         let v = child(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use fetch_core::{HttpClient, Runtime};
 
-use super::{About, Lesson, Out};
+use super::kit::{About, Lesson, Out};
 use crate::context::Context;
 
 /// rustc's warning for a future that is created and dropped (denied in the test).

@@ -9,7 +9,8 @@ use fetch_core::{
 };
 use serde_json::{Value, json};
 
-use super::{About, Lesson, Out, busy, child, ms, self_exe, threads_exe};
+use super::kit::{About, Lesson, Out, busy, child, self_exe, threads_exe};
+use crate::context::ms;
 use crate::context::{Context, embedded_server};
 use crate::limits;
 use crate::usage::Usage;

@@ -5,7 +5,7 @@
 use fetch_core::{HttpClient, Runtime, get_user, within};
 use serde_json::{Value, json};
 
-use super::{About, Lesson, Out};
+use super::kit::{About, Lesson, Out};
 use crate::context::{Context, embedded_server};
 
 /// The seed's get_user, as fetch-core writes it.

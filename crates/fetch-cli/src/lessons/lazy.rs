@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use fetch_core::{HttpClient, Runtime, fetch_title, within};
 use serde_json::{Value, json};
 
-use super::{About, Lesson, Out, compiler, ms};
+use super::compiler;
+use super::kit::{About, Lesson, Out};
+use crate::context::ms;
 use crate::context::{Context, embedded_server};
 
 /// The lesson `lazy`.

@@ -8,7 +8,7 @@ use std::mem::size_of_val;
 use fetch_core::{HttpClient, Runtime, fetch_title, get_user, yield_now};
 use serde_json::{Value, json};
 
-use super::{About, Lesson, Out};
+use super::kit::{About, Lesson, Out};
 use crate::context::Context;
 
 /// Nothing to remember: just which state it is in.

@@ -13,6 +13,8 @@
 //!
 //! # Layout
 //!
+//! - `kit`: what a lesson is made of: [`About`], the `Lesson` trait, `Out`, and
+//!   the helpers for steps in a child process.
 //! - `lazy`: futures do nothing until awaited.
 //! - `machine`: the state machine, measured with `size_of_val`.
 //! - `concurrency`: ten users, ten thousand connections, spawn versus await.
@@ -24,67 +26,19 @@ mod blocking;
 mod compiler;
 mod concurrency;
 mod errors;
+mod kit;
 mod lazy;
 mod machine;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use fetch_core::{HttpClient, Runtime};
 use serde_json::{Value, json};
 
-use crate::context::{Context, ms};
-
-/// What a lesson says about itself: listed by `lesson`, checked before it
-/// runs. Each lesson module defines its own.
-#[derive(Debug)]
-pub(crate) struct About {
-    /// The name `lesson NAME` takes.
-    pub(crate) name: &'static str,
-    /// The seed's claim it shows, quoted.
-    pub(crate) claim: &'static str,
-    /// One line on what it does.
-    pub(crate) shows: &'static str,
-    /// Whether it means something where every task is an OS thread of its
-    /// own (the threads baseline), or only on an async executor.
-    pub(crate) thread_per_task_too: bool,
-    /// The most requests it has in flight at once, which is also the pool
-    /// size its client is built with (as for `load`, pool = in flight:
-    /// surf's pool is a hard cap, and 10,000 requests behind 16
-    /// connections would measure the queue, not the runtime).
-    pub(crate) in_flight: usize,
-}
-
-impl About {
-    /// Whether the lesson applies to `runtime`.
-    fn applies_to(&self, runtime: &impl Runtime) -> bool {
-        self.thread_per_task_too || !runtime.thread_per_task()
-    }
-}
-
-/// A lesson: what it says about itself, and how it runs on any runtime
-/// and client.
-pub(crate) trait Lesson {
-    /// Its name, claim and needs.
-    const ABOUT: &'static About;
-
-    /// Runs the lesson, printing its explanation through `out`, and
-    /// returns the numbers it measured.
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value>;
-
-    /// One measurement step in a child process (`--step STEP`), for the
-    /// lessons that need a runtime with other threads or a process of
-    /// their own; its numbers come back as one JSON line.
-    fn step<R: Runtime, C: HttpClient>(
-        _ctx: &Context<'_, R, C>,
-        step: &str,
-        _base: &str,
-    ) -> anyhow::Result<Value> {
-        bail!("no step {step:?} in lesson {:?}", Self::ABOUT.name)
-    }
-}
+pub(crate) use self::kit::About;
+use self::kit::{Lesson, Out};
+use crate::context::Context;
 
 /// Something to do with each lesson, given its type: a generic closure,
 /// which Rust has no syntax for (as `async_fetch::combos::Visit`).
@@ -127,21 +81,6 @@ pub(crate) fn find(name: &str) -> Option<&'static About> {
 /// The lesson names, for the command line's list of possible values.
 pub(crate) fn names() -> Vec<&'static str> {
     all().into_iter().map(|about| about.name).collect()
-}
-
-/// Where a lesson writes its explanation: nowhere in `--json` mode.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Out {
-    json: bool,
-}
-
-impl Out {
-    /// Prints a line of explanation (text mode only).
-    pub(crate) fn say(&self, line: impl std::fmt::Display) {
-        if !self.json {
-            println!("{line}");
-        }
-    }
 }
 
 /// `lesson [NAME] [--json]`, and the hidden `--step` of child processes.
@@ -273,60 +212,4 @@ fn describe<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> String {
             ctx.client.name()
         )
     }
-}
-
-/// This binary, to run a step in a child process.
-fn self_exe() -> anyhow::Result<PathBuf> {
-    std::env::current_exe().context("could not find this program's path")
-}
-
-/// The `fetch-threads` binary beside this one, if it was built.
-fn threads_exe() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.join("fetch-threads");
-    path.is_file().then_some(path)
-}
-
-/// Runs `exe --threads N --client C lesson NAME --step STEP --base URL` and
-/// parses the JSON line it prints.
-fn child(
-    exe: &Path,
-    threads: usize,
-    client: Option<&str>,
-    name: &str,
-    step: &str,
-    base: &str,
-) -> anyhow::Result<Value> {
-    let mut command = Command::new(exe);
-    command.args(["--threads", &threads.to_string()]);
-    if let Some(client) = client {
-        command.args(["--client", client]);
-    }
-    let output = command
-        .args(["lesson", name, "--step", step, "--base", base])
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("could not run {}", exe.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!(
-            "{} --threads {threads} lesson {name} --step {step} failed: {}",
-            exe.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    let line = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(line).with_context(|| format!("the step printed no JSON: {stdout}"))
-}
-
-/// Keeps the CPU busy for `d`: real work, not a sleep.
-fn busy(d: Duration) -> u64 {
-    let end = Instant::now() + d;
-    let mut x = 0u64;
-    while Instant::now() < end {
-        for i in 0..1_000u64 {
-            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
-        }
-    }
-    x
 }
