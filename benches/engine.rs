@@ -23,6 +23,7 @@ fn accounting(c: &mut Criterion) {
     group.bench_function("claim+url+record_ok", |b| {
         b.iter(|| {
             let id = state.claim().unwrap_or_default();
+            recorder.claimed(id);
             state.plan().url.render(id, &mut url);
             black_box(&url);
             recorder.ok(Duration::from_micros(id % 10_000));

@@ -424,3 +424,52 @@ fn no_client_holds_more_connections_open_than_asked_for() {
         );
     }
 }
+
+/// Set in the child of the test below: fill memory, then exec the binary.
+const EXEC_AFTER_ALLOC: &str = "ASYNC_FETCH_TEST_EXEC_AFTER_ALLOC";
+
+/// `cargo run` execs the binary in place of cargo's own, larger, process;
+/// the report's peak RSS must be the binary's, not what the process held
+/// before exec (getrusage's `ru_maxrss` survives exec).
+#[cfg(target_os = "linux")]
+#[test]
+fn peak_memory_is_the_process_own_after_exec() {
+    use std::os::unix::process::CommandExt as _;
+    use std::process::Command;
+
+    let args = [
+        "--client", "hyper", "load", "-n", "2000", "--output", "json",
+    ];
+    if std::env::var_os(EXEC_AFTER_ALLOC).is_some() {
+        // 300 MiB, written, so it is resident; then become fetch-tokio.
+        let big = vec![1u8; 300 << 20];
+        std::hint::black_box(&big);
+        let err = Command::new(common::bin("fetch-tokio")).args(args).exec();
+        panic!("exec failed: {err}");
+    }
+    let direct = check_report(&run("fetch-tokio", &args).success().stdout);
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "peak_memory_is_the_process_own_after_exec",
+            "--nocapture",
+        ])
+        .env(EXEC_AFTER_ALLOC, "1")
+        .output()
+        .unwrap();
+    let out = common::finish(out).success();
+    // The test harness prints its header first; the report is the JSON line.
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("");
+    let after_exec = check_report(line);
+    let mib = |kb: u64| kb as f64 / 1024.0;
+    assert!(
+        mib(after_exec.peak_rss_kb) < 150.0,
+        "the 300 MiB held before exec leaked into the report: {:.1} MiB (direct run: {:.1} MiB)",
+        mib(after_exec.peak_rss_kb),
+        mib(direct.peak_rss_kb)
+    );
+}

@@ -72,6 +72,13 @@ pub fn text(r: &LoadReport) -> String {
     } else {
         let _ = writeln!(s, "  concurrency  {} requests in flight", r.concurrency);
     }
+    if r.peak_in_flight < r.concurrency as u64 {
+        let _ = writeln!(
+            s,
+            "               measured: at most {} in flight at once (first reached after {:.3} s)",
+            r.peak_in_flight, r.ramp_s
+        );
+    }
     let _ = writeln!(s, "  url          {}  (parse: {})", r.url, r.parse);
     let timeout = std::time::Duration::try_from_secs_f64(r.timeout_s).unwrap_or_default();
     let _ = writeln!(

@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -239,10 +239,21 @@ pub struct LoadState {
     plan: LoadPlan,
     progress: Arc<Progress>,
     next: AtomicU64,
-    started_at: Instant,
-    deadline: Option<Instant>,
+    created_at: Instant,
+    start: StartLine,
     shards: Vec<Mutex<Histogram<u64>>>,
     gate: Option<Gate>,
+}
+
+/// The start barrier: workers wait here until every one of them exists.
+///
+/// It opens when the engine says so (after its spawning loop), not when
+/// some number of workers has arrived, so a worker that never starts
+/// cannot hold the others back. The run's clock starts when it opens.
+#[derive(Debug, Default)]
+struct StartLine {
+    opened_at: OnceLock<Instant>,
+    event: Event,
 }
 
 impl LoadState {
@@ -252,16 +263,11 @@ impl LoadState {
     /// With more requests in flight than the client has `connections`,
     /// the rest queue at a gate for a free connection (see [`run_load`]).
     pub fn new(plan: LoadPlan, progress: Arc<Progress>, shards: usize, connections: usize) -> Self {
-        let started_at = Instant::now();
-        let deadline = match plan.stop {
-            Stop::Duration(d) => Some(started_at + d),
-            Stop::Requests(_) => None,
-        };
         LoadState {
             progress,
             next: AtomicU64::new(0),
-            started_at,
-            deadline,
+            created_at: Instant::now(),
+            start: StartLine::default(),
             shards: (0..shards.max(1))
                 .map(|_| Mutex::new(latency_histogram()))
                 .collect(),
@@ -280,14 +286,49 @@ impl LoadState {
         &self.progress.cancel
     }
 
+    /// Opens the start barrier: workers waiting in
+    /// [`LoadState::wait_for_start`] go, and the run's clock (and a `-d`
+    /// deadline) starts now. Opening twice changes nothing.
+    pub fn open(&self) {
+        let _ = self.start.opened_at.set(Instant::now());
+        self.start.event.notify(usize::MAX);
+    }
+
+    /// Waits until [`LoadState::open`] is called (or the run is cancelled).
+    pub async fn wait_for_start(&self) {
+        loop {
+            if self.start.opened_at.get().is_some() || self.cancel().is_cancelled() {
+                return;
+            }
+            // Listen first, then check again, so an open between the two
+            // is not missed.
+            let opened = self.start.event.listen();
+            let cancelled = self.cancel().listen();
+            if self.start.opened_at.get().is_some() || self.cancel().is_cancelled() {
+                return;
+            }
+            first_of(opened, cancelled).await;
+        }
+    }
+
+    /// When the run's clock started: when the barrier opened, or, for a
+    /// driver that never opens it, when this state was made.
+    pub fn started_at(&self) -> Instant {
+        self.start
+            .opened_at
+            .get()
+            .copied()
+            .unwrap_or(self.created_at)
+    }
+
     /// The number of the next request to send (1, 2, ...), or `None` when
     /// the run is over: all requests claimed, time is up, or cancelled.
     pub fn claim(&self) -> Option<u64> {
         if self.progress.cancel.is_cancelled() {
             return None;
         }
-        if let Some(deadline) = self.deadline
-            && Instant::now() >= deadline
+        if let Stop::Duration(d) = self.plan.stop
+            && self.started_at().elapsed() >= d
         {
             return None;
         }
@@ -323,7 +364,7 @@ impl LoadState {
     /// (their worker panicked) are counted as [`ErrorKind::Panicked`], so
     /// the identity `ok + errors == requests` holds whatever happened.
     pub fn report(&self, mut tally: Tally, config: RunConfig, panic: Option<String>) -> Report {
-        let elapsed = self.started_at.elapsed();
+        let elapsed = self.started_at().elapsed();
         let requests = self.started();
         let counted = tally.ok + tally.errors.values().sum::<u64>();
         if counted < requests {
@@ -350,6 +391,9 @@ impl LoadState {
             elapsed,
             latency,
             interrupted: self.progress.cancel.is_cancelled(),
+            peak_in_flight: tally.peak_in_flight,
+            ramp: tally.peak_at,
+            busy: Duration::from_micros(tally.busy_us),
         }
     }
 }
@@ -360,11 +404,24 @@ pub struct Tally {
     ok: u64,
     errors: BTreeMap<ErrorKind, u64>,
     samples: BTreeMap<ErrorKind, String>,
+    /// The most requests in flight this worker saw at one of its claims.
+    peak_in_flight: u64,
+    /// When (since the start) it first saw that many.
+    peak_at: Duration,
+    /// The sum of its requests' times from claim to outcome, µs.
+    busy_us: u64,
 }
 
 impl Tally {
     /// Adds another worker's counts to these.
     pub fn merge(&mut self, other: Tally) {
+        if other.peak_in_flight > self.peak_in_flight
+            || (other.peak_in_flight == self.peak_in_flight && other.peak_at < self.peak_at)
+        {
+            self.peak_in_flight = other.peak_in_flight;
+            self.peak_at = other.peak_at;
+        }
+        self.busy_us += other.busy_us;
         self.ok += other.ok;
         for (kind, n) in other.errors {
             *self.errors.entry(kind).or_default() += n;
@@ -393,9 +450,22 @@ impl Recorder<'_> {
     /// Latencies buffered before one lock of the shared histogram.
     const BATCH: usize = 64;
 
-    /// Counts a success that took `latency`.
+    /// Notes that this worker claimed request `id` (the `id`-th claim of
+    /// the run): requests in flight now are those claimed less those whose
+    /// outcome is recorded. This reads the shared completed counter but
+    /// writes nothing shared; the peak is kept per worker and merged.
+    pub fn claimed(&mut self, id: u64) {
+        let in_flight = id.saturating_sub(self.state.progress.completed());
+        if in_flight > self.tally.peak_in_flight {
+            self.tally.peak_in_flight = in_flight;
+            self.tally.peak_at = self.state.started_at().elapsed();
+        }
+    }
+
+    /// Counts a success that took `latency` from its claim.
     pub fn ok(&mut self, latency: Duration) {
         self.tally.ok += 1;
+        self.tally.busy_us += micros(latency);
         self.pending
             .push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
         if self.pending.len() == Self::BATCH {
@@ -404,14 +474,21 @@ impl Recorder<'_> {
         self.state.progress.completed.fetch_add(1, Relaxed);
     }
 
-    /// Counts a failure.
-    pub fn error(&mut self, err: &FetchError) {
-        self.error_kind(err.kind(), || err.chain());
+    /// Counts a failure that came `took` after its claim.
+    pub fn error(&mut self, err: &FetchError, took: Duration) {
+        self.error_kind(err.kind(), took, || err.chain());
     }
 
-    /// Counts a failure of `kind`; `message` is called only for the first of
-    /// each kind, to keep a sample for the report.
-    pub fn error_kind(&mut self, kind: ErrorKind, message: impl FnOnce() -> String) {
+    /// Counts a failure of `kind`, `took` after its claim; `message` is
+    /// called only for the first of each kind, to keep a sample for the
+    /// report.
+    pub fn error_kind(
+        &mut self,
+        kind: ErrorKind,
+        took: Duration,
+        message: impl FnOnce() -> String,
+    ) {
+        self.tally.busy_us += micros(took);
         *self.tally.errors.entry(kind).or_default() += 1;
         self.tally.samples.entry(kind).or_insert_with(message);
         self.state.progress.completed.fetch_add(1, Relaxed);
@@ -433,6 +510,23 @@ impl Recorder<'_> {
         self.flush();
         std::mem::take(&mut self.tally)
     }
+}
+
+/// Waits until either listener fires.
+async fn first_of(mut a: EventListener, mut b: EventListener) {
+    std::future::poll_fn(|cx| {
+        if Pin::new(&mut a).poll(cx).is_ready() || Pin::new(&mut b).poll(cx).is_ready() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// A duration in whole microseconds, saturating.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Runs `plan` with `client` on `rt` and reports every request's outcome.
@@ -484,6 +578,11 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     let tasks: Vec<_> = (0..workers)
         .map(|i| rt.spawn(worker(rt.clone(), client.clone(), state.clone(), i)))
         .collect();
+    // Every worker exists: let them all go at once. Opening only now, after
+    // the spawning loop, means a slow spawner (10,000 OS threads for the
+    // threads baseline) cannot leave the first workers running alone, and
+    // the clock starts with all of them ready.
+    state.open();
     let mut total = Tally::default();
     let mut panic = None;
     for task in tasks {
@@ -512,9 +611,11 @@ async fn worker<R: Runtime, C: HttpClient>(
         armed: false,
     };
     let plan = state.plan();
+    state.wait_for_start().await;
     while let Some(id) = state.claim() {
-        plan.url.render(id, &mut url);
         let start = Instant::now();
+        recorder.claimed(id);
+        plan.url.render(id, &mut url);
         let request = within(
             &rt,
             plan.timeout,
@@ -527,9 +628,9 @@ async fn worker<R: Runtime, C: HttpClient>(
         };
         match until.await {
             Some(Ok(())) => recorder.ok(start.elapsed()),
-            Some(Err(err)) => recorder.error(&err),
+            Some(Err(err)) => recorder.error(&err, start.elapsed()),
             None => {
-                recorder.error_kind(ErrorKind::Cancelled, || {
+                recorder.error_kind(ErrorKind::Cancelled, start.elapsed(), || {
                     format!("{url} was in flight when the run was stopped")
                 });
                 break;
@@ -678,11 +779,13 @@ mod tests {
             let mut rec = state.recorder(w);
             for _ in 0..50 {
                 let id = state.claim().unwrap();
+                rec.claimed(id);
                 if id.is_multiple_of(10) {
-                    rec.error(&FetchError::Status {
+                    let err = FetchError::Status {
                         url: format!("u{id}"),
                         status: 500,
-                    });
+                    };
+                    rec.error(&err, Duration::from_micros(id));
                 } else {
                     rec.ok(Duration::from_micros(id));
                 }
@@ -701,6 +804,53 @@ mod tests {
         assert!(report.is_consistent());
         assert_eq!(progress.completed(), 200);
         assert_eq!(progress.errors(), 20);
+    }
+
+    #[test]
+    fn requests_in_flight_peak_where_claims_outrun_outcomes() {
+        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1, 4);
+        state.open();
+        let mut recorders: Vec<_> = (0..3).map(|w| state.recorder(w)).collect();
+        // Three claims before any outcome: three in flight at the third.
+        for rec in &mut recorders {
+            let id = state.claim().unwrap();
+            rec.claimed(id);
+        }
+        for rec in &mut recorders {
+            rec.ok(Duration::from_millis(10));
+        }
+        // Then one at a time: never more than one again.
+        let mut last = state.recorder(0);
+        for _ in 0..5 {
+            let id = state.claim().unwrap();
+            last.claimed(id);
+            last.ok(Duration::from_millis(2));
+        }
+        let mut total = last.finish();
+        for rec in recorders {
+            total.merge(rec.finish());
+        }
+        let report = state.report(total, config(), None);
+        assert_eq!(report.peak_in_flight, 3);
+        assert!(report.ramp <= report.elapsed);
+        assert_eq!(report.busy, Duration::from_millis(40));
+        assert!(report.is_consistent());
+    }
+
+    #[test]
+    fn the_clock_starts_when_the_barrier_opens() {
+        let state = LoadState::new(
+            plan(Stop::Duration(Duration::from_millis(50))),
+            Progress::new(),
+            1,
+            4,
+        );
+        std::thread::sleep(Duration::from_millis(80));
+        // Not opened yet: the deadline counts from creation.
+        assert_eq!(state.claim(), None);
+        state.open();
+        // Opened now: 50 ms from here.
+        assert_eq!(state.claim(), Some(1));
     }
 
     #[test]

@@ -83,6 +83,14 @@ pub struct Report {
     pub latency: Histogram<u64>,
     /// The run was stopped before its planned end (Ctrl-C).
     pub interrupted: bool,
+    /// The most requests in flight at once: a request counts from its
+    /// claim (a wait at the connection gate included) to its recorded
+    /// outcome.
+    pub peak_in_flight: u64,
+    /// How long after the start the run first had that many in flight.
+    pub ramp: Duration,
+    /// The sum of every request's time from claim to outcome, all outcomes.
+    pub busy: Duration,
 }
 
 impl Report {
@@ -121,6 +129,18 @@ impl Report {
     /// succeeded.
     pub fn max_latency_ms(&self) -> Option<f64> {
         (!self.latency.is_empty()).then(|| self.latency.max() as f64 / 1000.0)
+    }
+
+    /// Little's law as a self-check: the requests in flight on average
+    /// (the sum of every request's claim-to-outcome time over the elapsed
+    /// time) divided by the concurrency asked for. Near 1 when the run kept
+    /// `-c` requests in flight throughout; well below, when it did not (a
+    /// slow ramp, workers idle) or when a client queues inside itself.
+    /// `None` when nothing ran.
+    pub fn littles_law(&self) -> Option<f64> {
+        let elapsed = self.elapsed.as_secs_f64();
+        (elapsed > 0.0 && self.requests > 0)
+            .then(|| self.busy.as_secs_f64() / elapsed / self.config.concurrency.max(1) as f64)
     }
 
     /// The latency percentiles a report prints.
@@ -212,6 +232,15 @@ pub struct LoadReport {
     pub error_samples: BTreeMap<String, String>,
     /// The run was stopped early (Ctrl-C); the counts are of what ran.
     pub interrupted: bool,
+    /// The most requests in flight at once (from a request's claim, the
+    /// wait for a connection included, to its recorded outcome).
+    pub peak_in_flight: u64,
+    /// Seconds from the start until `peak_in_flight` was first reached.
+    pub ramp_s: f64,
+    /// The sum of every request's claim-to-outcome time, divided by
+    /// `elapsed_s` and by `concurrency`: near 1 when the run really kept
+    /// `concurrency` requests in flight. `null` when nothing ran.
+    pub littles_law: Option<f64>,
     /// Wall time from the first request to the last outcome, seconds.
     pub elapsed_s: f64,
     /// Every outcome (ok or error) per second of `elapsed_s`.
@@ -260,6 +289,9 @@ impl LoadReport {
                 .map(|(k, s)| (k.to_string(), s.clone()))
                 .collect(),
             interrupted: report.interrupted,
+            peak_in_flight: report.peak_in_flight,
+            ramp_s: report.ramp.as_secs_f64(),
+            littles_law: report.littles_law(),
             elapsed_s: report.elapsed.as_secs_f64(),
             requests_per_sec: report.requests_per_sec(),
             ok_per_sec: report.ok_per_sec(),
@@ -326,6 +358,9 @@ mod tests {
             elapsed: Duration::from_secs(2),
             latency: latency_histogram(),
             interrupted: false,
+            peak_in_flight: 1,
+            ramp: Duration::ZERO,
+            busy: Duration::from_secs(1),
         }
     }
 
