@@ -13,12 +13,12 @@ use clap::Parser;
 /// generators against one fixture server process, one after the other.
 #[derive(Debug, Parser)]
 struct Args {
-    /// A short run (under two minutes): fewer requests, shorter wrk runs.
+    /// A short run: 2 s per run and one round.
     #[arg(long)]
     quick: bool,
-    /// Requests per run [default: 100000, or 20000 with --quick].
-    #[arg(short = 'n', long)]
-    requests: Option<u64>,
+    /// Seconds each throughput run lasts, the same for every tool [default: 5, or 2 with --quick].
+    #[arg(short = 'd', long, value_parser = clap::value_parser!(u64).range(1..))]
+    seconds: Option<u64>,
     /// Requests in flight, one run each.
     #[arg(
         short = 'c',
@@ -62,8 +62,7 @@ fn main() -> std::process::ExitCode {
 impl From<Args> for compare::driver::Plan {
     fn from(a: Args) -> Self {
         compare::driver::Plan {
-            requests: a.requests.unwrap_or(if a.quick { 20_000 } else { 100_000 }),
-            reference_secs: if a.quick { 2 } else { 5 },
+            seconds: a.seconds.unwrap_or(if a.quick { 2 } else { 5 }),
             concurrency: a.concurrency,
             threads: a.threads,
             out: a.out,
@@ -71,6 +70,7 @@ impl From<Args> for compare::driver::Plan {
             queued: (!a.no_queued).then_some((10_000, 1_000)),
             memory: (!a.no_memory).then_some(10_000),
             repeat: a.repeat.map_or(if a.quick { 1 } else { 3 }, usize::from),
+            combinations: async_fetch::combos::COMBINATIONS.to_vec(),
         }
     }
 }

@@ -12,16 +12,17 @@ use super::chart::chart;
 use super::parse::{ToolResult, parse_gnu_time, parse_oha, parse_wrk};
 use super::run::{ClientCost, Run, Scenario, medians};
 use super::tables::{PageInfo, page};
-use crate::combos::{COMBINATIONS, Combo};
+use crate::combos::Combo;
 use crate::harness::{ServerProcess, workspace_bin};
 
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Requests per combination run (and per oha run).
-    pub requests: u64,
-    /// Seconds per wrk run (wrk runs for a duration, not a count).
-    pub reference_secs: u64,
+    /// Seconds each throughput run lasts, for every tool alike: wrk (`-d`),
+    /// oha (`-z`, waiting for requests in flight at the end, as the engine
+    /// does) and every combination (`load -d`). Same work for all: the same
+    /// time, whatever each tool's rate.
+    pub seconds: u64,
     /// Requests in flight, one run each.
     pub concurrency: Vec<usize>,
     /// Worker threads of every async runtime and of the server.
@@ -38,6 +39,17 @@ pub struct Plan {
     pub memory: Option<usize>,
     /// Rounds of every run; each tool's median is reported.
     pub repeat: usize,
+    /// The combinations to run (every one, unless a test says otherwise).
+    pub combinations: Vec<Combo>,
+}
+
+/// How much one job does.
+#[derive(Debug, Clone, Copy)]
+enum Work {
+    /// Sends for this many seconds (`load -d`).
+    Seconds(u64),
+    /// Sends this many requests (`load -n`).
+    Requests(u64),
 }
 
 /// One combination run.
@@ -47,21 +59,21 @@ struct Job {
     scenario: Scenario,
     concurrency: usize,
     connections: usize,
-    requests: u64,
+    work: Work,
     path: &'static str,
     parse: &'static str,
 }
 
 impl Job {
-    /// `requests` decoded `GET /users/{id}`, `concurrency` in flight on
+    /// Decoded `GET /users/{id}` for `seconds`, `concurrency` in flight on
     /// `connections` (below `concurrency`, the rest queue).
-    fn throughput(combo: Combo, concurrency: usize, connections: usize, requests: u64) -> Self {
+    fn throughput(combo: Combo, concurrency: usize, connections: usize, seconds: u64) -> Self {
         Job {
             combo,
             scenario: Scenario::Throughput,
             concurrency,
             connections,
-            requests,
+            work: Work::Seconds(seconds),
             path: "/users/{id}",
             parse: "user",
         }
@@ -75,27 +87,29 @@ impl Job {
             scenario: Scenario::Memory,
             concurrency: in_flight,
             connections: in_flight,
-            requests: in_flight as u64,
+            work: Work::Requests(in_flight as u64),
             path: "/delay/1000",
             parse: "none",
         }
     }
 }
 
-/// Runs `plan`; `Ok(false)` when some combination run lost or failed
-/// requests (the files are written all the same).
+/// Runs `plan` and writes every file. `Ok(false)` when some run makes the
+/// comparison untrustworthy (see [`Run::problem`]: a lost request, a run
+/// with no successful request, a tool that crashed or printed no report);
+/// every other row and table is written all the same. Failed requests
+/// alone are measurements, not failures.
 pub fn run(plan: &Plan) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("could not create {}", plan.out.display()))?;
     let server = ServerProcess::start(plan.threads).context("could not start fetch-server")?;
     eprintln!(
-        "fetch-server ({} threads) at {}; {} requests per run; in flight: {:?}",
+        "fetch-server ({} threads) at {}; {} s per run; in flight: {:?}",
         plan.threads,
         server.url(),
-        plan.requests,
+        plan.seconds,
         plan.concurrency
     );
-    let mut all_ok = true;
     let mut every = Vec::new();
     // Whole rounds, one after the other: a slow spell on the machine then
     // touches every tool's runs alike instead of one tool's.
@@ -103,51 +117,69 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
         if plan.repeat > 1 {
             eprintln!("round {round} of {}", plan.repeat);
         }
-        every.extend(one_round(plan, &server, &mut all_ok)?);
+        every.extend(one_round(plan, &server));
     }
     let runs = medians(every);
     write_results(plan, &runs)?;
-    Ok(all_ok)
+    let problems: Vec<String> = runs
+        .iter()
+        .filter_map(|r| Some(format!("{} ({}): {}", r.tool, r.concurrency, r.problem()?)))
+        .collect();
+    for problem in &problems {
+        eprintln!("compare: {problem}");
+    }
+    Ok(problems.is_empty())
 }
 
 /// Every run of the plan once: wrk, oha and each combination at each
-/// concurrency, then the queued and memory runs.
-fn one_round(plan: &Plan, server: &ServerProcess, all_ok: &mut bool) -> anyhow::Result<Vec<Run>> {
+/// concurrency, then the queued and memory runs. A tool that fails is a
+/// row that says so; the round goes on.
+fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
     let mut runs = Vec::new();
     for &c in &plan.concurrency {
         if plan.reference {
-            runs.push(with_server_cpu(server, || wrk(plan, server, c))?);
-            runs.push(with_server_cpu(server, || oha(plan, server, c))?);
+            runs.push(with_server_cpu(server, "wrk", c, || wrk(plan, server, c)));
+            runs.push(with_server_cpu(server, "oha", c, || oha(plan, server, c)));
         }
-        let jobs = COMBINATIONS
+        let jobs = plan
+            .combinations
             .iter()
-            .map(|&combo| Job::throughput(combo, c, c, plan.requests));
-        runs.extend(run_jobs(plan, server, jobs, all_ok)?);
+            .map(|&combo| Job::throughput(combo, c, c, plan.seconds));
+        runs.extend(run_jobs(plan, server, jobs));
     }
     let mut jobs = Vec::new();
-    for &combo in COMBINATIONS {
+    for &combo in &plan.combinations {
         if let Some((c, connections)) = plan.queued {
-            jobs.push(Job::throughput(combo, c, connections, plan.requests));
+            jobs.push(Job::throughput(combo, c, connections, plan.seconds));
         }
         if let Some(c) = plan.memory {
             jobs.push(Job::memory(combo, c));
         }
     }
-    runs.extend(run_jobs(plan, server, jobs.into_iter(), all_ok)?);
-    Ok(runs)
+    runs.extend(run_jobs(plan, server, jobs.into_iter()));
+    runs
 }
 
-/// Runs `run` and records the server's CPU time during it.
+/// Runs `run` and records the server's CPU time during it; a run that
+/// could not be made becomes a row that says why (`tool` at `c` in flight).
 fn with_server_cpu(
     server: &ServerProcess,
+    tool: &str,
+    c: usize,
     run: impl FnOnce() -> anyhow::Result<Run>,
-) -> anyhow::Result<Run> {
+) -> Run {
     let before = server.cpu_seconds();
-    let mut run = run()?;
+    let mut run = match run() {
+        Ok(run) => run,
+        Err(err) => {
+            eprintln!("  {tool} at {c} in flight FAILED: {err:#}");
+            return Run::failed(tool, c, format!("{err:#}"));
+        }
+    };
     if let (Some(before), Some(after)) = (before, server.cpu_seconds()) {
         run.server_cpu_s = after - before;
     }
-    Ok(run)
+    run
 }
 
 /// Runs `program args` under GNU time; returns stdout, what the process
@@ -220,7 +252,7 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     let args = vec![
         "-t2".to_owned(),
         format!("-c{c}"),
-        format!("-d{}s", plan.reference_secs),
+        format!("-d{}s", plan.seconds),
         "--latency".to_owned(),
         format!("{}/users/1", server.url()),
     ];
@@ -234,8 +266,10 @@ fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
         "--no-tui".to_owned(),
         "--output-format".to_owned(),
         "json".to_owned(),
-        "-n".to_owned(),
-        plan.requests.to_string(),
+        "-z".to_owned(),
+        format!("{}s", plan.seconds),
+        // Requests in flight at the deadline finish, as in the engine's -d.
+        "--wait-ongoing-requests-after-deadline".to_owned(),
         "-c".to_owned(),
         c.to_string(),
         format!("{}/users/1", server.url()),
@@ -244,27 +278,25 @@ fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     reference("oha", args, c, parse_oha, config)
 }
 
-/// Runs `jobs` one after the other; a run that lost or failed requests
-/// clears `all_ok`.
-fn run_jobs(
-    plan: &Plan,
-    server: &ServerProcess,
-    jobs: impl Iterator<Item = Job>,
-    all_ok: &mut bool,
-) -> anyhow::Result<Vec<Run>> {
+/// Runs `jobs` one after the other; a job that fails is a row that says so.
+fn run_jobs(plan: &Plan, server: &ServerProcess, jobs: impl Iterator<Item = Job>) -> Vec<Run> {
     let mut runs = Vec::new();
     for job in jobs {
-        let run = with_server_cpu(server, || combination(plan, server, &job))?;
-        if run.ok != run.requests || run.error_count() > 0 {
+        let id = job.combo.id();
+        let mut run = with_server_cpu(server, &id, job.concurrency, || {
+            combination(plan, server, &job)
+        });
+        run.scenario = job.scenario;
+        run.connections = job.connections;
+        if run.error_count() > 0 {
             eprintln!(
                 "  {} at {} in flight: {} of {} ok, errors {:?}",
                 run.tool, run.concurrency, run.ok, run.requests, run.errors
             );
-            *all_ok = false;
         }
         runs.push(run);
     }
-    Ok(runs)
+    runs
 }
 
 fn combination(plan: &Plan, server: &ServerProcess, job: &Job) -> anyhow::Result<Run> {
@@ -278,8 +310,6 @@ fn combination(plan: &Plan, server: &ServerProcess, job: &Job) -> anyhow::Result
         "load".to_owned(),
         "--url".to_owned(),
         format!("{}{}", server.url(), job.path),
-        "-n".to_owned(),
-        job.requests.to_string(),
         "-c".to_owned(),
         job.concurrency.to_string(),
         "--connections".to_owned(),
@@ -290,6 +320,10 @@ fn combination(plan: &Plan, server: &ServerProcess, job: &Job) -> anyhow::Result
         "json".to_owned(),
     ]
     .into();
+    let args: Vec<String> = match job.work {
+        Work::Seconds(s) => [args, vec!["-d".to_owned(), format!("{s}s")]].concat(),
+        Work::Requests(n) => [args, vec!["-n".to_owned(), n.to_string()]].concat(),
+    };
     eprintln!(
         "  {binary} --client {client} at {} in flight on {} connections, {}",
         job.concurrency, job.connections, job.path
@@ -323,8 +357,7 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
     let json = serde_json::json!({
         "machine": machine,
         "plan": {
-            "requests": plan.requests,
-            "wrk_seconds": plan.reference_secs,
+            "seconds": plan.seconds,
             "concurrency": plan.concurrency,
             "threads": plan.threads,
             "server_threads": plan.threads,
@@ -343,8 +376,7 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
         kernel: machine["kernel"].as_str().unwrap_or(""),
         rounds: plan.repeat.max(1),
         threads: plan.threads,
-        requests: plan.requests,
-        wrk_secs: plan.reference_secs,
+        seconds: plan.seconds,
         queued: plan.queued.is_some(),
         memory: plan.memory.is_some(),
     };

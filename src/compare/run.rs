@@ -18,6 +18,26 @@ pub enum Scenario {
     Memory,
 }
 
+/// Whether a run produced numbers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// It ran and reported.
+    #[default]
+    Measured,
+    /// It crashed, exited without a report, or could not start: why.
+    Failed(String),
+    /// The combination cannot run this scenario at all: why.
+    NotSupported(String),
+}
+
+/// A run is flagged when fewer than this share of the requests in flight
+/// asked for were ever in flight at once.
+pub const PEAK_SHARE: f64 = 0.95;
+/// A closed-loop run is flagged when Little's law (mean requests in flight
+/// over those asked for) is off by more than this.
+pub const LITTLE_TOLERANCE: f64 = 0.2;
+
 /// One load run of one tool at one concurrency.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Run {
@@ -61,6 +81,16 @@ pub struct Run {
     /// Requests/sec of every repetition this run is the median of.
     #[serde(default)]
     pub samples: Vec<f64>,
+    /// Whether it produced numbers.
+    #[serde(default)]
+    pub status: Status,
+    /// The most requests in flight at once, as the combination measured
+    /// it; `None` for the reference tools, which do not say.
+    #[serde(default)]
+    pub peak_in_flight: Option<u64>,
+    /// The report's Little's-law ratio (see `fetch_core::LoadReport`).
+    #[serde(default)]
+    pub littles_law: Option<f64>,
 }
 
 /// What the client process cost, from GNU time.
@@ -97,9 +127,101 @@ impl Run {
             peak_rss_kb: cost.peak_rss_kb,
             server_cpu_s: 0.0,
             command,
+            peak_in_flight: Some(report.peak_in_flight),
+            littles_law: report.littles_law,
             config: serde_json::to_value(&report).unwrap_or_default(),
             samples: Vec::new(),
+            status: Status::Measured,
         }
+    }
+
+    /// A run that produced no numbers: `tool` crashed, printed no report,
+    /// or could not be started, at `concurrency` in flight.
+    pub fn failed(tool: &str, concurrency: usize, reason: String) -> Run {
+        Run {
+            status: Status::Failed(reason),
+            ..Run::empty(tool, concurrency)
+        }
+    }
+
+    /// A scenario `tool` cannot run at all.
+    pub fn not_supported(tool: &str, concurrency: usize, reason: String) -> Run {
+        Run {
+            status: Status::NotSupported(reason),
+            ..Run::empty(tool, concurrency)
+        }
+    }
+
+    fn empty(tool: &str, concurrency: usize) -> Run {
+        Run {
+            tool: tool.to_owned(),
+            reference: matches!(tool, "wrk" | "oha"),
+            scenario: Scenario::Throughput,
+            concurrency,
+            connections: concurrency,
+            requests: 0,
+            ok: 0,
+            errors: BTreeMap::new(),
+            elapsed_s: 0.0,
+            requests_per_sec: 0.0,
+            p50_ms: None,
+            p99_ms: None,
+            cpu_s: 0.0,
+            peak_rss_kb: 0,
+            server_cpu_s: 0.0,
+            command: String::new(),
+            config: serde_json::Value::Null,
+            samples: Vec::new(),
+            status: Status::Measured,
+            peak_in_flight: None,
+            littles_law: None,
+        }
+    }
+
+    /// What makes this run fail the comparison, if anything: it produced
+    /// no numbers, it lost requests (`ok + errors != requests`), or not one
+    /// request succeeded. Failed requests alone are measurements.
+    pub fn problem(&self) -> Option<String> {
+        match &self.status {
+            Status::Failed(reason) => return Some(format!("no report: {reason}")),
+            Status::NotSupported(_) => return None,
+            Status::Measured => {}
+        }
+        if self.ok + self.error_count() != self.requests {
+            return Some(format!(
+                "lost requests: ok {} + errors {} != requests {}",
+                self.ok,
+                self.error_count(),
+                self.requests
+            ));
+        }
+        if self.ok == 0 {
+            return Some("no request succeeded".to_owned());
+        }
+        None
+    }
+
+    /// What the tool's own measurements say against its claim: fewer
+    /// requests in flight than asked for, or (in a closed-loop throughput
+    /// run) Little's law off by more than [`LITTLE_TOLERANCE`]. Empty when
+    /// the run measured what it says, or cannot tell (reference tools).
+    pub fn checks(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if let Some(peak) = self.peak_in_flight
+            && (peak as f64) < PEAK_SHARE * self.concurrency as f64
+        {
+            flags.push(format!(
+                "at most {peak} in flight ({:.0}%)",
+                100.0 * peak as f64 / self.concurrency.max(1) as f64
+            ));
+        }
+        if self.scenario == Scenario::Throughput
+            && let Some(ratio) = self.littles_law
+            && (ratio - 1.0).abs() > LITTLE_TOLERANCE
+        {
+            flags.push(format!("Little's law {ratio:.2}"));
+        }
+        flags
     }
 
     /// A reference tool's run (wrk, oha) at `concurrency`, one connection
@@ -132,13 +254,18 @@ impl Run {
             command,
             config,
             samples: Vec::new(),
+            status: Status::Measured,
+            peak_in_flight: None,
+            littles_law: None,
         }
     }
 
     /// A plain throughput run: every request in flight on a connection of
     /// its own.
     pub(crate) fn is_plain(&self) -> bool {
-        self.scenario == Scenario::Throughput && self.connections == self.concurrency
+        self.status == Status::Measured
+            && self.scenario == Scenario::Throughput
+            && self.connections == self.concurrency
     }
 
     /// Peak RSS divided by the requests in flight, KiB.
@@ -204,6 +331,11 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
     groups
         .into_iter()
         .filter_map(|mut group| {
+            // A round without numbers is reported as such, not hidden
+            // behind the others' median.
+            if let Some(i) = group.iter().position(|r| r.status != Status::Measured) {
+                return Some(group.swap_remove(i));
+            }
             let samples: Vec<f64> = group.iter().map(|r| r.requests_per_sec).collect();
             match group[0].scenario {
                 Scenario::Throughput => {
@@ -224,14 +356,9 @@ impl Run {
     /// A plain throughput run for tests: 1,000 requests, all ok.
     pub(crate) fn sample(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
         Run {
-            tool: tool.into(),
             reference,
-            scenario: Scenario::Throughput,
-            concurrency: c,
-            connections: c,
             requests: 1000,
             ok: 1000,
-            errors: BTreeMap::new(),
             elapsed_s: 1.0,
             requests_per_sec: rps,
             p50_ms: Some(1.0),
@@ -239,9 +366,7 @@ impl Run {
             cpu_s: 0.5,
             peak_rss_kb: 2048,
             server_cpu_s: 0.25,
-            command: String::new(),
-            config: serde_json::Value::Null,
-            samples: Vec::new(),
+            ..Run::empty(tool, c)
         }
     }
 }
@@ -252,6 +377,53 @@ mod tests {
 
     fn run(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
         Run::sample(tool, reference, c, rps)
+    }
+
+    #[test]
+    fn problems_are_lost_requests_no_success_or_no_report_never_errors_alone() {
+        let mut with_errors = run("tokio+hyper", false, 100, 10.0);
+        with_errors.ok = 900;
+        with_errors.errors.insert("timeout".into(), 100);
+        assert_eq!(with_errors.problem(), None);
+        let mut lost = with_errors.clone();
+        lost.requests = 1001;
+        assert!(lost.problem().unwrap().contains("lost requests"));
+        let mut none_ok = with_errors.clone();
+        none_ok.ok = 0;
+        none_ok.errors.insert("timeout".into(), 1000);
+        assert_eq!(none_ok.problem().as_deref(), Some("no request succeeded"));
+        let crashed = Run::failed("smol+surf", 100, "exit 101".into());
+        assert!(crashed.problem().unwrap().contains("exit 101"));
+        let unsupported = Run::not_supported("smol+surf", 100, "no HTTP/2".into());
+        assert_eq!(unsupported.problem(), None);
+    }
+
+    #[test]
+    fn checks_flag_a_short_peak_and_littles_law_off_by_a_fifth() {
+        let mut r = run("threads+ureq", false, 10_000, 10.0);
+        r.peak_in_flight = Some(10_000);
+        r.littles_law = Some(0.95);
+        assert!(r.checks().is_empty(), "{:?}", r.checks());
+        r.peak_in_flight = Some(9_000);
+        r.littles_law = Some(0.68);
+        assert_eq!(
+            r.checks(),
+            ["at most 9000 in flight (90%)", "Little's law 0.68"]
+        );
+        // Reference tools say nothing about either: nothing to flag.
+        assert!(run("wrk", true, 100, 1.0).checks().is_empty());
+    }
+
+    #[test]
+    fn a_failed_round_is_the_result_of_its_group() {
+        let runs = vec![
+            run("smol+surf", false, 100, 50.0),
+            Run::failed("smol+surf", 100, "printed no report".into()),
+            run("smol+surf", false, 100, 70.0),
+        ];
+        let m = medians(runs);
+        assert_eq!(m.len(), 1);
+        assert!(matches!(m[0].status, Status::Failed(_)));
     }
 
     #[test]

@@ -3,11 +3,57 @@
 
 use std::fmt::Write as _;
 
-use super::run::{Run, Scenario};
+use super::run::{LITTLE_TOLERANCE, PEAK_SHARE, Run, Scenario, Status};
 
 /// A latency cell: two decimals, or "-" when no request succeeded.
 fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
+}
+
+/// The cell that stands for a run without numbers, or `None` when it has
+/// them.
+fn unmeasured(r: &Run) -> Option<String> {
+    match &r.status {
+        Status::Measured => None,
+        Status::Failed(reason) => Some(format!("**failed**: {}", cell(reason))),
+        Status::NotSupported(reason) => Some(format!("not supported: {}", cell(reason))),
+    }
+}
+
+/// Text made safe for one table cell: one line, no column bars.
+fn cell(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = line.replace('|', "/");
+    if line.chars().count() > 160 {
+        format!("{}...", line.chars().take(160).collect::<String>())
+    } else {
+        line
+    }
+}
+
+/// A row for a run without numbers: its name, in flight and connections,
+/// then why, then "-" for the other `columns - 4` cells.
+fn unmeasured_row(name: &str, r: &Run, why: &str, columns: usize) -> String {
+    let rest = vec!["-"; columns.saturating_sub(4)].join(" | ");
+    format!(
+        "| {name} | {} | {} | {why} | {rest} |\n",
+        r.concurrency, r.connections
+    )
+}
+
+/// The checks cell: what the run's own measurements say against its
+/// claim ("ok" when nothing is off; "-" for the reference tools, which
+/// measure neither).
+fn checks_text(r: &Run) -> String {
+    if r.reference {
+        return "-".to_owned();
+    }
+    let flags = r.checks();
+    if flags.is_empty() {
+        "ok".to_owned()
+    } else {
+        format!("**{}**", flags.join("; "))
+    }
 }
 
 /// What the page says about the run as a whole, beside the tables.
@@ -23,10 +69,8 @@ pub struct PageInfo<'a> {
     pub rounds: usize,
     /// Threads of the server and of every async runtime.
     pub threads: usize,
-    /// Requests per combination run (and per oha run).
-    pub requests: u64,
-    /// Seconds per wrk run.
-    pub wrk_secs: u64,
+    /// Seconds every throughput run lasted, for every tool.
+    pub seconds: u64,
     /// Whether the queued runs were made.
     pub queued: bool,
     /// Whether the memory runs were made.
@@ -48,16 +92,22 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
     let _ = writeln!(
         md,
         "\nMachine: {} cores, {}, {date}. Server: fetch-server, {} threads, own process. \
-         Combinations: {} requests per run, `GET /users/{{id}}` decoded as JSON, {} worker threads, \
-         connections = in flight unless the table says otherwise. wrk: {} s per run; oha: {} requests; \
-         both `GET /users/1`, body not decoded, one connection per request in flight.\n",
-        info.cores,
-        info.kernel,
-        info.threads,
-        info.requests,
-        info.threads,
-        info.wrk_secs,
-        info.requests,
+         Same work for every tool: each throughput run lasts {} s (wrk `-d`, oha `-z` waiting for \
+         the requests in flight at the end, each combination `load -d`), whatever its rate. \
+         Combinations: `GET /users/{{id}}` decoded as JSON, {} worker threads, connections = in \
+         flight unless the table says otherwise. wrk and oha: `GET /users/1`, body not decoded, \
+         one connection per request in flight.\n",
+        info.cores, info.kernel, info.threads, info.seconds, info.threads,
+    );
+    let _ = writeln!(
+        md,
+        "Checks: each combination measures the requests it really had in flight; a run whose \
+         peak stayed under {:.0}% of what was asked is flagged, and so is a throughput run whose \
+         Little's law ratio (mean requests in flight over those asked for) is off by more than \
+         {:.0}%: it did not measure what its row says. Failed requests are counted by kind and \
+         kept; a tool that crashed or printed no report is a row that says so.\n",
+        PEAK_SHARE * 100.0,
+        LITTLE_TOLERANCE * 100.0,
     );
     md.push_str("## Throughput\n\n");
     md.push_str(&table(runs));
@@ -94,9 +144,9 @@ pub fn table(runs: &[Run]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| tool | in flight | connections | requests | requests/sec | ratio to wrk | p50 ms | p99 ms | client CPU s per 10k | server CPU s per 10k | peak RSS MB | errors |"
+        "| tool | in flight | connections | requests | requests/sec | ratio to wrk | p50 ms | p99 ms | client CPU s per 10k | server CPU s per 10k | peak RSS MB | errors | checks |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let runs: Vec<&Run> = runs
         .iter()
         .filter(|r| r.scenario == Scenario::Throughput)
@@ -120,9 +170,14 @@ pub fn table(runs: &[Run]) -> String {
             } else {
                 r.tool.clone()
             };
+            if let Some(why) = unmeasured(r) {
+                out.push_str(&unmeasured_row(&name, r, &why, 13));
+                continue;
+            }
+            let checks = checks_text(r);
             let _ = writeln!(
                 out,
-                "| {name} | {c} | {} | {} | {:.0} | {ratio} | {} | {} | {:.3} | {:.3} | {:.1} | {errors} |",
+                "| {name} | {c} | {} | {} | {:.0} | {ratio} | {} | {} | {:.3} | {:.3} | {:.1} | {errors} | {checks} |",
                 r.connections,
                 r.requests,
                 r.requests_per_sec,
@@ -302,10 +357,14 @@ pub fn queued_table(runs: &[Run]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| tool | in flight | connections | requests/sec | p50 ms | p99 ms | same tool, in flight = connections | ratio | errors |"
+        "| tool | in flight | connections | requests/sec | p50 ms | p99 ms | same tool, in flight = connections | ratio | errors | checks |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     for (q, base) in queued_pairs(runs) {
+        if let Some(why) = unmeasured(q) {
+            out.push_str(&unmeasured_row(&q.tool, q, &why, 10));
+            continue;
+        }
         let (base_rps, ratio) = base.filter(|b| b.requests_per_sec > 0.0).map_or_else(
             || ("-".to_owned(), "-".to_owned()),
             |b| {
@@ -317,14 +376,15 @@ pub fn queued_table(runs: &[Run]) -> String {
         );
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {} | {} | {base_rps} | {ratio} | {} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {base_rps} | {ratio} | {} | {} |",
             q.tool,
             q.concurrency,
             q.connections,
             q.requests_per_sec,
             ms(q.p50_ms),
             ms(q.p99_ms),
-            q.errors_text()
+            q.errors_text(),
+            checks_text(q)
         );
     }
     out
@@ -335,13 +395,17 @@ pub fn memory_table(runs: &[Run]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| tool | in flight | connections | peak RSS MB | KiB per request | elapsed s | ok | errors |"
+        "| tool | in flight | connections | peak RSS MB | KiB per request | elapsed s | ok | errors | checks |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for r in runs.iter().filter(|r| r.scenario == Scenario::Memory) {
+        if let Some(why) = unmeasured(r) {
+            out.push_str(&unmeasured_row(&r.tool, r, &why, 9));
+            continue;
+        }
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {} |",
+            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {} | {} |",
             r.tool,
             r.concurrency,
             r.connections,
@@ -349,7 +413,8 @@ pub fn memory_table(runs: &[Run]) -> String {
             r.kib_per_request(),
             r.elapsed_s,
             r.ok,
-            r.errors_text()
+            r.errors_text(),
+            checks_text(r)
         );
     }
     out
@@ -386,6 +451,40 @@ mod tests {
             best,
             vec![(100, "tokio+hyper".to_owned(), 50_000.0, Some(0.5))]
         );
+    }
+
+    #[test]
+    fn rows_without_numbers_say_why_and_checks_flag_what_is_off() {
+        let mut short = run("threads+ureq", false, 10_000, 2_000.0);
+        short.peak_in_flight = Some(9_000);
+        short.littles_law = Some(0.6);
+        let runs = [
+            run("tokio+hyper", false, 10_000, 50_000.0),
+            Run::failed("smol+surf", 10_000, "printed no report:\nexit | 101".into()),
+            Run::not_supported("async-std+surf", 10_000, "no HTTP/2".into()),
+            short,
+        ];
+        let t = table(&runs);
+        assert!(
+            t.contains(
+                "| smol+surf | 10000 | 10000 | **failed**: printed no report: exit / 101 | - |"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("| async-std+surf | 10000 | 10000 | not supported: no HTTP/2 | - |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| **at most 9000 in flight (90%); Little's law 0.60** |"),
+            "{t}"
+        );
+        // Every row has the header's number of cells.
+        for line in t.lines() {
+            assert_eq!(line.matches('|').count(), 14, "{line}");
+        }
+        // A failed run is never the fastest.
+        assert_eq!(fastest(&runs)[0].1, "tokio+hyper");
     }
 
     #[test]

@@ -19,6 +19,7 @@ const APP: App = App {
             (RUSTSEC-2025-0052, use smol instead) and surf is unmaintained; both are \
             here only so you can compare against them.",
     clients: &["surf"],
+    lacking: &[],
 };
 
 fn main() -> ExitCode {

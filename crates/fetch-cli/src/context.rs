@@ -20,6 +20,9 @@ pub struct App {
     pub about: &'static str,
     /// The clients it supports; the first is the default.
     pub clients: &'static [&'static str],
+    /// Clients this binary can offer but this build left out, each with
+    /// the cargo feature that brings it: `(client, feature)`.
+    pub lacking: &'static [(&'static str, &'static str)],
 }
 
 /// What every command runs with.

@@ -75,7 +75,9 @@ where
                 arg.value_parser(clap::builder::PossibleValuesParser::new(lessons::names()))
             })
         });
-    let matches = command.try_get_matches_from_mut(args)?;
+    let matches = command
+        .try_get_matches_from_mut(args)
+        .map_err(|e| name_the_feature(app, &mut command, e))?;
     let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
     let client = app
         .clients
@@ -150,6 +152,31 @@ impl Setup {
     }
 }
 
+/// When `--client` names a client this build left out, says which cargo
+/// feature brings it, instead of only listing the clients it has.
+fn name_the_feature(app: &App, command: &mut clap::Command, err: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let is_client = matches!(
+        err.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if arg.starts_with("--client")
+    );
+    let value = match err.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(value)) if is_client => value.clone(),
+        _ => return err,
+    };
+    match app.lacking.iter().find(|(client, _)| *client == value) {
+        Some((client, feature)) => command.error(
+            ErrorKind::InvalidValue,
+            format!(
+                "{client} is behind the \"{feature}\" feature: \
+                 cargo run -p {} --features {feature} -- --client {client}",
+                app.binary
+            ),
+        ),
+        None => err,
+    }
+}
+
 /// Turns the result of a command into the process exit code, printing an
 /// error with its whole cause chain: "error: a: b: c".
 pub fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
@@ -171,6 +198,7 @@ mod tests {
         runtime: "test",
         about: "test",
         clients: &["one", "two"],
+        lacking: &[("three", "extra")],
     };
 
     #[test]
@@ -187,6 +215,19 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         let text = err.to_string();
         assert!(text.contains("one") && text.contains("two"), "{text}");
+    }
+
+    #[test]
+    fn a_client_this_build_left_out_names_its_feature() {
+        let err = parse_from(&APP, ["fetch-test", "--client", "three"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "three is behind the \"extra\" feature: cargo run -p fetch-test --features extra -- --client three"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

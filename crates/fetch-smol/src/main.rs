@@ -15,6 +15,7 @@ const APP: App = App {
     runtime: "smol",
     about: "async-fetch on smol: the async fn pattern, measured.",
     clients: CLIENTS,
+    lacking: LACKING,
 };
 
 /// surf only when built with the `surf` feature (it is unmaintained).
@@ -22,6 +23,10 @@ const APP: App = App {
 const CLIENTS: &[&str] = &["hyper", "surf"];
 #[cfg(not(feature = "surf"))]
 const CLIENTS: &[&str] = &["hyper"];
+#[cfg(feature = "surf")]
+const LACKING: &[(&str, &str)] = &[];
+#[cfg(not(feature = "surf"))]
+const LACKING: &[(&str, &str)] = &[("surf", "surf")];
 
 fn main() -> ExitCode {
     let setup = fetch_cli::parse(&APP);

@@ -16,6 +16,7 @@ const APP: App = App {
     runtime: "tokio",
     about: "async-fetch on tokio: the async fn pattern, measured.",
     clients: &["reqwest", "hyper"],
+    lacking: &[],
 };
 
 fn main() -> ExitCode {

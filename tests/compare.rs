@@ -1,0 +1,61 @@
+//! `scripts/compare` keeps going when a combination fails: its row says
+//! so, every other row and file is written, and the run reports failure.
+
+use async_fetch::combos::Combo;
+use async_fetch::compare::driver::{Plan, run};
+
+#[test]
+fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
+    let out = std::env::temp_dir().join(format!("compare-crash-{}", std::process::id()));
+    let working = Combo {
+        runtime: "tokio",
+        client: "hyper",
+        binary: "fetch-tokio",
+    };
+    // fetch-tokio has no ureq client: it exits at once with a usage error
+    // and prints no report, as a crashed binary would.
+    let broken = Combo {
+        runtime: "tokio",
+        client: "ureq",
+        binary: "fetch-tokio",
+    };
+    let plan = Plan {
+        seconds: 1,
+        concurrency: vec![20],
+        threads: 2,
+        out: out.clone(),
+        reference: false,
+        queued: None,
+        memory: None,
+        repeat: 1,
+        combinations: vec![broken, working],
+    };
+    let all_ok = run(&plan).expect("the comparison itself runs");
+    assert!(!all_ok, "a failed combination must fail the comparison");
+
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    let row = |tool: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| {tool} | 20 |")))
+            .unwrap_or_else(|| panic!("no {tool} row:\n{md}"))
+            .to_owned()
+    };
+    assert!(row("tokio+ureq").contains("**failed**"), "{md}");
+    assert!(row("tokio+ureq").contains("ureq"), "{md}");
+    // The working combination ran after the failure, with numbers.
+    let good = row("tokio+hyper");
+    assert!(
+        !good.contains("failed") && good.ends_with("| 0 | ok |"),
+        "{good}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let runs = json["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{json:#}");
+    assert!(runs[0]["status"]["failed"].is_string(), "{json:#}");
+    assert_eq!(runs[1]["status"], "measured", "{json:#}");
+    assert!(runs[1]["ok"].as_u64().unwrap() > 0, "{json:#}");
+    assert!(out.join("throughput.svg").is_file());
+    std::fs::remove_dir_all(&out).unwrap();
+}
