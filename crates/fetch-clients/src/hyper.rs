@@ -10,8 +10,8 @@
 //! runtimes, which makes it the fairest way to compare the runtimes
 //! themselves.
 //!
-//! This adapter speaks plain `http://` only; for `https://` use reqwest or
-//! surf, which bring TLS.
+//! This adapter speaks plain `http://` only; for `https://` use reqwest,
+//! which brings TLS.
 //!
 //! # Layout
 //! - [`HyperClient`]: the [`HttpClient`] over a pool.
@@ -99,7 +99,7 @@ impl Target {
                 let parsed = parse_url(url)?;
                 if parsed.scheme() == "https" {
                     return Err(invalid(
-                        "the hyper client here speaks plain http only; use --client reqwest or surf for https".to_owned(),
+                        "the hyper client here speaks plain http only; for https use reqwest (fetch-tokio --client reqwest)".to_owned(),
                     ));
                 }
                 parsed

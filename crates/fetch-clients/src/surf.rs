@@ -1,6 +1,12 @@
-//! surf 2 with its h1 client (async-h1 over async-io). **Unmaintained**:
-//! surf has had no release since 2022 and pulls an old rustls; it stays
-//! because people still compare against it (see deny.toml).
+//! surf 2 with its h1 client (async-h1 over async-io). **Unmaintained**
+//! (RUSTSEC-2025-0036, RUSTSEC-2026-0169): surf has had no release since
+//! 2022; it stays because people still compare against it (see deny.toml).
+//!
+//! **Plain http only.** surf's TLS backend is rustls 0.18 through
+//! async-tls, whose handshake calls `complete_io`, which can loop forever on
+//! network input (RUSTSEC-2024-0336, never fixed in 0.18). This project
+//! builds surf with its `h1-client-no-tls` backend instead, so that code is
+//! not in the build, and an https URL is refused with that reason.
 //!
 //! Not surf's default curl client: that one panics ("Unrecoverable error in
 //! select/poll") above about 1,024 open descriptors and hangs at 10,000.
@@ -12,6 +18,11 @@
 
 use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
 use futures_lite::AsyncReadExt as _;
+
+/// Why surf refuses https here.
+const NO_TLS: &str = "surf is built here without TLS: its TLS stack (rustls 0.18) can loop \
+     forever on network input (RUSTSEC-2024-0336) and no surf release moves off it; \
+     for https use reqwest (fetch-tokio --client reqwest)";
 
 /// A [`HttpClient`] backed by `surf::Client` with the h1 client.
 #[derive(Debug, Clone)]
@@ -25,7 +36,7 @@ impl SurfClient {
     /// The name reports use.
     pub const NAME: &'static str = "surf";
 
-    /// Builds the client. Certificate verification stays on for https.
+    /// Builds the client (plain http only: see the module docs).
     pub fn new(config: &ClientConfig) -> Self {
         let client: surf::Client = surf::Config::new()
             .set_max_connections_per_host(config.connections)
@@ -54,6 +65,12 @@ impl HttpClient for SurfClient {
 
     async fn get(&self, url: &str) -> Result<Response, FetchError> {
         let parsed = self.urls.parse(url)?;
+        if parsed.scheme() == "https" {
+            return Err(FetchError::InvalidUrl {
+                url: url.to_owned(),
+                reason: NO_TLS.to_owned(),
+            });
+        }
         let mut response = self
             .client
             .get(parsed.as_str())
