@@ -473,3 +473,19 @@ fn peak_memory_is_the_process_own_after_exec() {
         mib(direct.peak_rss_kb)
     );
 }
+
+/// `fetch-tokio tour | head -1` and the like: when the reader goes away,
+/// every command ends quietly with exit code 0, never a panic.
+#[test]
+fn a_reader_that_goes_away_ends_every_command_quietly() {
+    for (bin, _) in binaries() {
+        for args in [&["tour"][..], &["lesson", "lazy"], &["lesson", "errors"]] {
+            let (first, out) =
+                common::run_closing_stdout_after_one_line(bin, args, Duration::from_secs(60));
+            assert!(!first.trim().is_empty(), "{bin} {args:?}: no first line");
+            out.no_panic();
+            assert_eq!(out.code, Some(0), "{bin} {args:?}: {out:#?}");
+            assert!(out.stderr.trim().is_empty(), "{bin} {args:?}: {out:#?}");
+        }
+    }
+}

@@ -193,3 +193,37 @@ pub fn load_json(bin_name: &str, client: &str, args: &[&str], code: i32) -> (Run
     let report = check_report(&out.stdout);
     (out, report)
 }
+
+/// Runs `bin args`, reads the first line of its stdout, then closes the
+/// pipe (as `| head -1` does) and waits, at most `limit`, for it to end.
+/// Returns the first line and the finished run (stdout is gone).
+pub fn run_closing_stdout_after_one_line(
+    bin_name: &str,
+    args: &[&str],
+    limit: Duration,
+) -> (String, Run) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(bin(bin_name))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    {
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        reader.read_line(&mut first).unwrap();
+        // The reader drops here: the pipe's read end is closed.
+    }
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{bin_name} {args:?} did not end within {limit:?} after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (first, finish(child.wait_with_output().unwrap()))
+}

@@ -21,6 +21,7 @@ use crate::interrupt::{self, INTERRUPTED};
 use crate::limits;
 use crate::printer;
 use crate::progress::Bar;
+use crate::stdout::{out, outln};
 use crate::usage::Usage;
 
 /// Requests in the tour's load run.
@@ -47,27 +48,27 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
         "the tour",
     )?;
     let server = embedded_server()?;
-    println!(
+    outln!(
         "async-fetch tour: {} with {} worker threads, client {}, fixture server at {}",
         ctx.app.runtime,
         ctx.runtime.threads(),
         ctx.client.name(),
         server.url()
     );
-    println!();
-    println!("1. fetch_title: three pages, each fetch spawned as a task, all in flight at once");
+    outln!();
+    outln!("1. fetch_title: three pages, each fetch spawned as a task, all in flight at once");
     let urls = default_pages(&server);
     let titles_ok = print_titles(ctx, &urls)?;
-    println!();
-    println!(
+    outln!();
+    outln!(
         "2. get_user: one request, its JSON decoded with serde; any failure returns through `?`"
     );
     let url = format!("{}/users/42", server.url());
     let user = fetch_user(ctx, &url)?;
-    println!("   {user:?}");
-    println!();
+    outln!("   {user:?}");
+    outln!();
     let (requests, concurrency) = (TOUR_REQUESTS, TOUR_CONCURRENCY);
-    println!(
+    outln!(
         "3. load: {requests} get_user requests, {concurrency} in flight, on {} threads: every request counted",
         ctx.runtime.threads()
     );
@@ -77,7 +78,7 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
         .timeout(ctx.timeout)
         .parse(Parse::User);
     let report = measure(ctx, plan, ServerKind::Embedded, true);
-    print!("{}", printer::text(&report));
+    out!("{}", printer::text(&report));
     if report.interrupted {
         return Ok(ExitCode::from(INTERRUPTED));
     }
@@ -145,8 +146,8 @@ fn print_titles<R: Runtime, C: HttpClient>(
     for (url, result) in urls.iter().zip(results) {
         let (title, took) = result.context("a title task failed")?;
         match title {
-            Ok(Some(title)) => println!("{url}\t{title}\t({:.1} ms)", ms(took)),
-            Ok(None) => println!("{url}\t(no title)\t({:.1} ms)", ms(took)),
+            Ok(Some(title)) => outln!("{url}\t{title}\t({:.1} ms)", ms(took)),
+            Ok(None) => outln!("{url}\t(no title)\t({:.1} ms)", ms(took)),
             Err(err) => {
                 all_ok = false;
                 eprintln!("error: {}", err.chain());
@@ -172,7 +173,7 @@ pub(crate) fn user<R: Runtime, C: HttpClient>(
     };
     let url = format!("{}/users/{id}", base.trim_end_matches('/'));
     let user = fetch_user(ctx, &url)?;
-    println!("{}", serde_json::to_string_pretty(&user)?);
+    outln!("{}", serde_json::to_string_pretty(&user)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -226,8 +227,8 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
     let report = measure(ctx, plan, kind, args.output == Output::Text);
     drop(server);
     match args.output {
-        Output::Text => print!("{}", printer::text(&report)),
-        Output::Json => println!("{}", printer::json(&report)),
+        Output::Text => out!("{}", printer::text(&report)),
+        Output::Json => outln!("{}", printer::json(&report)),
     }
     if report.interrupted {
         return Ok(ExitCode::from(INTERRUPTED));

@@ -15,6 +15,7 @@
 //! - `limits`: the open-file limit, raised when a run needs it, or a clear refusal.
 //! - `interrupt`: Ctrl-C: the first stops a load run (partial report), the second exits.
 //! - `progress`: the progress bar, drawn only when stdout is a terminal.
+//! - `stdout`: the one stdout writer: a reader that goes away ends the process quietly.
 //! - [`printer`]: the load report as text or JSON.
 //! - [`usage`]: CPU time and peak memory of this process.
 
@@ -26,6 +27,7 @@ mod lessons;
 mod limits;
 pub mod printer;
 mod progress;
+mod stdout;
 pub mod usage;
 
 use std::process::ExitCode;

@@ -12,6 +12,7 @@ use fetch_core::{HttpClient, Runtime};
 use serde_json::Value;
 
 use crate::context::Context;
+use crate::stdout::outln;
 
 /// What a lesson says about itself: listed by `lesson`, checked before it
 /// runs. Each lesson module defines its own.
@@ -73,7 +74,7 @@ impl Out {
     /// Prints a line of explanation (text mode only).
     pub(crate) fn say(&self, line: impl std::fmt::Display) {
         if !self.json {
-            println!("{line}");
+            outln!("{line}");
         }
     }
 }

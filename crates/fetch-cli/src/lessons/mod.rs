@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 pub(crate) use self::kit::About;
 use self::kit::{Lesson, Out};
 use crate::context::Context;
+use crate::stdout::outln;
 
 /// Something to do with each lesson, given its type: a generic closure,
 /// which Rust has no syntax for (as `async_fetch::combos::Visit`).
@@ -93,12 +94,12 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
 ) -> anyhow::Result<ExitCode> {
     let thread_per_task = ctx.runtime.thread_per_task();
     let Some(name) = name else {
-        println!(
+        outln!(
             "The async fn pattern, lesson by lesson ({} lesson NAME):",
             ctx.app.binary
         );
         for about in all().into_iter().filter(|a| a.applies_to(ctx.runtime)) {
-            println!("  {:<14} {}", about.name, about.shows);
+            outln!("  {:<14} {}", about.name, about.shows);
         }
         if thread_per_task {
             let executor_only: Vec<_> = all()
@@ -106,7 +107,7 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
                 .filter(|a| !a.applies_to(ctx.runtime))
                 .map(|a| a.name)
                 .collect();
-            println!(
+            outln!(
                 "({} are about async executors: run them with fetch-tokio, fetch-smol or fetch-async-std)",
                 executor_only.join(" and ")
             );
@@ -124,7 +125,7 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
         };
         each(&mut runner);
         let value = runner.into_result()?;
-        println!("{value}");
+        outln!("{value}");
         return Ok(ExitCode::SUCCESS);
     }
     if !about.applies_to(ctx.runtime) {
@@ -156,7 +157,7 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
             "client": ctx.client.name(),
             "results": results,
         });
-        println!("{report}");
+        outln!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }
