@@ -20,12 +20,26 @@ pub struct Combo {
     pub client: &'static str,
     /// The binary that runs it.
     pub binary: &'static str,
+    /// Whether its runtime has a pool of worker threads that `--threads`
+    /// sets. The threads baseline has none (one OS thread per request in
+    /// flight) and refuses the flag.
+    pub worker_threads: bool,
 }
 
 impl Combo {
     /// `runtime+client`, the id benches and tables use.
     pub fn id(&self) -> String {
         format!("{}+{}", self.runtime, self.client)
+    }
+
+    /// `--threads N` for a binary whose runtime takes it; nothing for one
+    /// that has no worker threads to set.
+    pub fn threads_args(&self, threads: usize) -> Vec<String> {
+        if self.worker_threads {
+            vec!["--threads".to_owned(), threads.to_string()]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -35,31 +49,37 @@ pub const COMBINATIONS: &[Combo] = &[
         runtime: "tokio",
         client: "reqwest",
         binary: "fetch-tokio",
+        worker_threads: true,
     },
     Combo {
         runtime: "tokio",
         client: "hyper",
         binary: "fetch-tokio",
+        worker_threads: true,
     },
     Combo {
         runtime: "smol",
         client: "hyper",
         binary: "fetch-smol",
+        worker_threads: true,
     },
     Combo {
         runtime: "smol",
         client: "surf",
         binary: "fetch-smol",
+        worker_threads: true,
     },
     Combo {
         runtime: "async-std",
         client: "surf",
         binary: "fetch-async-std",
+        worker_threads: true,
     },
     Combo {
         runtime: "threads",
         client: "ureq",
         binary: "fetch-threads",
+        worker_threads: false,
     },
 ];
 

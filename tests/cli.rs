@@ -87,23 +87,10 @@ fn load_counts_every_request_of_a_large_run() {
 fn load_for_a_duration_stops_on_time() {
     let url = format!("{}/pages/{{id}}", server_url());
     for (bin, client) in combinations() {
-        let (_, report) = load_json(
-            bin,
-            client,
-            &[
-                "--threads",
-                "1",
-                "--url",
-                &url,
-                "-d",
-                "500ms",
-                "-c",
-                "20",
-                "--parse",
-                "title",
-            ],
-            0,
-        );
+        let threads = common::threads_args(bin, 1);
+        let mut args: Vec<&str> = threads.iter().map(String::as_str).collect();
+        args.extend(["--url", &url, "-d", "500ms", "-c", "20", "--parse", "title"]);
+        let (_, report) = load_json(bin, client, &args, 0);
         assert!(report.requests > 0, "{report:?}");
         assert!(report.errors.is_empty(), "{report:?}");
         // The threads baseline runs one OS thread per request in flight.
@@ -358,7 +345,7 @@ fn a_too_low_open_file_limit_is_refused_with_the_limit_named() {
             bin,
             &["load", "--url", &url, "-c", "1000", "-n", "10"],
         )
-        .fails_with(1);
+        .fails_with(2);
         assert!(out.stderr.contains("at most 300"), "{out:#?}");
         assert!(out.stderr.contains("ulimit -Hn"), "{out:#?}");
         assert_eq!(out.stderr.lines().count(), 1, "one line: {out:#?}");
@@ -487,5 +474,75 @@ fn a_reader_that_goes_away_ends_every_command_quietly() {
             assert_eq!(out.code, Some(0), "{bin} {args:?}: {out:#?}");
             assert!(out.stderr.trim().is_empty(), "{bin} {args:?}: {out:#?}");
         }
+    }
+}
+
+/// The first hour's rough edges on the command line: each is a usage error
+/// (exit code 2) with a message that says what to do, on every binary.
+#[test]
+fn command_line_mistakes_are_usage_errors_that_say_what_to_do() {
+    let port = closed_port();
+    let users = format!("{}/users/{{id}}", server_url());
+    for (bin, _) in binaries() {
+        let says = |args: &[&str], text: &str| {
+            let out = run(bin, args).fails_with(2);
+            assert!(out.stderr.contains(text), "{bin} {args:?}: {out:#?}");
+        };
+        says(&["--timeout", "1ns", "title"], "from 1ms to 1h");
+        says(&["--timeout", "2h", "title"], "from 1ms to 1h");
+        let bare = format!("127.0.0.1:{port}/pages/1");
+        says(
+            &["title", &bare],
+            &format!("did you mean http://127.0.0.1:{port}/pages/1?"),
+        );
+        let bare_template = format!("127.0.0.1:{port}/users/{{id}}");
+        says(&["load", "--url", &bare_template], "did you mean http://");
+        says(&["user", "1", "--base", "localhost:1"], "did you mean http://");
+        // -n and -c say the same thing about their range.
+        says(&["load", "-n", "0"], "must be a whole number from 1 to");
+        says(&["load", "-c", "0"], "must be a whole number from 1 to");
+        says(&["--max-body", "lots", "title"], "not a size");
+        // More than the kernel lets any process open: no limit can fix it.
+        says(
+            &["load", "-c", "1000000", "-n", "1"],
+            "more than this kernel allows any process",
+        );
+        if bin == "fetch-threads" {
+            says(&["--threads", "4", "title"], "one OS thread per request");
+        }
+        // Sizes as people write them, and the help says so.
+        let help = run(bin, &["--help"]).success().stdout;
+        assert!(help.contains("10 MiB"), "{bin}: {help}");
+        let page = format!("{}/pages/1", server_url());
+        run(bin, &["--max-body", "64KiB", "title", &page]).success();
+    }
+}
+
+#[test]
+fn user_base_urls_join_whatever_their_slash_or_query() {
+    for (bin, client) in combinations() {
+        for base in [
+            server_url(),
+            format!("{}/", server_url()),
+            format!("{}/?key=k", server_url()),
+        ] {
+            let out = run(bin, &["--client", client, "user", "7", "--base", &base]).success();
+            assert!(out.stdout.contains("\"id\": 7"), "{bin} {base}: {out:#?}");
+        }
+    }
+}
+
+#[test]
+fn connections_above_the_concurrency_are_cut_to_it_and_said() {
+    let url = format!("{}/users/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let (out, report) = load_json(
+            bin,
+            client,
+            &["--url", &url, "-n", "50", "-c", "5", "--connections", "50"],
+            0,
+        );
+        assert_eq!(report.connections, 5, "{report:?}");
+        assert!(out.stderr.contains("--connections 50 is more than -c 5"), "{out:#?}");
     }
 }

@@ -11,6 +11,7 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         runtime: "tokio",
         client: "hyper",
         binary: "fetch-tokio",
+        worker_threads: true,
     };
     // fetch-tokio has no ureq client: it exits at once with a usage error
     // and prints no report, as a crashed binary would.
@@ -18,6 +19,7 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         runtime: "tokio",
         client: "ureq",
         binary: "fetch-tokio",
+        worker_threads: true,
     };
     let plan = Plan {
         seconds: 1,

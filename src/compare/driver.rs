@@ -302,28 +302,29 @@ fn run_jobs(plan: &Plan, server: &ServerProcess, jobs: impl Iterator<Item = Job>
 fn combination(plan: &Plan, server: &ServerProcess, job: &Job) -> anyhow::Result<Run> {
     let Combo { binary, client, .. } = job.combo;
     let program = workspace_bin(binary)?;
-    let args: Vec<String> = [
-        "--threads".to_owned(),
-        plan.threads.to_string(),
-        "--client".to_owned(),
-        client.to_owned(),
-        "load".to_owned(),
-        "--url".to_owned(),
-        format!("{}{}", server.url(), job.path),
-        "-c".to_owned(),
-        job.concurrency.to_string(),
-        "--connections".to_owned(),
-        job.connections.to_string(),
-        "--parse".to_owned(),
-        job.parse.to_owned(),
-        "--output".to_owned(),
-        "json".to_owned(),
-    ]
-    .into();
-    let args: Vec<String> = match job.work {
-        Work::Seconds(s) => [args, vec!["-d".to_owned(), format!("{s}s")]].concat(),
-        Work::Requests(n) => [args, vec!["-n".to_owned(), n.to_string()]].concat(),
-    };
+    let mut args = job.combo.threads_args(plan.threads);
+    args.extend(
+        [
+            "--client",
+            client,
+            "load",
+            "--url",
+            &format!("{}{}", server.url(), job.path),
+            "-c",
+            &job.concurrency.to_string(),
+            "--connections",
+            &job.connections.to_string(),
+            "--parse",
+            job.parse,
+            "--output",
+            "json",
+        ]
+        .map(str::to_owned),
+    );
+    match job.work {
+        Work::Seconds(s) => args.extend(["-d".to_owned(), format!("{s}s")]),
+        Work::Requests(n) => args.extend(["-n".to_owned(), n.to_string()]),
+    }
     eprintln!(
         "  {binary} --client {client} at {} in flight on {} connections, {}",
         job.concurrency, job.connections, job.path

@@ -31,6 +31,16 @@ pub fn combinations() -> impl Iterator<Item = (&'static str, &'static str)> {
         .map(|c| (c.binary, c.client))
 }
 
+/// `--threads N` for `bin` when its runtime takes it (the combinations'
+/// own property), nothing for the threads baseline, which refuses it.
+pub fn threads_args(bin: &str, threads: usize) -> Vec<String> {
+    async_fetch::combos::COMBINATIONS
+        .iter()
+        .find(|c| c.binary == bin)
+        .map(|c| c.threads_args(threads))
+        .unwrap_or_default()
+}
+
 /// One fixture server for the whole test binary, on 127.0.0.1 and a free port.
 pub static SERVER: LazyLock<Server> = LazyLock::new(|| {
     Server::start(ServerConfig {

@@ -15,11 +15,15 @@ use fetch_clients::surf::SurfClient;
 const APP: App = App {
     binary: "fetch-async-std",
     runtime: "async-std",
-    about: "async-fetch on async-std with surf. LEGACY: async-std is discontinued \
-            (RUSTSEC-2025-0052, use smol instead) and surf is unmaintained; both are \
-            here only so you can compare against them.",
+    about: "async-fetch on async-std with surf.",
     clients: &["surf"],
+    thread_per_task: false,
     lacking: &[],
+    legacy: Some(
+        "LEGACY: async-std is discontinued (RUSTSEC-2025-0052, use smol instead) and \
+         surf is unmaintained (RUSTSEC-2025-0036); both are here only so you can \
+         compare against them.",
+    ),
 };
 
 fn main() -> ExitCode {

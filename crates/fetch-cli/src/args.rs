@@ -5,24 +5,25 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Global options and the command.
+/// Global options and the command. The global options carry a heading of
+/// their own, so `load --help` lists load's options apart from them.
 #[derive(Debug, Parser)]
 #[command(version, propagate_version = true)]
 pub(crate) struct Cli {
     /// Worker threads of the async runtime [default: available cores].
-    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, global = true, help_heading = "Global options", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
 
     /// HTTP client to use; the possible values are the clients this binary offers.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub(crate) client: Option<String>,
 
-    /// Time limit for each request: "500ms", "10s", "1m".
-    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
+    /// Time limit for each request, from 1ms to 1h: "500ms", "10s", "1m".
+    #[arg(long, global = true, help_heading = "Global options", default_value = "10s", value_parser = parse_timeout)]
     pub(crate) timeout: Duration,
 
-    /// Largest response body accepted, in bytes; a longer one is an error.
-    #[arg(long, global = true, default_value_t = fetch_core::ClientConfig::DEFAULT_MAX_BODY)]
+    /// Largest response body accepted ("64KiB", "10 MiB", "1MB", or bytes); a longer one is an error.
+    #[arg(long, global = true, help_heading = "Global options", default_value = "10 MiB", value_parser = parse_size)]
     pub(crate) max_body: usize,
 
     #[command(subcommand)]
@@ -73,7 +74,7 @@ pub(crate) struct LoadArgs {
     pub(crate) url: Option<String>,
 
     /// Number of requests [default: 10000 unless -d is given].
-    #[arg(short = 'n', long, conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'n', long, conflicts_with = "duration", value_parser = parse_requests)]
     pub(crate) requests: Option<u64>,
 
     /// Run for this long instead of a number of requests: "10s", "1m".
@@ -81,11 +82,11 @@ pub(crate) struct LoadArgs {
     pub(crate) duration: Option<Duration>,
 
     /// Requests in flight at once.
-    #[arg(short = 'c', long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'c', long, default_value_t = 100, value_parser = parse_in_flight)]
     pub(crate) concurrency: u32,
 
-    /// Connections per host [default: the concurrency]. Below -c, only this many requests are on the wire at once and the rest queue for a free connection; their wait counts in their latency.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Connections per host [default: the concurrency; more than -c is cut to -c]. Below -c, only this many requests are on the wire at once and the rest queue for a free connection; their wait counts in their latency.
+    #[arg(long, value_parser = parse_in_flight)]
     pub(crate) connections: Option<u32>,
 
     /// What each request does with the body [default: user on the embedded server, none for a URL you give].
@@ -137,6 +138,60 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// The shortest and longest `--timeout`: below a millisecond the timers of
+/// the runtimes here cannot honour it (they tick in milliseconds), and a
+/// request that may take more than an hour is not a timeout.
+pub(crate) const TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_millis(1), Duration::from_secs(3600));
+
+/// A duration within [`TIMEOUT_RANGE`].
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    let (least, most) = TIMEOUT_RANGE;
+    if d < least || d > most {
+        return Err(format!(
+            "must be from {} to {} (the runtimes' timers count whole milliseconds)",
+            humantime::format_duration(least),
+            humantime::format_duration(most)
+        ));
+    }
+    Ok(d)
+}
+
+/// A size in bytes: "65536", "64KiB", "10 MiB", "1MB" (KB, MB are powers
+/// of 1,000; KiB, MiB of 1,024).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let size: bytesize::ByteSize = s
+        .parse()
+        .map_err(|_| "not a size (try \"64KiB\", \"10 MiB\", \"1048576\")".to_owned())?;
+    if size.as_u64() == 0 {
+        return Err("must be more than zero".to_owned());
+    }
+    usize::try_from(size.as_u64()).map_err(|_| "too large for this machine".to_owned())
+}
+
+/// The most requests in flight (and connections) a run may ask for.
+pub(crate) const MOST_IN_FLIGHT: u32 = 1_000_000;
+
+/// A whole number from `1` to `most`, with one message for every count.
+fn count(s: &str, most: u64) -> Result<u64, String> {
+    let range = || format!("must be a whole number from 1 to {most}");
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=most).contains(&n) => Ok(n),
+        _ => Err(range()),
+    }
+}
+
+/// `-n`: requests in a run.
+fn parse_requests(s: &str) -> Result<u64, String> {
+    count(s, u64::from(u32::MAX) * 1000)
+}
+
+/// `-c`, `--connections`.
+fn parse_in_flight(s: &str) -> Result<u32, String> {
+    count(s, u64::from(MOST_IN_FLIGHT)).map(|n| n as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +202,43 @@ mod tests {
         assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("ten seconds").unwrap_err().contains("try"));
+    }
+
+    #[test]
+    fn timeouts_are_from_a_millisecond_to_an_hour() {
+        assert_eq!(parse_timeout("1ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_timeout("1ns").unwrap_err().contains("from 1ms to 1h"));
+        assert!(parse_timeout("999us").is_err());
+        assert!(parse_timeout("2h").is_err());
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("10MiB"), Ok(10 << 20));
+        assert_eq!(parse_size("10 MiB"), Ok(10 << 20));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("1MB"), Ok(1_000_000));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn counts_share_one_range_message() {
+        for bad in ["0", "-5", "1.5", "many"] {
+            assert_eq!(
+                parse_in_flight(bad).unwrap_err(),
+                "must be a whole number from 1 to 1000000"
+            );
+            assert!(
+                parse_requests(bad)
+                    .unwrap_err()
+                    .starts_with("must be a whole number from 1 to ")
+            );
+        }
+        assert_eq!(parse_in_flight("1000000"), Ok(1_000_000));
+        assert!(parse_in_flight("1000001").is_err());
     }
 
     #[test]

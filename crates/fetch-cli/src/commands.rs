@@ -16,7 +16,8 @@ use fetch_core::{
 use fetch_server::Server;
 
 use crate::args::{LoadArgs, Output, ParseArg};
-use crate::context::{Context, embedded_server, ms};
+use crate::check_url;
+use crate::context::{Context, embedded_server, ms, runtime_description};
 use crate::interrupt::{self, INTERRUPTED};
 use crate::limits;
 use crate::printer;
@@ -49,12 +50,14 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
     )?;
     let server = embedded_server()?;
     outln!(
-        "async-fetch tour: {} with {} worker threads, client {}, fixture server at {}",
-        ctx.app.runtime,
-        ctx.runtime.threads(),
+        "async-fetch tour: {}, client {}, fixture server at {}",
+        runtime_description(ctx.runtime),
         ctx.client.name(),
         server.url()
     );
+    if let Some(legacy) = ctx.app.legacy {
+        outln!("{legacy}");
+    }
     outln!();
     outln!("1. fetch_title: three pages, each fetch spawned as a task, all in flight at once");
     let urls = default_pages(&server);
@@ -69,8 +72,8 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
     outln!();
     let (requests, concurrency) = (TOUR_REQUESTS, TOUR_CONCURRENCY);
     outln!(
-        "3. load: {requests} get_user requests, {concurrency} in flight, on {} threads: every request counted",
-        ctx.runtime.threads()
+        "3. load: {requests} get_user requests, {concurrency} in flight ({}): every request counted",
+        runtime_description(ctx.runtime)
     );
     let url = UrlTemplate::new(&format!("{}/users/{{id}}", server.url()))?;
     let plan = LoadPlan::new(url, Stop::Requests(requests))
@@ -82,6 +85,10 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
     if report.interrupted {
         return Ok(ExitCode::from(INTERRUPTED));
     }
+    let bin = ctx.app.binary;
+    outln!();
+    outln!("Next: `{bin} lesson` lists the lessons, each claim of the async fn pattern run and");
+    outln!("measured; `{bin} load --url URL` loads a server of your own (`{bin} load --help`).");
     let all_ok = titles_ok && report.error_count() == 0;
     Ok(if all_ok {
         ExitCode::SUCCESS
@@ -95,6 +102,9 @@ pub(crate) fn title<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     urls: Vec<String>,
 ) -> anyhow::Result<ExitCode> {
+    for url in &urls {
+        check_url(url)?;
+    }
     let server;
     let urls = if urls.is_empty() {
         server = embedded_server()?;
@@ -165,16 +175,24 @@ pub(crate) fn user<R: Runtime, C: HttpClient>(
 ) -> anyhow::Result<ExitCode> {
     let server;
     let base = match base {
-        Some(base) => base,
+        Some(base) => check_url(&base)?,
         None => {
             server = embedded_server()?;
-            server.url()
+            check_url(&server.url())?
         }
     };
-    let url = format!("{}/users/{id}", base.trim_end_matches('/'));
+    let url = user_url(base, id);
     let user = fetch_user(ctx, &url)?;
     outln!("{}", serde_json::to_string_pretty(&user)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `BASE/users/ID`: the base's path with `/users/ID` after it, whether or
+/// not it ends in a slash, its query kept.
+fn user_url(mut base: url::Url, id: u64) -> String {
+    let path = format!("{}/users/{id}", base.path().trim_end_matches('/'));
+    base.set_path(&path);
+    base.into()
 }
 
 /// Runs `get_user` to completion under the time limit.
@@ -200,7 +218,11 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
 ) -> anyhow::Result<ExitCode> {
     let mut server = None;
     let (url, default_parse, kind) = match args.url {
-        Some(url) => (url, ParseArg::None, ServerKind::External),
+        Some(url) => {
+            // The URL as the first request will ask for it.
+            check_url(&url.replace(UrlTemplate::PLACEHOLDER, "1"))?;
+            (url, ParseArg::None, ServerKind::External)
+        }
         None => {
             let s = server.insert(embedded_server()?);
             (
@@ -265,4 +287,18 @@ fn measure<R: Runtime, C: HttpClient>(
     let usage = Usage::now().since(before);
     drop(bar);
     LoadReport::new(&report, server, usage.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_path_goes_after_the_base_path_with_its_query_kept() {
+        let url = |base: &str| user_url(url::Url::parse(base).unwrap(), 5);
+        assert_eq!(url("http://h:1"), "http://h:1/users/5");
+        assert_eq!(url("http://h:1/"), "http://h:1/users/5");
+        assert_eq!(url("http://h:1/api/"), "http://h:1/api/users/5");
+        assert_eq!(url("http://h:1/api?key=k"), "http://h:1/api/users/5?key=k");
+    }
 }

@@ -23,6 +23,11 @@ pub struct App {
     /// Clients this binary can offer but this build left out, each with
     /// the cargo feature that brings it: `(client, feature)`.
     pub lacking: &'static [(&'static str, &'static str)],
+    /// For a legacy stack: the warning that `--help` and the tour carry.
+    pub legacy: Option<&'static str>,
+    /// Every task is an OS thread of its own (the threads baseline): there
+    /// are no worker threads to set, so `--threads` is refused.
+    pub thread_per_task: bool,
 }
 
 /// What every command runs with.
@@ -37,6 +42,18 @@ pub(crate) struct Context<'a, R, C> {
 /// Starts the fixture server in this process, on its own threads.
 pub(crate) fn embedded_server() -> anyhow::Result<Server> {
     Server::start(ServerConfig::default()).context("could not start the embedded fixture server")
+}
+
+/// "tokio, 2 worker threads" or "threads, one OS thread per task": how the
+/// runtime runs its tasks, as the tour, reports and lessons say it.
+pub(crate) fn runtime_description(runtime: &impl fetch_core::Runtime) -> String {
+    if runtime.thread_per_task() {
+        format!("{}, one OS thread per task", runtime.name())
+    } else if runtime.threads() == 1 {
+        format!("{}, 1 worker thread", runtime.name())
+    } else {
+        format!("{}, {} worker threads", runtime.name(), runtime.threads())
+    }
 }
 
 /// Milliseconds, for what commands and lessons print.

@@ -64,10 +64,14 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let default_client = app.clients.first().copied().unwrap_or("none");
+    let about = match app.legacy {
+        Some(legacy) => format!("{} {legacy}", app.about),
+        None => app.about.to_owned(),
+    };
     let mut command = Cli::command()
         .name(app.binary)
         .bin_name(app.binary)
-        .about(app.about)
+        .about(about)
         .mut_arg("client", |arg| {
             arg.value_parser(clap::builder::PossibleValuesParser::new(app.clients))
                 .default_value(default_client)
@@ -87,9 +91,28 @@ where
         .copied()
         .find(|c| Some(*c) == cli.client.as_deref())
         .unwrap_or(default_client);
+    if app.thread_per_task && cli.threads.is_some() {
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!(
+                "--threads does not apply to {}: it runs one OS thread per request in flight \
+                 (set by -c), not a pool of worker threads",
+                app.binary
+            ),
+        ));
+    }
     let threads = cli.threads.map_or_else(available_cores, usize::from);
     let connections = match &cli.command {
-        Some(Command::Load(load)) => load.connections.unwrap_or(load.concurrency),
+        Some(Command::Load(load)) => {
+            let asked = load.connections.unwrap_or(load.concurrency);
+            if asked > load.concurrency {
+                eprintln!(
+                    "note: --connections {asked} is more than -c {}: no more than {} can be in use, so {} it is",
+                    load.concurrency, load.concurrency, load.concurrency
+                );
+            }
+            asked.min(load.concurrency)
+        }
         Some(Command::Tour) | None => commands::TOUR_CONCURRENCY as u32,
         Some(Command::Lesson { name, .. }) => name
             .as_deref()
@@ -181,14 +204,47 @@ fn name_the_feature(app: &App, command: &mut clap::Command, err: clap::Error) ->
 
 /// Turns the result of a command into the process exit code, printing an
 /// error with its whole cause chain: "error: a: b: c".
+///
+/// A [`UsageError`] (a mistake in what was asked, found after parsing)
+/// exits with code 2, as clap's own usage errors do; any other with 1.
 pub fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {}", fetch_core::error_chain(err.as_ref()));
-            ExitCode::FAILURE
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// A mistake in the command line found after parsing it (a URL without a
+/// scheme, an open-file need the machine cannot meet): exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Checks a URL given on the command line; a bad one is a [`UsageError`],
+/// with a hint when only the scheme is missing.
+pub(crate) fn check_url(url: &str) -> Result<url::Url, UsageError> {
+    fetch_core::parse_url(url).map_err(|err| {
+        let hint = if url.contains("://") {
+            String::new()
+        } else {
+            format!(" (did you mean http://{url}?)")
+        };
+        UsageError(format!("{err}{hint}"))
+    })
 }
 
 #[cfg(test)]
@@ -201,6 +257,8 @@ mod tests {
         about: "test",
         clients: &["one", "two"],
         lacking: &[("three", "extra")],
+        legacy: None,
+        thread_per_task: false,
     };
 
     #[test]
@@ -230,6 +288,42 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn threads_are_refused_where_every_task_is_a_thread() {
+        let threads_app = App {
+            thread_per_task: true,
+            ..APP
+        };
+        let err = parse_from(&threads_app, ["fetch-test", "--threads", "4", "title"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string().contains("one OS thread per request"),
+            "{err}"
+        );
+        assert!(parse_from(&threads_app, ["fetch-test", "title"]).is_ok());
+    }
+
+    #[test]
+    fn connections_above_the_concurrency_are_cut_to_it() {
+        let setup = parse_from(
+            &APP,
+            ["fetch-test", "load", "-c", "10", "--connections", "50"],
+        )
+        .unwrap();
+        assert_eq!(setup.client_config.connections, 10);
+    }
+
+    #[test]
+    fn a_url_without_a_scheme_gets_a_hint() {
+        let err = check_url("127.0.0.1:8080/pages/1").unwrap_err();
+        assert!(
+            err.0
+                .ends_with("(did you mean http://127.0.0.1:8080/pages/1?)"),
+            "{err}"
+        );
+        assert!(check_url("http://127.0.0.1:8080/pages/1").is_ok());
     }
 
     #[test]

@@ -23,23 +23,28 @@ impl Need {
     }
 }
 
+/// The kernel's own ceiling on a process's open files, which even root
+/// cannot raise a limit past (`/proc/sys/fs/nr_open`), where it is known.
+fn kernel_ceiling() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Makes sure the descriptors can be open at once. When `wanted` is over
 /// the soft limit, raises the soft limit to the hard limit (saying so on
-/// stderr); when even the hard limit is under `at_least`, refuses with a
-/// message that names the limit and how to raise it.
+/// stderr); when even the hard limit is under `at_least`, refuses, as a
+/// usage error (exit code 2), with a message that names the limit and how
+/// to raise it, or, past the kernel's own ceiling, that it cannot be.
 pub(crate) fn ensure_open_files(need: Need, what: &str) -> anyhow::Result<()> {
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
     if need.wanted <= soft {
         return Ok(());
     }
     if need.at_least > hard {
-        anyhow::bail!(
-            "{what} needs about {} open files, but this process may open at most {hard} \
-             (the hard limit, `ulimit -Hn`). Raise it (as root: `ulimit -Hn {}`, or \
-             `nofile` in /etc/security/limits.conf) or ask for fewer connections (-c, --connections)",
-            need.at_least,
-            need.wanted
-        );
+        return Err(refusal(need, what, hard, kernel_ceiling()).into());
     }
     if hard > soft {
         setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
@@ -56,6 +61,25 @@ pub(crate) fn ensure_open_files(need: Need, what: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Why `need` cannot be met under a hard limit of `hard`, with what to do.
+fn refusal(need: Need, what: &str, hard: u64, ceiling: Option<u64>) -> crate::UsageError {
+    let asked = need.at_least;
+    let message = match ceiling {
+        Some(ceiling) if asked > ceiling => format!(
+            "{what} needs about {asked} open files, more than this kernel allows any process \
+             ({ceiling}, /proc/sys/fs/nr_open): ask for fewer connections (-c, --connections)"
+        ),
+        _ => format!(
+            "{what} needs about {asked} open files, but this process may open at most {hard} \
+             (the hard limit, `ulimit -Hn`). Raise it (as root: `ulimit -Hn {}`, or \
+             `nofile` in /etc/security/limits.conf{}) or ask for fewer connections (-c, --connections)",
+            need.wanted.min(ceiling.unwrap_or(u64::MAX)).max(asked),
+            ceiling.map_or_else(String::new, |c| format!("; this kernel's ceiling is {c}"))
+        ),
+    };
+    crate::UsageError(message)
 }
 
 /// Descriptors a load run needs. The engine lets no more requests into
@@ -82,6 +106,34 @@ pub(crate) fn needed_for_load(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_need_past_the_kernel_ceiling_says_it_cannot_be_met() {
+        let need = Need {
+            at_least: 2_000_000,
+            wanted: 4_000_000,
+        };
+        let past = refusal(need, "this load run", 1024, Some(1_048_576)).0;
+        assert!(
+            past.contains("more than this kernel allows any process (1048576"),
+            "{past}"
+        );
+        let under = refusal(
+            Need {
+                at_least: 5000,
+                wanted: 9000,
+            },
+            "this load run",
+            1024,
+            Some(1_048_576),
+        )
+        .0;
+        assert!(
+            under.contains("at most 1024") && under.contains("ulimit -Hn 9000"),
+            "{under}"
+        );
+        assert!(under.contains("ceiling is 1048576"), "{under}");
+    }
 
     #[test]
     fn a_small_need_is_met_without_change() {

@@ -19,6 +19,20 @@ fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
 }
 
+/// `1 worker thread`, `2 worker threads`.
+fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Below this many requests, CPU time is shown per request: a figure per
+/// 10k requests would be an extrapolation.
+const PER_10K_FROM: u64 = 10_000;
+
 /// The report as an aligned text summary.
 pub fn text(r: &LoadReport) -> String {
     let mut s = String::new();
@@ -33,7 +47,18 @@ pub fn text(r: &LoadReport) -> String {
     let _ = writeln!(s, "  ok           {}", r.ok);
     let _ = writeln!(s, "  errors       {}", r.error_count());
     let _ = writeln!(s, "  elapsed      {:.3} s", r.elapsed_s);
-    let _ = writeln!(s, "  throughput   {:.0} requests/sec", r.requests_per_sec);
+    let _ = writeln!(
+        s,
+        "  throughput   {:.0} successful requests/sec",
+        r.ok_per_sec
+    );
+    if r.ok != r.requests {
+        let _ = writeln!(
+            s,
+            "               ({:.0} requests/sec counting every outcome, errors included)",
+            r.requests_per_sec
+        );
+    }
     let _ = writeln!(s, "Latency of successful requests (ms)");
     let l = &r.latency_ms;
     let _ = writeln!(
@@ -55,22 +80,30 @@ pub fn text(r: &LoadReport) -> String {
     let _ = writeln!(s, "Configuration");
     let _ = writeln!(
         s,
-        "  runtime      {}, {} worker threads",
-        r.runtime, r.threads
+        "  runtime      {}, {}",
+        r.runtime,
+        plural(r.threads as u64, "worker thread", "worker threads")
     );
     let _ = writeln!(
         s,
-        "  client       {}, {}, pool of {} connections per host",
-        r.client, r.http_version, r.connections
+        "  client       {}, {}, pool of {} per host",
+        r.client,
+        r.http_version,
+        plural(r.connections as u64, "connection", "connections")
+    );
+    let in_flight = plural(
+        r.concurrency as u64,
+        "request in flight",
+        "requests in flight",
     );
     if r.connections < r.concurrency {
         let _ = writeln!(
             s,
-            "  concurrency  {} requests in flight, {} on the wire at once, the rest queued",
-            r.concurrency, r.connections
+            "  concurrency  {in_flight}, {} on the wire at once, the rest queued",
+            r.connections
         );
     } else {
-        let _ = writeln!(s, "  concurrency  {} requests in flight", r.concurrency);
+        let _ = writeln!(s, "  concurrency  {in_flight}");
     }
     if r.peak_in_flight < r.concurrency as u64 {
         let _ = writeln!(
@@ -79,6 +112,17 @@ pub fn text(r: &LoadReport) -> String {
             r.peak_in_flight, r.ramp_s
         );
     }
+    let planned = match r.duration_s {
+        _ if r.interrupted => "stopped early, by Ctrl-C".to_owned(),
+        Some(d) => format!(
+            "{} (-d), then the requests in flight finish",
+            humantime::format_duration(
+                std::time::Duration::try_from_secs_f64(d).unwrap_or_default()
+            )
+        ),
+        None => format!("{} (-n)", plural(r.requests, "request", "requests")),
+    };
+    let _ = writeln!(s, "  run          {planned}");
     let _ = writeln!(s, "  url          {}  (parse: {})", r.url, r.parse);
     let timeout = std::time::Duration::try_from_secs_f64(r.timeout_s).unwrap_or_default();
     let _ = writeln!(
@@ -94,16 +138,21 @@ pub fn text(r: &LoadReport) -> String {
     };
     let _ = writeln!(s, "  server       {server}");
     let _ = writeln!(s, "Process");
-    let per_10k = if r.requests > 0 {
-        r.cpu_s * 10_000.0 / r.requests as f64
+    let cost = if r.requests >= PER_10K_FROM {
+        format!(
+            "{:.3} s per 10k requests",
+            r.cpu_s * 10_000.0 / r.requests as f64
+        )
+    } else if r.requests > 0 {
+        format!("{:.3} ms per request", r.cpu_s * 1000.0 / r.requests as f64)
     } else {
-        0.0
+        "no requests".to_owned()
     };
     let _ = writeln!(
         s,
-        "  cpu          {:.2} s ({per_10k:.3} s per 10k requests)",
+        "  cpu          {:.2} s user + system, all threads ({cost})",
         r.cpu_s
     );
-    let _ = writeln!(s, "  peak RSS     {:.1} MB", r.peak_rss_kb as f64 / 1024.0);
+    let _ = writeln!(s, "  peak RSS     {:.1} MiB", r.peak_rss_kb as f64 / 1024.0);
     s
 }

@@ -15,6 +15,8 @@ const APP: App = App {
     runtime: "smol",
     about: "async-fetch on smol: the async fn pattern, measured.",
     clients: CLIENTS,
+    legacy: None,
+    thread_per_task: false,
     lacking: LACKING,
 };
 

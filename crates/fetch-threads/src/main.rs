@@ -15,6 +15,8 @@ const APP: App = App {
     about: "async-fetch without async: one OS thread per request in flight, blocking \
             client ureq. The baseline the async runtimes are measured against.",
     clients: &["ureq"],
+    legacy: None,
+    thread_per_task: true,
     lacking: &[],
 };
 

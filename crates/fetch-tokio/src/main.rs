@@ -16,6 +16,8 @@ const APP: App = App {
     runtime: "tokio",
     about: "async-fetch on tokio: the async fn pattern, measured.",
     clients: &["reqwest", "hyper"],
+    legacy: None,
+    thread_per_task: false,
     lacking: &[],
 };
 

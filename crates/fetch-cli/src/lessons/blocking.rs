@@ -65,7 +65,7 @@ fn run<R: Runtime, C: HttpClient>(
     for threads in [1, many] {
         let v = child(
             &self_exe()?,
-            threads,
+            Some(threads),
             Some(ctx.client.name()),
             name,
             "run",

@@ -42,7 +42,7 @@ fn ten_users<R: Runtime, C: HttpClient>(
     let mut rows = vec![("one after another, awaited in turn".to_owned(), sequential)];
 
     let threads = if let Some(exe) = threads_exe() {
-        let v = child(&exe, 10, None, "ten-users", "concurrent", &base)?;
+        let v = child(&exe, None, None, "ten-users", "concurrent", &base)?;
         let wall = v["wall_ms"].as_f64().unwrap_or(f64::NAN);
         rows.push((
             "ten OS threads, one per request (fetch-threads)".to_owned(),
@@ -58,7 +58,7 @@ fn ten_users<R: Runtime, C: HttpClient>(
     } else {
         let v = child(
             &self_exe()?,
-            1,
+            Some(1),
             Some(ctx.client.name()),
             "ten-users",
             "concurrent",
@@ -132,10 +132,10 @@ fn thousands<R: Runtime, C: HttpClient>(
     ));
     let mut rows = Vec::new();
     let mut results = BTreeMap::new();
-    if ctx.runtime.name() != "threads" {
+    if !ctx.runtime.thread_per_task() {
         let v = child(
             &self_exe()?,
-            1,
+            Some(1),
             Some(ctx.client.name()),
             "thousands",
             "run",
@@ -145,7 +145,7 @@ fn thousands<R: Runtime, C: HttpClient>(
         results.insert("one_async_thread", v);
     }
     match threads_exe() {
-        Some(exe) => match child(&exe, 1, None, "thousands", "run", &base) {
+        Some(exe) => match child(&exe, None, None, "thousands", "run", &base) {
             Ok(v) => {
                 rows.push((format!("{THOUSANDS} OS threads (fetch-threads)"), v.clone()));
                 results.insert("os_threads", v);

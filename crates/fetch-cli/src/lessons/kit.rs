@@ -91,18 +91,21 @@ pub(crate) fn threads_exe() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// Runs `exe --threads N --client C lesson NAME --step STEP --base URL` and
-/// parses the JSON line it prints.
+/// Runs `exe [--threads N] [--client C] lesson NAME --step STEP --base URL`
+/// and parses the JSON line it prints.
 pub(crate) fn child(
     exe: &Path,
-    threads: usize,
+    threads: Option<usize>,
     client: Option<&str>,
     name: &str,
     step: &str,
     base: &str,
 ) -> anyhow::Result<Value> {
     let mut command = Command::new(exe);
-    command.args(["--threads", &threads.to_string()]);
+    // `None` for fetch-threads, which has no worker threads to set.
+    if let Some(threads) = threads {
+        command.args(["--threads", &threads.to_string()]);
+    }
     if let Some(client) = client {
         command.args(["--client", client]);
     }
@@ -114,7 +117,7 @@ pub(crate) fn child(
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         bail!(
-            "{} --threads {threads} lesson {name} --step {step} failed: {}",
+            "{} ({threads:?} threads) lesson {name} --step {step} failed: {}",
             exe.display(),
             String::from_utf8_lossy(&output.stderr).trim()
         );

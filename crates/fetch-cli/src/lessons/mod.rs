@@ -38,7 +38,7 @@ use serde_json::{Value, json};
 
 pub(crate) use self::kit::About;
 use self::kit::{Lesson, Out};
-use crate::context::Context;
+use crate::context::{Context, runtime_description};
 use crate::stdout::outln;
 
 /// Something to do with each lesson, given its type: a generic closure,
@@ -197,20 +197,11 @@ impl<R, C> Runner<'_, '_, R, C> {
     }
 }
 
-/// "tokio (2 worker threads), client reqwest".
+/// "tokio, 2 worker threads, client reqwest".
 fn describe<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> String {
-    if ctx.runtime.thread_per_task() {
-        format!(
-            "{} (one OS thread per task), client {}",
-            ctx.runtime.name(),
-            ctx.client.name()
-        )
-    } else {
-        format!(
-            "{} ({} worker threads), client {}",
-            ctx.runtime.name(),
-            ctx.runtime.threads(),
-            ctx.client.name()
-        )
-    }
+    format!(
+        "{}, client {}",
+        runtime_description(ctx.runtime),
+        ctx.client.name()
+    )
 }
