@@ -497,7 +497,10 @@ fn command_line_mistakes_are_usage_errors_that_say_what_to_do() {
         );
         let bare_template = format!("127.0.0.1:{port}/users/{{id}}");
         says(&["load", "--url", &bare_template], "did you mean http://");
-        says(&["user", "1", "--base", "localhost:1"], "did you mean http://");
+        says(
+            &["user", "1", "--base", "localhost:1"],
+            "did you mean http://",
+        );
         // -n and -c say the same thing about their range.
         says(&["load", "-n", "0"], "must be a whole number from 1 to");
         says(&["load", "-c", "0"], "must be a whole number from 1 to");
@@ -543,6 +546,89 @@ fn connections_above_the_concurrency_are_cut_to_it_and_said() {
             0,
         );
         assert_eq!(report.connections, 5, "{report:?}");
-        assert!(out.stderr.contains("--connections 50 is more than -c 5"), "{out:#?}");
+        assert!(
+            out.stderr.contains("--connections 50 is more than -c 5"),
+            "{out:#?}"
+        );
+    }
+}
+
+/// fetch-server says what went wrong as the client binaries do: one line,
+/// the whole cause chain, no backtrace even when one is asked for.
+#[test]
+fn fetch_server_errors_are_one_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = std::process::Command::new(common::bin("fetch-server"))
+        .args(["--bind", &addr])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let out = common::finish(out).fails_with(1);
+    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+    assert!(
+        out.stderr
+            .starts_with(&format!("error: could not bind {addr}: ")),
+        "{out:#?}"
+    );
+}
+
+/// A server that answers every request with an HTTP/1.0 page and closes,
+/// as `python3 -m http.server` does.
+fn http_1_0_server() -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = "<html><head><title>Old server</title></head></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn an_http_1_0_server_is_read_by_every_client_but_surf_which_says_why() {
+    let url = http_1_0_server();
+    for (bin, client) in combinations() {
+        let out = run(bin, &["--client", client, "title", &url]);
+        if client == "surf" {
+            let out = out.fails_with(1);
+            assert!(
+                out.stderr.contains("does not accept HTTP/1.0 responses"),
+                "{bin}: {out:#?}"
+            );
+        } else {
+            let out = out.success();
+            assert!(
+                out.stdout.contains("\tOld server\t"),
+                "{bin} {client}: {out:#?}"
+            );
+        }
+    }
+}
+
+/// A refused connect names the refusal first, whatever the client wraps
+/// it in (surf's pool: "An error occured while creating a new object").
+#[test]
+fn a_refused_connect_leads_with_the_cause() {
+    let base = format!("http://127.0.0.1:{}", closed_port());
+    for (bin, client) in combinations() {
+        let out = run(bin, &["--client", client, "user", "1", "--base", &base]).fails_with(1);
+        assert!(
+            !out.stderr.contains("creating a new object"),
+            "{bin} {client}: {out:#?}"
+        );
+        assert!(
+            out.stderr.to_lowercase().contains("refused"),
+            "{bin} {client}: {out:#?}"
+        );
     }
 }

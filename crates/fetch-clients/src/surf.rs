@@ -19,6 +19,13 @@
 use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
 use futures_lite::AsyncReadExt as _;
 
+/// What an HTTP/1.0 answer gets from surf.
+const HTTP_1_0: &str = "surf's HTTP/1 client (async-h1) does not accept HTTP/1.0 responses: \
+     the server answered HTTP/1.0 (Unsupported HTTP version)";
+
+/// What surf's connection pool puts before the cause of a failed connect.
+const POOL_WORDS: &str = "An error occured while creating a new object: ";
+
 /// Why surf refuses https here.
 const NO_TLS: &str = "surf is built here without TLS: its TLS stack (rustls 0.18) can loop \
      forever on network input (RUSTSEC-2024-0336) and no surf release moves off it; \
@@ -106,8 +113,19 @@ impl HttpClient for SurfClient {
 /// [`is_connect_failure`](fetch_core::is_connect_failure) recognises.
 fn map_error(url: &str, err: surf::Error) -> FetchError {
     let inner = err.into_inner();
+    if inner.to_string().contains("Unsupported HTTP version") {
+        // async-h1 accepts only HTTP/1.1 answers; say which, and why.
+        return FetchError::transport(url, HTTP_1_0.to_owned());
+    }
     let connect = fetch_core::is_connect_failure(inner.as_ref());
-    let source: Box<dyn std::error::Error + Send + Sync> = inner.into();
+    // surf's pool (deadpool) turns a failed connect into its own words and
+    // the cause's text ("An error occured while creating a new object:
+    // Connection refused (os error 111)"): lead with the cause.
+    let text = inner.to_string();
+    let source: Box<dyn std::error::Error + Send + Sync> = match text.strip_prefix(POOL_WORDS) {
+        Some(cause) if connect => cause.to_owned().into(),
+        _ => inner.into(),
+    };
     if connect {
         FetchError::connect(url, source)
     } else {

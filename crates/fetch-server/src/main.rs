@@ -5,6 +5,7 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use clap::Parser;
 use fetch_server::{Server, ServerConfig};
@@ -26,8 +27,21 @@ struct Args {
     chaos: Option<fetch_server::chaos::ChaosConfig>,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors go out as the client binaries print them: one line, the whole
+/// cause chain, exit code 1 (usage errors: clap's, exit code 2).
+fn main() -> ExitCode {
     let args = Args::parse();
+    match serve(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", fetch_core::error_chain(err.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves until Ctrl-C (or SIGTERM).
+fn serve(args: Args) -> anyhow::Result<()> {
     let mut config = ServerConfig {
         bind: args.bind,
         chaos: args.chaos,
