@@ -482,7 +482,6 @@ fn a_reader_that_goes_away_ends_every_command_quietly() {
 #[test]
 fn command_line_mistakes_are_usage_errors_that_say_what_to_do() {
     let port = closed_port();
-    let users = format!("{}/users/{{id}}", server_url());
     for (bin, _) in binaries() {
         let says = |args: &[&str], text: &str| {
             let out = run(bin, args).fails_with(2);
@@ -577,8 +576,8 @@ fn fetch_server_errors_are_one_line() {
 /// as `python3 -m http.server` does.
 fn http_1_0_server() -> String {
     use std::io::{Read as _, Write as _};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}/", listener.local_addr().expect("its address"));
     std::thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
             let mut buf = [0u8; 4096];
