@@ -298,8 +298,12 @@ fn ctrl_c_stops_a_load_run_with_a_partial_report() {
         assert!(report.ok > 0, "{report:?}");
         // The 50 requests in flight at the signal are counted, as cancelled.
         // A blocked OS thread cannot be cancelled: the threads baseline lets
-        // its requests in flight finish (within the request timeout) instead.
-        if bin != "fetch-threads" {
+        // its requests in flight finish (within the request timeout) and
+        // counts them by their outcome, and its report says which it is.
+        assert_eq!(report.thread_per_task, bin == "fetch-threads", "{report:?}");
+        if report.thread_per_task {
+            assert_eq!(report.errors.get("cancelled"), None, "{report:?}");
+        } else {
             assert!(report.errors.get("cancelled") > Some(&0), "{report:?}");
         }
     }

@@ -42,6 +42,18 @@ pub fn text(r: &LoadReport) -> String {
             s,
             "  INTERRUPTED  partial report: the run was stopped early"
         );
+        if r.thread_per_task {
+            let _ = writeln!(
+                s,
+                "               a blocked OS thread cannot be cancelled: the requests in flight \
+                 finished (within the timeout) and count by their outcome"
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "               the requests in flight were dropped and count as cancelled"
+            );
+        }
     }
     let _ = writeln!(s, "  requests     {}", r.requests);
     let _ = writeln!(s, "  ok           {}", r.ok);

@@ -551,6 +551,7 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     let config = RunConfig {
         runtime: rt.name(),
         threads: rt.threads(),
+        thread_per_task: rt.thread_per_task(),
         client: client.name(),
         connections: client.config().connections,
         concurrency: plan.concurrency,
@@ -871,6 +872,7 @@ mod tests {
         RunConfig {
             runtime: "test",
             threads: 1,
+            thread_per_task: false,
             client: "test",
             connections: 1,
             concurrency: 4,

@@ -45,8 +45,11 @@ impl fmt::Display for Parse {
 pub struct RunConfig {
     /// Runtime name (`tokio`, `smol`, ...).
     pub runtime: &'static str,
-    /// Worker threads polling async tasks.
+    /// Worker threads polling async tasks (for a thread-per-task runtime:
+    /// its OS threads).
     pub threads: usize,
+    /// Every task is an OS thread of its own ([`crate::Runtime::thread_per_task`]).
+    pub thread_per_task: bool,
     /// Client name (`reqwest`, `hyper`, ...).
     pub client: &'static str,
     /// Connection pool size per host.
@@ -206,6 +209,10 @@ pub struct LoadReport {
     pub client: String,
     /// OS threads polling async tasks (for `threads`: one per request in flight).
     pub threads: usize,
+    /// Every task is an OS thread of its own (the `threads` baseline). A
+    /// blocked thread cannot be cancelled: at Ctrl-C its request finishes
+    /// (within the timeout) and counts by its outcome, not as `cancelled`.
+    pub thread_per_task: bool,
     /// Requests in flight at once (`-c`).
     pub concurrency: usize,
     /// Connections per host (`--connections`).
@@ -268,6 +275,7 @@ impl LoadReport {
             runtime: c.runtime.to_owned(),
             client: c.client.to_owned(),
             threads: c.threads,
+            thread_per_task: c.thread_per_task,
             concurrency: c.concurrency,
             connections: c.connections,
             http_version: "HTTP/1.1".to_owned(),
@@ -343,6 +351,7 @@ mod tests {
             config: RunConfig {
                 runtime: "test",
                 threads: 1,
+                thread_per_task: false,
                 client: "test",
                 connections: 1,
                 concurrency: 1,
