@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fetch_core::{HttpClient, Runtime, yield_now};
 use serde_json::{Value, json};
 
-use super::kit::{About, Lesson, Out, busy, child, self_exe};
+use super::kit::{About, CpuJob, Lesson, Out, child, self_exe};
 use crate::context::Context;
 use crate::context::ms;
 
@@ -34,9 +34,12 @@ fn variants(work: Work) -> [(&'static str, Way); 3] {
             ("GOOD  spawn_blocking(|| thread::sleep(200ms))", Way::Pool),
         ],
         Work::Cpu => [
-            ("BAD   200 ms busy loop in a task", Way::Inline),
-            ("OK    busy loop, yield_now().await every 1 ms", Way::Async),
-            ("GOOD  spawn_blocking(|| busy loop)", Way::Pool),
+            ("BAD   a 200 ms CPU job in a task", Way::Inline),
+            (
+                "OK    the job in 200 slices, yield_now() between",
+                Way::Async,
+            ),
+            ("GOOD  spawn_blocking(|| the job)", Way::Pool),
         ],
     }
 }
@@ -73,8 +76,13 @@ fn run<R: Runtime, C: HttpClient>(
         )?;
         columns.push((threads, v));
     }
+    let what = match work {
+        Work::Sleep => "sleeps 200 ms",
+        Work::Cpu => "does a CPU job of a fixed size (200 ms alone on one core)",
+    };
     out.say(format!(
-        "A heartbeat task sleeps 10 ms at a time; another task works for 200 ms. Worst lateness of a beat on {}:\n",
+        "A heartbeat task sleeps 10 ms at a time; another task {what}. Worst lateness of a beat on {},\n\
+         each cell the median of {RUNS} runs, each column a process with that many worker threads:\n",
         ctx.runtime.name()
     ));
     let header: String = columns
@@ -109,9 +117,14 @@ fn run<R: Runtime, C: HttpClient>(
             out.say("spawn_blocking moves the blocking call to a separate pool of threads, so the workers stay free.");
         }
         Work::Cpu => {
-            out.say("A busy loop never reaches an .await, so the executor cannot switch away from it: on one");
-            out.say("worker nothing else runs until it ends. Yielding every millisecond lets other tasks in (at");
-            out.say("the cost of the loop's own latency); spawn_blocking takes it off the workers altogether.");
+            out.say("A CPU job never reaches an .await, so the executor cannot switch away from it: on one");
+            out.say("worker nothing else runs until it ends. Yielding between slices lets other tasks in (at");
+            out.say("the cost of the job's own latency); spawn_blocking takes it off the workers altogether.");
+            out.say("Why yielding is only OK: a task that yields is ready again at once, so a lone worker never");
+            out.say("goes idle, and a runtime that looks at its timers only when idle or every so many polls");
+            out.say("(tokio: every 61 polls, its event_interval; here one poll per slice) wakes the heartbeat");
+            out.say("late. A runtime whose timers live on a reactor thread of their own (smol's and async-std's");
+            out.say("async-io) can wake it sooner. The 1-thread column shows which is which.");
         }
     }
     out.say("With several workers the others keep running, so the damage depends on where the heartbeat");
@@ -124,21 +137,38 @@ fn run<R: Runtime, C: HttpClient>(
     ))
 }
 
-/// Child step: each way, with the heartbeat running beside it.
+/// Runs of each way; each cell is their median, so one disturbed run (the
+/// machine is shared) cannot swap two rows.
+const RUNS: usize = 3;
+
+/// Child step: each way, with the heartbeat running beside it, [`RUNS`]
+/// times; the median worst lateness of each.
 fn measure<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, work: Work) -> Value {
     let rt = ctx.runtime;
+    // The job's size is counted in rounds of work, calibrated once here.
+    let job = CpuJob::calibrate(WORK);
     let rows: Vec<Value> = variants(work)
         .iter()
         .map(|(label, way)| {
-            let (worst, beats) = rt.block_on(beside_heartbeat(rt, work, *way));
-            json!({"variant": label, "worst_late_ms": ms(worst), "beats": beats})
+            let mut runs: Vec<(Duration, u32)> = (0..RUNS)
+                .map(|_| rt.block_on(beside_heartbeat(rt, work, *way, job)))
+                .collect();
+            runs.sort();
+            let (worst, beats) = runs[RUNS / 2];
+            let all: Vec<f64> = runs.iter().map(|(w, _)| ms(*w)).collect();
+            json!({"variant": label, "worst_late_ms": ms(worst), "beats": beats, "runs_ms": all})
         })
         .collect();
-    json!({"threads": rt.threads(), "variants": rows})
+    json!({"threads": rt.threads(), "cpu_job_rounds": job.rounds, "variants": rows})
 }
 
 /// Runs the heartbeat, then the work, and returns the worst lateness.
-async fn beside_heartbeat<R: Runtime>(rt: &R, work: Work, way: Way) -> (Duration, u32) {
+async fn beside_heartbeat<R: Runtime>(
+    rt: &R,
+    work: Work,
+    way: Way,
+    job: CpuJob,
+) -> (Duration, u32) {
     let stop = Arc::new(AtomicBool::new(false));
     let heartbeat = rt.spawn(heartbeat(rt.clone(), stop.clone()));
     // Let it settle into its rhythm first.
@@ -150,7 +180,7 @@ async fn beside_heartbeat<R: Runtime>(rt: &R, work: Work, way: Way) -> (Duration
             match work {
                 Work::Sleep => std::thread::sleep(WORK),
                 Work::Cpu => {
-                    busy(WORK);
+                    std::hint::black_box(job.run());
                 }
             }
         }),
@@ -158,11 +188,12 @@ async fn beside_heartbeat<R: Runtime>(rt: &R, work: Work, way: Way) -> (Duration
             match work {
                 // GOOD: an async sleep; the task waits, the thread does not.
                 Work::Sleep => rt2.sleep(WORK).await,
-                // Cooperative: compute in 1 ms slices, yielding between them.
+                // Cooperative: the same job in slices of about 1 ms,
+                // yielding between them.
                 Work::Cpu => {
-                    let end = Instant::now() + WORK;
-                    while Instant::now() < end {
-                        busy(Duration::from_millis(1));
+                    let slices = WORK.as_millis() as u64;
+                    for _ in 0..slices {
+                        std::hint::black_box(job.run_slice(slices));
                         yield_now().await;
                     }
                 }
@@ -175,7 +206,7 @@ async fn beside_heartbeat<R: Runtime>(rt: &R, work: Work, way: Way) -> (Duration
                 .spawn_blocking(move || match work {
                     Work::Sleep => std::thread::sleep(WORK),
                     Work::Cpu => {
-                        busy(WORK);
+                        std::hint::black_box(job.run());
                     }
                 })
                 .await;
@@ -200,6 +231,9 @@ async fn heartbeat<R: Runtime>(rt: R, stop: Arc<AtomicBool>) -> (Duration, u32) 
     (worst, beats)
 }
 
+/// The thread counts both lessons measure, whatever `--threads` says.
+const MEASURED_ON: &str = "measured with 1 worker thread and with one per core (at least 2), each in a process of its own";
+
 /// The lesson `blocking`: a blocking sleep inside a task, and its fixes.
 pub(super) struct Blocking;
 
@@ -210,6 +244,7 @@ impl Lesson for Blocking {
         shows: "a 10 ms heartbeat beside std::thread::sleep, an async sleep and spawn_blocking",
         thread_per_task_too: false,
         in_flight: 16,
+        threads_note: Some(MEASURED_ON),
     };
 
     fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
@@ -232,9 +267,10 @@ impl Lesson for CpuWork {
     const ABOUT: &'static About = &About {
         name: "cpu-work",
         claim: "Use spawn_blocking for heavy CPU work that would starve other tasks.",
-        shows: "the same heartbeat beside a CPU-heavy loop, inline, cooperative and on the blocking pool",
+        shows: "the same heartbeat beside a CPU job, inline, cooperative and on the blocking pool",
         thread_per_task_too: false,
         in_flight: 16,
+        threads_note: Some(MEASURED_ON),
     };
 
     fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {

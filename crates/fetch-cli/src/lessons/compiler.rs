@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use fetch_core::{HttpClient, Runtime};
 
-use super::kit::{About, Lesson, Out};
+use super::kit::{About, Lesson, Out, as_printed};
 use crate::context::Context;
 
 /// rustc's warning for a future that is created and dropped (denied in the test).
@@ -88,7 +88,7 @@ fn run(out: Out) -> Value {
                 "  <-- the seed is wrong here"
             }
         ));
-        out.say(indented(case.stderr.trim_end()));
+        out.say(indented(as_printed(case.stderr).trim_end()));
         out.say("");
         rows.push(json!({
             "case": case.title,
@@ -109,6 +109,7 @@ impl Lesson for NeedsARuntime {
         claim: "Async functions don't run themselves. ... the compiler rejects you.",
         shows: "what rustc really says to the seed's four mistakes (pinned by compile-fail tests)",
         thread_per_task_too: true,
+        threads_note: None,
         in_flight: 16,
     };
 

@@ -24,6 +24,7 @@ impl Lesson for Errors {
         claim: "The ? operator works inside async functions just like it does in sync code.",
         shows: "get_user against a 404, a 500, a malformed body and a closed port",
         thread_per_task_too: true,
+        threads_note: None,
         in_flight: 16,
     };
 

@@ -27,6 +27,9 @@ pub(crate) struct About {
     /// Whether it means something where every task is an OS thread of its
     /// own (the threads baseline), or only on an async executor.
     pub(crate) thread_per_task_too: bool,
+    /// The worker threads it measures with, when not the runtime's own
+    /// (`--threads`): said in its header, so the header cannot mislead.
+    pub(crate) threads_note: Option<&'static str>,
     /// The most requests it has in flight at once, which is also the pool
     /// size its client is built with (as for `load`, pool = in flight:
     /// surf's pool is a hard cap, and 10,000 requests behind 16
@@ -126,14 +129,90 @@ pub(crate) fn child(
     serde_json::from_str(line).with_context(|| format!("the step printed no JSON: {stdout}"))
 }
 
-/// Keeps the CPU busy for `d`: real work, not a sleep.
-pub(crate) fn busy(d: Duration) -> u64 {
-    let end = Instant::now() + d;
-    let mut x = 0u64;
-    while Instant::now() < end {
-        for i in 0..1_000u64 {
-            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+/// A fixed amount of CPU work: a counted number of rounds of arithmetic
+/// the optimizer cannot skip. Not "spin until a deadline": a deadline
+/// takes the same wall time however many cores run the jobs, which would
+/// show four jobs on two cores finishing as fast as one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuJob {
+    /// Rounds of work.
+    pub(crate) rounds: u64,
+    /// What one job took alone on one core when calibrated.
+    pub(crate) alone: Duration,
+}
+
+impl CpuJob {
+    /// Rounds in one calibration sample.
+    const SAMPLE: u64 = 200_000;
+
+    /// The amount of work that takes about `target` on one core of this
+    /// machine: the fastest of five short samples (the least disturbed by
+    /// anything else running), scaled up.
+    pub(crate) fn calibrate(target: Duration) -> CpuJob {
+        let fastest = (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                std::hint::black_box(spin(Self::SAMPLE));
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or(Duration::from_millis(1))
+            .max(Duration::from_micros(1));
+        let rounds = (Self::SAMPLE as f64 * target.as_secs_f64() / fastest.as_secs_f64()) as u64;
+        CpuJob {
+            rounds: rounds.max(1),
+            alone: target,
         }
     }
+
+    /// Does the whole job.
+    pub(crate) fn run(self) -> u64 {
+        spin(self.rounds)
+    }
+
+    /// Does one of `slices` equal parts of the job.
+    pub(crate) fn run_slice(self, slices: u64) -> u64 {
+        spin(self.rounds / slices.max(1))
+    }
+}
+
+/// `rounds` rounds of a linear congruential step.
+fn spin(rounds: u64) -> u64 {
+    let mut x = 0u64;
+    for i in 0..rounds {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+    }
     x
+}
+
+/// Shown as rustc prints it for you: the compile-fail harness writes the
+/// test's folder as `$DIR`.
+pub(crate) fn as_printed(stderr: &str) -> String {
+    stderr.replace("$DIR/", "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cpu_job_is_a_count_of_rounds_and_slices_add_up() {
+        let job = CpuJob::calibrate(Duration::from_millis(5));
+        assert!(job.rounds >= 1);
+        let half = CpuJob {
+            rounds: job.rounds / 2,
+            ..job
+        };
+        // The same count of rounds gives the same result, however run.
+        assert_eq!(spin(half.rounds), half.run());
+        assert_eq!(spin(10), CpuJob { rounds: 40, ..job }.run_slice(4));
+    }
+
+    #[test]
+    fn harness_folders_are_not_printed() {
+        assert_eq!(
+            as_printed("found `async` block `{async block@$DIR/tests/ui/a.rs:4:5}`"),
+            "found `async` block `{async block@tests/ui/a.rs:4:5}`"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use fetch_core::{HttpClient, Runtime, fetch_title, within};
 use serde_json::{Value, json};
 
 use super::compiler;
-use super::kit::{About, Lesson, Out};
+use super::kit::{About, Lesson, Out, as_printed};
 use crate::context::ms;
 use crate::context::{Context, embedded_server};
 
@@ -23,6 +23,7 @@ impl Lesson for Lazy {
         claim: "An async function doesn't run to completion when you call it. ... The Future is lazy.",
         shows: "nothing is sent until .await; a future dropped unawaited never runs",
         thread_per_task_too: true,
+        threads_note: None,
         in_flight: 16,
     };
 
@@ -95,9 +96,15 @@ impl Lesson for Lazy {
         "So: calling an async fn only builds the future (the \"ticket\"); the work happens when",
     );
         out.say(
-        "something polls it. Forget the .await and nothing happens, which is why rustc warns:\n",
+            "something polls it. Forget the .await and nothing happens, which is why rustc warns.",
+        );
+        out.say(
+        "Its lint, unused_must_use, is a warning by default; the compile-fail test that pins this\n\
+         message denies it (#![deny(unused_must_use)]), so rustc prints it as an error:\n",
     );
-        out.say(compiler::indented(compiler::UNUSED_FUTURE_STDERR));
+        out.say(compiler::indented(&as_printed(
+            compiler::UNUSED_FUTURE_STDERR,
+        )));
         Ok(json!({
             "block_ran_before_await": ran_before_await,
             "block_ran_after_await": ran_after_await,

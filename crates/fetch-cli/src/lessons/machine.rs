@@ -46,6 +46,7 @@ impl Lesson for StateMachine {
         claim: "The compiler generates a state machine ... It stores local variables in a struct.",
         shows: "the size of futures, and what makes them large",
         thread_per_task_too: true,
+        threads_note: None,
         in_flight: 16,
     };
 

@@ -95,9 +95,10 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
     let thread_per_task = ctx.runtime.thread_per_task();
     let Some(name) = name else {
         outln!(
-            "The async fn pattern, lesson by lesson ({} lesson NAME):",
+            "The async fn pattern, lesson by lesson ({} lesson NAME). Each runs one claim of",
             ctx.app.binary
         );
+        outln!("{SEED}, and shows what is true:");
         for about in all().into_iter().filter(|a| a.applies_to(ctx.runtime)) {
             outln!("  {:<14} {}", about.name, about.shows);
         }
@@ -137,9 +138,9 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
     }
     let out = Out { json };
     out.say(format!(
-        "lesson {name} on {}: \"{}\" (the seed)\n",
-        describe(ctx),
-        about.claim
+        "lesson {name}: \"{}\"\n  ({SEED})\n  on {}\n",
+        about.claim,
+        describe(ctx, about)
     ));
     let mut runner = Runner {
         ctx,
@@ -197,11 +198,23 @@ impl<R, C> Runner<'_, '_, R, C> {
     }
 }
 
-/// "tokio, 2 worker threads, client reqwest".
-fn describe<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> String {
-    format!(
-        "{}, client {}",
-        runtime_description(ctx.runtime),
-        ctx.client.name()
-    )
+/// "tokio, 2 worker threads, client reqwest", or, for a lesson that
+/// measures on thread counts of its own, those instead of `--threads`.
+fn describe<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, about: &About) -> String {
+    match about.threads_note {
+        Some(note) => format!(
+            "{}, client {}; {note}",
+            ctx.runtime.name(),
+            ctx.client.name()
+        ),
+        None => format!(
+            "{}, client {}",
+            runtime_description(ctx.runtime),
+            ctx.client.name()
+        ),
+    }
 }
+
+/// What "the seed" is, said once where the lessons are listed and at the
+/// head of each.
+const SEED: &str = "the seed: \"The async function pattern\", the tutorial this project grew from";
