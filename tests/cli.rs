@@ -635,3 +635,169 @@ fn a_refused_connect_leads_with_the_cause() {
         );
     }
 }
+
+/// A run where nothing succeeded reports no throughput and no latency,
+/// never zeros that look like measurements.
+#[test]
+fn a_run_with_no_success_reports_no_rate_and_no_percentiles() {
+    let url = format!("{}/pages/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let args = [
+            "--max-body",
+            "10",
+            "--client",
+            client,
+            "load",
+            "--url",
+            &url,
+            "-n",
+            "30",
+            "-c",
+            "5",
+            "--parse",
+            "title",
+        ];
+        let text = run(bin, &args).fails_with(1).stdout;
+        assert!(
+            text.contains("throughput   0 successful requests/sec"),
+            "{bin} {client}: {text}"
+        );
+        assert!(text.contains("p50 n/a"), "{bin} {client}: {text}");
+        assert!(
+            text.contains("counting every outcome, errors included"),
+            "{text}"
+        );
+        let (_, report) = load_json(
+            bin,
+            client,
+            &[
+                "--max-body",
+                "10",
+                "--url",
+                &url,
+                "-n",
+                "30",
+                "-c",
+                "5",
+                "--parse",
+                "title",
+            ],
+            1,
+        );
+        assert_eq!(report.ok_per_sec, 0.0);
+        assert!(report.requests_per_sec > 0.0);
+        assert_eq!(report.latency_ms.p50, None);
+    }
+}
+
+/// The text report: units named, CPU explained, singular and plural right,
+/// the planned length of a -d run in the configuration.
+#[test]
+fn the_text_report_says_what_its_numbers_are() {
+    let url = format!("{}/users/{{id}}", server_url());
+    let text = run(
+        "fetch-tokio",
+        &[
+            "--threads",
+            "1",
+            "load",
+            "--url",
+            &url,
+            "-d",
+            "300ms",
+            "-c",
+            "1",
+            "--connections",
+            "1",
+        ],
+    )
+    .success()
+    .stdout;
+    for needle in [
+        "tokio, 1 worker thread\n",
+        "pool of 1 connection per host",
+        "1 request in flight",
+        "run          300ms (-d)",
+        "user + system",
+        " MiB",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+    // Under 10,000 requests, CPU is per request, not extrapolated.
+    assert!(text.contains("ms per request)"), "{text}");
+}
+
+/// The tour ends by pointing at what to try next; the legacy binary's tour
+/// carries the same warning as its --help; load --help keeps the global
+/// options apart.
+#[test]
+fn the_tour_points_onwards_and_help_separates_global_options() {
+    let tour = run("fetch-async-std", &[]).success().stdout;
+    assert!(tour.contains("LEGACY: async-std is discontinued"), "{tour}");
+    assert!(tour.contains("fetch-async-std lesson"), "{tour}");
+    assert!(tour.contains("fetch-async-std load --url URL"), "{tour}");
+    let help = run("fetch-async-std", &["--help"]).success().stdout;
+    assert!(help.contains("LEGACY: async-std is discontinued"), "{help}");
+    let load_help = run("fetch-tokio", &["load", "--help"]).success().stdout;
+    let (own, global) = load_help
+        .split_once("Global options:")
+        .unwrap_or_else(|| panic!("no global heading:\n{load_help}"));
+    assert!(
+        own.contains("--concurrency") && !own.contains("--timeout"),
+        "{load_help}"
+    );
+    assert!(
+        global.contains("--timeout") && global.contains("--threads"),
+        "{load_help}"
+    );
+}
+
+/// The progress bar, drawn on a real terminal (`script` gives the binary
+/// one): one counter, a whole rate, within 80 columns; and none at all
+/// when stdout is a pipe.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_progress_bar_fits_a_terminal_and_stays_off_a_pipe() {
+    let url = format!("{}/users/{{id}}", server_url());
+    let bin = common::bin("fetch-tokio");
+    let command = format!("{} load --url '{url}' -n 60000 -c 50", bin.display());
+    let out = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .output()
+        .expect("script(1), from util-linux, gives the binary a terminal");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    // Drop the terminal's control sequences; what is left are the lines.
+    let mut plain = String::new();
+    let mut chars = screen.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            plain.push('\n');
+        } else {
+            plain.push(c);
+        }
+    }
+    let bar: Vec<&str> = plain
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("/60,000"))
+        .collect();
+    assert!(!bar.is_empty(), "no progress bar on a terminal:\n{plain}");
+    for line in &bar {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}"
+        );
+        assert!(line.contains("/s"), "no rate: {line:?}");
+        assert!(!line.contains("done"), "two counters: {line:?}");
+    }
+    // Piped, the report alone.
+    let piped = run("fetch-tokio", &["load", "--url", &url, "-n", "2000"]).success();
+    assert!(
+        !piped.stdout.contains('\r') && !piped.stdout.contains("/2,000"),
+        "{piped:#?}"
+    );
+}
