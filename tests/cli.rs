@@ -149,12 +149,17 @@ fn a_closed_port_is_a_connect_error_for_every_command() {
 #[test]
 fn an_invalid_url_is_a_clear_error() {
     for (bin, client) in combinations() {
+        // A URL given on the command line is checked before anything is
+        // sent: a bad one is a usage error.
         for bad in ["not a url", "ftp://127.0.0.1/x", "127.0.0.1:8080/pages/1"] {
-            let out = run(bin, &["--client", client, "title", bad]).fails_with(1);
+            let out = run(bin, &["--client", client, "title", bad]).fails_with(2);
             assert!(out.stderr.contains("invalid URL"), "{out:#?}");
-            let out = run(bin, &["--client", client, "load", "--url", bad]).fails_with(1);
+            let out = run(bin, &["--client", client, "load", "--url", bad]).fails_with(2);
             assert!(out.stderr.contains("invalid URL"), "{out:#?}");
         }
+        // Only a hint that would work is offered.
+        let out = run(bin, &["--client", client, "title", "not a url"]).fails_with(2);
+        assert!(!out.stderr.contains("did you mean"), "{out:#?}");
     }
 }
 

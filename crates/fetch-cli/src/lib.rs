@@ -238,10 +238,11 @@ impl std::error::Error for UsageError {}
 /// with a hint when only the scheme is missing.
 pub(crate) fn check_url(url: &str) -> Result<url::Url, UsageError> {
     fetch_core::parse_url(url).map_err(|err| {
-        let hint = if url.contains("://") {
-            String::new()
+        let guess = format!("http://{url}");
+        let hint = if !url.contains("://") && fetch_core::parse_url(&guess).is_ok() {
+            format!(" (did you mean {guess}?)")
         } else {
-            format!(" (did you mean http://{url}?)")
+            String::new()
         };
         UsageError(format!("{err}{hint}"))
     })
