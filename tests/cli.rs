@@ -806,3 +806,102 @@ fn the_progress_bar_fits_a_terminal_and_stays_off_a_pipe() {
         "{piped:#?}"
     );
 }
+
+/// A listening socket whose accept queue is full and never drained: a new
+/// connect to it hangs (the kernel drops its SYNs), as on a server whose
+/// listen queue has overflowed. Keep the returned values alive.
+fn full_listen_queue() -> (socket2::Socket, Vec<std::net::TcpStream>, String) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    socket.bind(&any.into()).expect("bind");
+    socket.listen(0).expect("listen");
+    let addr = socket
+        .local_addr()
+        .expect("its address")
+        .as_socket()
+        .expect("an IP address");
+    // Fill the accept queue: these complete, and nobody accepts them.
+    let fillers = (0..8)
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
+        })
+        .collect();
+    (socket, fillers, format!("http://{addr}/users/{{id}}"))
+}
+
+/// A connect that hangs is named as such, apart from a late answer, by
+/// every client that has a connect timeout; surf has none and says
+/// `timeout` (documented in its module and the README).
+#[test]
+fn a_connect_that_hangs_is_a_connect_timeout() {
+    let (_socket, _fillers, url) = full_listen_queue();
+    for (bin, client) in combinations() {
+        let (out, report) = load_json(
+            bin,
+            client,
+            &[
+                "--connect-timeout",
+                "300ms",
+                "--timeout",
+                "5s",
+                "--url",
+                &url,
+                "-n",
+                "4",
+                "-c",
+                "2",
+            ],
+            1,
+        );
+        let kind = if client == "surf" {
+            "timeout"
+        } else {
+            "connect_timeout"
+        };
+        assert_eq!(
+            report.errors,
+            kinds(&[(kind, 4)]),
+            "{bin} {client}: {out:#?}"
+        );
+        if kind == "connect_timeout" {
+            assert!(out.stderr.contains("could not connect to"), "{out:#?}");
+            assert!(out.stderr.contains("within 300ms"), "{out:#?}");
+        }
+    }
+}
+
+/// The connections a run opened: one per request against a server that
+/// closes after every answer, no more than the pool against one that keeps
+/// them; `null` (and said in text) where the client cannot count.
+#[test]
+fn the_report_counts_the_connections_a_run_opened() {
+    let closing = http_1_0_server();
+    let keeping = format!("{}/users/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let counts = matches!(client, "hyper" | "reqwest");
+        let (_, report) = load_json(bin, client, &["--url", &keeping, "-n", "200", "-c", "5"], 0);
+        if counts {
+            let opened = report.connections_opened.expect("counted");
+            assert!((1..=5).contains(&opened), "{bin} {client}: {report:?}");
+        } else {
+            assert_eq!(report.connections_opened, None, "{bin} {client}");
+            let text = run(
+                bin,
+                &["--client", client, "load", "--url", &keeping, "-n", "20"],
+            )
+            .success()
+            .stdout;
+            assert!(text.contains("not counted: "), "{text}");
+        }
+        if counts {
+            let (_, report) =
+                load_json(bin, client, &["--url", &closing, "-n", "20", "-c", "2"], 0);
+            assert_eq!(
+                report.connections_opened,
+                Some(20),
+                "{bin} {client}: {report:?}"
+            );
+        }
+    }
+}

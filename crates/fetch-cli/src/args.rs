@@ -22,6 +22,10 @@ pub(crate) struct Cli {
     #[arg(long, global = true, help_heading = "Global options", default_value = "10s", value_parser = parse_timeout)]
     pub(crate) timeout: Duration,
 
+    /// Time limit for opening a connection, from 1ms to 1h (no more than --timeout): a connect over it counts as connect_timeout, apart from a late answer.
+    #[arg(long, global = true, help_heading = "Global options", default_value = "5s", value_parser = parse_timeout)]
+    pub(crate) connect_timeout: Duration,
+
     /// Largest response body accepted ("64KiB", "10 MiB", "1MB", or bytes); a longer one is an error.
     #[arg(long, global = true, help_heading = "Global options", default_value = "10 MiB", value_parser = parse_size)]
     pub(crate) max_body: usize,

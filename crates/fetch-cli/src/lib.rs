@@ -124,7 +124,8 @@ where
     let client_config = ClientConfig {
         connections: connections as usize,
         max_body: cli.max_body,
-        connect_timeout: cli.timeout,
+        // A connect may not take longer than the whole request may.
+        connect_timeout: cli.connect_timeout.min(cli.timeout),
         request_timeout: cli.timeout,
     };
     Ok(Setup {

@@ -103,6 +103,14 @@ pub fn text(r: &LoadReport) -> String {
         r.http_version,
         plural(r.connections as u64, "connection", "connections")
     );
+    let opened = match r.connections_opened {
+        Some(n) => format!(
+            "{} opened during the run",
+            plural(n, "connection", "connections")
+        ),
+        None => format!("not counted: {} offers no hook to count them", r.client),
+    };
+    let _ = writeln!(s, "  connections  {opened}");
     let in_flight = plural(
         r.concurrency as u64,
         "request in flight",

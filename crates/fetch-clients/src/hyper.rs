@@ -185,6 +185,10 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         &self.config
     }
 
+    fn connections_opened(&self) -> Option<u64> {
+        Some(self.pool.opened())
+    }
+
     async fn get(&self, url: &str) -> Result<Response, FetchError> {
         let target = Target::parse_under(url, &self.origin)?;
         let mut request = target.request();
@@ -197,7 +201,18 @@ impl<T: Transport> HttpClient for HyperClient<T> {
                 .pool
                 .checkout(&target.authority)
                 .await
-                .map_err(|e| FetchError::connect(url, e))?;
+                .map_err(|e| match e {
+                    // The transport's own connect limit ran out.
+                    pool::CheckoutError::Connect(io)
+                        if io.kind() == std::io::ErrorKind::TimedOut =>
+                    {
+                        FetchError::ConnectTimeout {
+                            url: url.to_owned(),
+                            after: self.config.connect_timeout,
+                        }
+                    }
+                    other => FetchError::connect(url, other),
+                })?;
             match lease.send(request).await {
                 Ok(response) => break (lease, response),
                 Err(mut err) => match err.take_message() {

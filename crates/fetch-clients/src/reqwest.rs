@@ -7,12 +7,20 @@
 //! extras when they fall idle. In a load run the engine's gate lets no more
 //! requests in than there are connections, which caps them.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
 use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
 
 /// A [`HttpClient`] backed by `reqwest::Client`.
 #[derive(Debug, Clone)]
 pub struct ReqwestClient {
     client: reqwest::Client,
+    /// Connections opened, counted by a connector layer.
+    opened: Arc<AtomicU64>,
     urls: OriginCache,
     config: ClientConfig,
 }
@@ -23,10 +31,13 @@ impl ReqwestClient {
 
     /// Builds the client. Certificate verification stays on for https.
     pub fn new(config: &ClientConfig) -> Result<Self, FetchError> {
+        let opened = Arc::new(AtomicU64::new(0));
         let client = reqwest::Client::builder()
             .http1_only()
             .pool_max_idle_per_host(config.connections)
             .connect_timeout(config.connect_timeout)
+            // Counts each connection the connector opens.
+            .connector_layer(CountConnections(opened.clone()))
             .tcp_nodelay(true)
             // No client here goes through a proxy; without this reqwest
             // matches every request against the proxy environment.
@@ -37,6 +48,7 @@ impl ReqwestClient {
             .map_err(|e| FetchError::connect("(building the reqwest client)", e))?;
         Ok(ReqwestClient {
             client,
+            opened,
             urls: OriginCache::default(),
             config: config.clone(),
         })
@@ -50,6 +62,10 @@ impl HttpClient for ReqwestClient {
 
     fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    fn connections_opened(&self) -> Option<u64> {
+        Some(self.opened.load(Ordering::Relaxed))
     }
 
     async fn get(&self, url: &str) -> Result<Response, FetchError> {
@@ -86,9 +102,10 @@ impl ReqwestClient {
     /// Sorts a reqwest error into the kind a report counts.
     fn map_error(&self, url: &str, err: reqwest::Error) -> FetchError {
         if err.is_timeout() {
-            // Only the connect timeout is set on the client; the request
-            // timeout is the load engine's, the same for every client.
-            FetchError::Timeout {
+            // Only the connect timeout is set on the client (the request
+            // timeout is the load engine's, the same for every client), so
+            // a timeout reqwest reports is a connect that took too long.
+            FetchError::ConnectTimeout {
                 url: url.to_owned(),
                 after: self.config.connect_timeout,
             }
@@ -102,5 +119,55 @@ impl ReqwestClient {
         } else {
             FetchError::transport(url, err)
         }
+    }
+}
+
+/// A connector layer that counts the connections reqwest opens: each call
+/// of the connector service that succeeds is one new connection.
+#[derive(Debug, Clone)]
+struct CountConnections(Arc<AtomicU64>);
+
+impl<S> tower_layer::Layer<S> for CountConnections {
+    type Service = Counted<S>;
+
+    fn layer(&self, inner: S) -> Counted<S> {
+        Counted {
+            inner,
+            opened: self.0.clone(),
+        }
+    }
+}
+
+/// The connector service inside [`CountConnections`].
+#[derive(Debug, Clone)]
+struct Counted<S> {
+    inner: S,
+    opened: Arc<AtomicU64>,
+}
+
+impl<S, R> tower_service::Service<R> for Counted<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    // Boxed once per connection, not per request.
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let connecting = self.inner.call(request);
+        let opened = self.opened.clone();
+        Box::pin(async move {
+            let connection = connecting.await?;
+            opened.fetch_add(1, Ordering::Relaxed);
+            Ok(connection)
+        })
     }
 }

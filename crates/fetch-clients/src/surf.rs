@@ -13,6 +13,11 @@
 //! The h1 client runs on async-io, the reactor smol and async-std share, so
 //! the same client works on both.
 //!
+//! It has no connect timeout of its own: a connect that hangs (a full listen
+//! queue) ends at the load engine's request timeout and counts as
+//! `timeout`, not `connect_timeout`. It has no hook to count the
+//! connections it opens either; its reports say so.
+//!
 //! Its pool is a hard cap: at most [`ClientConfig::connections`] connections
 //! per host are open at once, and further requests wait for one to free up.
 

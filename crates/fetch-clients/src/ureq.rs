@@ -1,5 +1,8 @@
 //! [`UreqClient`]: ureq, a blocking HTTP client, behind [`HttpClient`].
 //!
+//! ureq counts no connections for us (its connector hook is in its
+//! `unversioned` API), so its reports say the count is not available.
+//!
 //! Its `get` blocks the calling thread, which is exactly the mistake the
 //! seed warns about inside an async executor ("you freeze the entire
 //! executor"). It is safe only on a runtime that gives every task an OS
@@ -95,6 +98,12 @@ impl UreqClient {
     fn map_error(&self, url: &str, err: ureq::Error) -> FetchError {
         use ureq::Error as E;
         match err {
+            E::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
+                FetchError::ConnectTimeout {
+                    url: url.to_owned(),
+                    after: self.config.connect_timeout,
+                }
+            }
             E::Timeout(_) => self.timeout(url),
             E::HostNotFound | E::ConnectionFailed => FetchError::connect(url, err),
             // A name that does not resolve comes back as a plain I/O error,

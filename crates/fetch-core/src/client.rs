@@ -25,7 +25,17 @@ pub trait HttpClient: Send + Sync + 'static {
     ///
     /// A status other than 2xx is *not* an error here (the caller decides);
     /// a body over [`ClientConfig::max_body`] is [`FetchError::BodyTooLarge`].
+    /// A connect that does not finish within
+    /// [`ClientConfig::connect_timeout`] is [`FetchError::ConnectTimeout`],
+    /// where the library can tell.
     fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> + Send;
+
+    /// Connections this client has opened so far, or `None` when the
+    /// library offers no hook to count them (a report then says so rather
+    /// than guess).
+    fn connections_opened(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The parts of an HTTP answer this project looks at.
@@ -49,7 +59,9 @@ pub struct ClientConfig {
     pub connections: usize,
     /// Bodies longer than this many bytes are refused.
     pub max_body: usize,
-    /// Time limit for opening a connection.
+    /// Time limit for opening a connection (`--connect-timeout`, at most
+    /// the request's): a connect over it is a `connect_timeout`, apart from
+    /// an answer that is late.
     pub connect_timeout: Duration,
     /// Time limit for a whole request. Async clients leave this to the
     /// caller, which drops the request future when time is up; a blocking

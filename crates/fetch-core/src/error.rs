@@ -32,6 +32,16 @@ pub enum FetchError {
         #[source]
         source: BoxError,
     },
+    /// No connection could be made within the connect time limit (a full
+    /// listen queue, a host that drops SYNs): the time went to connecting,
+    /// not to waiting for an answer.
+    #[error("could not connect to {url} within {}", humanize(*.after))]
+    ConnectTimeout {
+        /// The URL being fetched.
+        url: String,
+        /// The connect time limit that ran out.
+        after: Duration,
+    },
     /// No full answer arrived within the time limit.
     #[error("no answer from {url} within {}", humanize(*.after))]
     Timeout {
@@ -84,6 +94,7 @@ impl FetchError {
         match self {
             FetchError::InvalidUrl { .. } => ErrorKind::InvalidUrl,
             FetchError::Connect { .. } => ErrorKind::Connect,
+            FetchError::ConnectTimeout { .. } => ErrorKind::ConnectTimeout,
             FetchError::Timeout { .. } => ErrorKind::Timeout,
             FetchError::Status { status, .. } => ErrorKind::Status(*status),
             FetchError::BodyTooLarge { .. } => ErrorKind::BodyTooLarge,
@@ -191,6 +202,8 @@ pub enum ErrorKind {
     InvalidUrl,
     /// See [`FetchError::Connect`].
     Connect,
+    /// See [`FetchError::ConnectTimeout`].
+    ConnectTimeout,
     /// See [`FetchError::Timeout`].
     Timeout,
     /// See [`FetchError::Status`]; counted per status code.
@@ -212,6 +225,7 @@ impl fmt::Display for ErrorKind {
         match self {
             ErrorKind::InvalidUrl => f.write_str("invalid_url"),
             ErrorKind::Connect => f.write_str("connect"),
+            ErrorKind::ConnectTimeout => f.write_str("connect_timeout"),
             ErrorKind::Timeout => f.write_str("timeout"),
             ErrorKind::Status(code) => write!(f, "http_{code}"),
             ErrorKind::BodyTooLarge => f.write_str("body_too_large"),

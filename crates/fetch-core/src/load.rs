@@ -363,7 +363,16 @@ impl LoadState {
     /// Requests that were claimed but whose outcome never reached a tally
     /// (their worker panicked) are counted as [`ErrorKind::Panicked`], so
     /// the identity `ok + errors == requests` holds whatever happened.
-    pub fn report(&self, mut tally: Tally, config: RunConfig, panic: Option<String>) -> Report {
+    ///
+    /// `connections_opened` is what the client says it opened during the
+    /// run, if it can say.
+    pub fn report(
+        &self,
+        mut tally: Tally,
+        config: RunConfig,
+        panic: Option<String>,
+        connections_opened: Option<u64>,
+    ) -> Report {
         let elapsed = self.started_at().elapsed();
         let requests = self.started();
         let counted = tally.ok + tally.errors.values().sum::<u64>();
@@ -394,6 +403,7 @@ impl LoadState {
             peak_in_flight: tally.peak_in_flight,
             ramp: tally.peak_at,
             busy: Duration::from_micros(tally.busy_us),
+            connections_opened,
         }
     }
 }
@@ -564,6 +574,7 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         },
     };
     let workers = plan.concurrency.max(1);
+    let opened_before = client.connections_opened();
     // A few histogram shards per thread keep their locks uncontended; each
     // is ~190 KB, so a runtime with thousands of threads shares 16.
     let shards = (rt.threads() * 4).clamp(1, 16);
@@ -592,7 +603,11 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
             Err(e) => panic = Some(e.to_string()),
         }
     }
-    state.report(total, config, panic)
+    let opened = client
+        .connections_opened()
+        .zip(opened_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    state.report(total, config, panic, opened)
 }
 
 /// One worker: claims requests until the run is over.
@@ -793,7 +808,7 @@ mod tests {
             }
             total.merge(rec.finish());
         }
-        let report = state.report(total, config(), None);
+        let report = state.report(total, config(), None, None);
         assert_eq!(report.requests, 200);
         assert_eq!(report.ok, 180);
         assert_eq!(report.errors[&ErrorKind::Status(500)], 20);
@@ -831,7 +846,7 @@ mod tests {
         for rec in recorders {
             total.merge(rec.finish());
         }
-        let report = state.report(total, config(), None);
+        let report = state.report(total, config(), None, None);
         assert_eq!(report.peak_in_flight, 3);
         assert!(report.ramp <= report.elapsed);
         assert_eq!(report.busy, Duration::from_millis(40));
@@ -862,7 +877,7 @@ mod tests {
         }
         let mut rec = state.recorder(0);
         rec.ok(Duration::from_millis(1));
-        let report = state.report(rec.finish(), config(), Some("boom".into()));
+        let report = state.report(rec.finish(), config(), Some("boom".into()), None);
         assert_eq!(report.errors[&ErrorKind::Panicked], 9);
         assert_eq!(report.error_samples[&ErrorKind::Panicked], "boom");
         assert!(report.is_consistent());

@@ -94,6 +94,9 @@ pub struct Report {
     pub ramp: Duration,
     /// The sum of every request's time from claim to outcome, all outcomes.
     pub busy: Duration,
+    /// Connections the client opened during the run; `None` when the
+    /// client offers no way to count them.
+    pub connections_opened: Option<u64>,
 }
 
 impl Report {
@@ -244,6 +247,10 @@ pub struct LoadReport {
     pub peak_in_flight: u64,
     /// Seconds from the start until `peak_in_flight` was first reached.
     pub ramp_s: f64,
+    /// Connections the client opened during the run (a server that closes
+    /// after every answer shows here as one per request); `null` when the
+    /// client library has no hook to count them (surf, ureq).
+    pub connections_opened: Option<u64>,
     /// The sum of every request's claim-to-outcome time, divided by
     /// `elapsed_s` and by `concurrency`: near 1 when the run really kept
     /// `concurrency` requests in flight. `null` when nothing ran.
@@ -300,6 +307,7 @@ impl LoadReport {
             peak_in_flight: report.peak_in_flight,
             ramp_s: report.ramp.as_secs_f64(),
             littles_law: report.littles_law(),
+            connections_opened: report.connections_opened,
             elapsed_s: report.elapsed.as_secs_f64(),
             requests_per_sec: report.requests_per_sec(),
             ok_per_sec: report.ok_per_sec(),
@@ -370,6 +378,7 @@ mod tests {
             peak_in_flight: 1,
             ramp: Duration::ZERO,
             busy: Duration::from_secs(1),
+            connections_opened: None,
         }
     }
 

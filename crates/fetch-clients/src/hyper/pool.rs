@@ -107,6 +107,8 @@ pub struct Pool<T: Transport> {
     max: usize,
     hosts: Mutex<Vec<Host<T>>>,
     freed: Event,
+    /// Connections opened (dialled successfully) so far.
+    opened: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug)]
@@ -131,7 +133,13 @@ impl<T: Transport> Pool<T> {
             max: max.max(1),
             hosts: Mutex::new(Vec::new()),
             freed: Event::new(),
+            opened: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Connections this pool has opened so far.
+    pub fn opened(&self) -> u64 {
+        self.opened.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn hosts(&self) -> MutexGuard<'_, Vec<Host<T>>> {
@@ -217,6 +225,8 @@ impl<T: Transport> Pool<T> {
             .transport
             .dial(host, authority.port_u16().unwrap_or(80))
             .await?;
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (sender, driver) = http1::handshake(io)
             .await
             .map_err(CheckoutError::Handshake)?;
