@@ -844,7 +844,7 @@ fn a_connect_that_hangs_is_a_connect_timeout() {
                 "--connect-timeout",
                 "300ms",
                 "--timeout",
-                "5s",
+                "2s",
                 "--url",
                 &url,
                 "-n",
