@@ -647,12 +647,9 @@ fn a_refused_connect_leads_with_the_cause() {
 fn a_run_with_no_success_reports_no_rate_and_no_percentiles() {
     let url = format!("{}/pages/{{id}}", server_url());
     for (bin, client) in combinations() {
-        let args = [
+        let load = [
             "--max-body",
             "10",
-            "--client",
-            client,
-            "load",
             "--url",
             &url,
             "-n",
@@ -662,7 +659,9 @@ fn a_run_with_no_success_reports_no_rate_and_no_percentiles() {
             "--parse",
             "title",
         ];
-        let text = run(bin, &args).fails_with(1).stdout;
+        let text = run(bin, &[&["--client", client, "load"][..], &load].concat())
+            .fails_with(1)
+            .stdout;
         assert!(
             text.contains("throughput   0 successful requests/sec"),
             "{bin} {client}: {text}"
@@ -672,23 +671,7 @@ fn a_run_with_no_success_reports_no_rate_and_no_percentiles() {
             text.contains("counting every outcome, errors included"),
             "{text}"
         );
-        let (_, report) = load_json(
-            bin,
-            client,
-            &[
-                "--max-body",
-                "10",
-                "--url",
-                &url,
-                "-n",
-                "30",
-                "-c",
-                "5",
-                "--parse",
-                "title",
-            ],
-            1,
-        );
+        let (_, report) = load_json(bin, client, &load, 1);
         assert_eq!(report.ok_per_sec, 0.0);
         assert!(report.requests_per_sec > 0.0);
         assert_eq!(report.latency_ms.p50, None);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fetch_core::{HttpClient, Runtime, yield_now};
 use serde_json::{Value, json};
 
-use super::kit::{About, CpuJob, Lesson, Out, child, self_exe};
+use super::kit::{About, CpuJob, Lesson, Out, child, self_exe, the_step};
 use crate::context::Context;
 use crate::context::ms;
 
@@ -256,7 +256,8 @@ impl Lesson for Blocking {
         step: &str,
         _base: &str,
     ) -> anyhow::Result<Value> {
-        measure_step(ctx, step, Work::Sleep)
+        the_step(Self::ABOUT.name, step, "run")?;
+        Ok(measure(ctx, Work::Sleep))
     }
 }
 
@@ -282,19 +283,7 @@ impl Lesson for CpuWork {
         step: &str,
         _base: &str,
     ) -> anyhow::Result<Value> {
-        measure_step(ctx, step, Work::Cpu)
-    }
-}
-
-/// The one step of both lessons, `run`: the measurement on this process's
-/// runtime.
-fn measure_step<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    step: &str,
-    work: Work,
-) -> anyhow::Result<Value> {
-    match step {
-        "run" => Ok(measure(ctx, work)),
-        other => anyhow::bail!("no step {other:?} in this lesson"),
+        the_step(Self::ABOUT.name, step, "run")?;
+        Ok(measure(ctx, Work::Cpu))
     }
 }

@@ -9,7 +9,7 @@ use fetch_core::{
 };
 use serde_json::{Value, json};
 
-use super::kit::{About, CpuJob, Lesson, Out, child, self_exe, threads_exe};
+use super::kit::{About, CpuJob, Lesson, Out, child, self_exe, the_step, threads_exe};
 use crate::context::ms;
 use crate::context::{Context, embedded_server};
 use crate::limits;
@@ -377,10 +377,8 @@ impl Lesson for TenUsers {
         step: &str,
         base: &str,
     ) -> anyhow::Result<Value> {
-        match step {
-            "concurrent" => ten_concurrent(ctx, base),
-            other => anyhow::bail!("no step {other:?} in lesson ten-users"),
-        }
+        the_step(Self::ABOUT.name, step, "concurrent")?;
+        ten_concurrent(ctx, base)
     }
 }
 
@@ -408,10 +406,8 @@ impl Lesson for Thousands {
         step: &str,
         base: &str,
     ) -> anyhow::Result<Value> {
-        match step {
-            "run" => thousands_step(ctx, base),
-            other => anyhow::bail!("no step {other:?} in lesson thousands"),
-        }
+        the_step(Self::ABOUT.name, step, "run")?;
+        thousands_step(ctx, base)
     }
 }
 

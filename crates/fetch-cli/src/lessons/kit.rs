@@ -129,6 +129,16 @@ pub(crate) fn child(
     serde_json::from_str(line).with_context(|| format!("the step printed no JSON: {stdout}"))
 }
 
+/// Checks that `step` is `expected`, the one child-process step of
+/// `lesson`.
+pub(crate) fn the_step(lesson: &str, step: &str, expected: &str) -> anyhow::Result<()> {
+    if step == expected {
+        Ok(())
+    } else {
+        bail!("no step {step:?} in lesson {lesson:?}")
+    }
+}
+
 /// A fixed amount of CPU work: a counted number of rounds of arithmetic
 /// the optimizer cannot skip. Not "spin until a deadline": a deadline
 /// takes the same wall time however many cores run the jobs, which would
