@@ -54,15 +54,14 @@ enum Way {
     Pool,
 }
 
+/// Runs lesson `name` on `work`: its measurement in a child process per
+/// thread count, then the table.
 fn run<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     out: Out,
     work: Work,
+    name: &str,
 ) -> anyhow::Result<Value> {
-    let name = match work {
-        Work::Sleep => "blocking",
-        Work::Cpu => "cpu-work",
-    };
     let many = crate::context::available_cores().max(2);
     let mut columns = Vec::new();
     for threads in [1, many] {
@@ -234,48 +233,43 @@ async fn heartbeat<R: Runtime>(rt: R, stop: Arc<AtomicBool>) -> (Duration, u32) 
 /// The thread counts both lessons measure, whatever `--threads` says.
 const MEASURED_ON: &str = "measured with 1 worker thread and with one per core (at least 2), each in a process of its own";
 
-/// The lesson `blocking`: a blocking sleep inside a task, and its fixes.
-pub(super) struct Blocking;
+/// `blocking` (a blocking sleep inside a task) and `cpu-work` (a CPU job
+/// inside a task), each beside the heartbeat with its fixes: one lesson,
+/// told apart by the work.
+pub(super) struct Heartbeat<const CPU: bool>;
 
-impl Lesson for Blocking {
-    const ABOUT: &'static About = &About {
-        name: "blocking",
-        claim: "If you call a synchronous function that blocks the thread ... you freeze the entire executor.",
-        shows: "a 10 ms heartbeat beside std::thread::sleep, an async sleep and spawn_blocking",
-        thread_per_task_too: false,
-        in_flight: 16,
-        threads_note: Some(MEASURED_ON),
-    };
+/// The lesson `blocking`.
+pub(super) type Blocking = Heartbeat<false>;
+/// The lesson `cpu-work`.
+pub(super) type CpuWork = Heartbeat<true>;
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
-        run(ctx, out, Work::Sleep)
-    }
+const BLOCKING: About = About {
+    name: "blocking",
+    claim: "If you call a synchronous function that blocks the thread ... you freeze the entire executor.",
+    shows: "a 10 ms heartbeat beside std::thread::sleep, an async sleep and spawn_blocking",
+    thread_per_task_too: false,
+    in_flight: 16,
+    threads_note: Some(MEASURED_ON),
+};
 
-    fn step<R: Runtime, C: HttpClient>(
-        ctx: &Context<'_, R, C>,
-        step: &str,
-        _base: &str,
-    ) -> anyhow::Result<Value> {
-        the_step(Self::ABOUT.name, step, "run")?;
-        Ok(measure(ctx, Work::Sleep))
-    }
+const CPU_WORK: About = About {
+    name: "cpu-work",
+    claim: "Use spawn_blocking for heavy CPU work that would starve other tasks.",
+    shows: "the same heartbeat beside a CPU job, inline, cooperative and on the blocking pool",
+    thread_per_task_too: false,
+    in_flight: 16,
+    threads_note: Some(MEASURED_ON),
+};
+
+impl<const CPU: bool> Heartbeat<CPU> {
+    const WORK: Work = if CPU { Work::Cpu } else { Work::Sleep };
 }
 
-/// The lesson `cpu-work`: CPU-heavy work inside a task, and its fixes.
-pub(super) struct CpuWork;
-
-impl Lesson for CpuWork {
-    const ABOUT: &'static About = &About {
-        name: "cpu-work",
-        claim: "Use spawn_blocking for heavy CPU work that would starve other tasks.",
-        shows: "the same heartbeat beside a CPU job, inline, cooperative and on the blocking pool",
-        thread_per_task_too: false,
-        in_flight: 16,
-        threads_note: Some(MEASURED_ON),
-    };
+impl<const CPU: bool> Lesson for Heartbeat<CPU> {
+    const ABOUT: &'static About = if CPU { &CPU_WORK } else { &BLOCKING };
 
     fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
-        run(ctx, out, Work::Cpu)
+        run(ctx, out, Self::WORK, Self::ABOUT.name)
     }
 
     fn step<R: Runtime, C: HttpClient>(
@@ -284,6 +278,6 @@ impl Lesson for CpuWork {
         _base: &str,
     ) -> anyhow::Result<Value> {
         the_step(Self::ABOUT.name, step, "run")?;
-        Ok(measure(ctx, Work::Cpu))
+        Ok(measure(ctx, Self::WORK))
     }
 }
