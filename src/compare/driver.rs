@@ -6,11 +6,11 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
-use fetch_core::LoadReport;
+use fetch_core::{LoadReport, ProcessCost};
 
 use super::chart::chart;
 use super::parse::{ToolResult, parse_gnu_time, parse_oha, parse_wrk};
-use super::run::{ClientCost, Run, Scenario, medians};
+use super::run::{Run, Scenario, medians};
 use super::tables::{PageInfo, page};
 use crate::combos::Combo;
 use crate::harness::{ServerProcess, workspace_bin};
@@ -184,7 +184,7 @@ fn with_server_cpu(
 
 /// Runs `program args` under GNU time; returns stdout, what the process
 /// cost, and its exit code.
-fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ClientCost, i32)> {
+fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ProcessCost, i32)> {
     let time_file = std::env::temp_dir().join(format!("compare-time-{}", std::process::id()));
     let output = Command::new("/usr/bin/time")
         .arg("-f")
@@ -207,7 +207,8 @@ fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ClientCost,
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let cost = ClientCost {
+    // What the client process cost, from GNU time.
+    let cost = ProcessCost {
         cpu_s: cpu,
         peak_rss_kb: rss,
     };

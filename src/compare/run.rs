@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use fetch_core::LoadReport;
+use fetch_core::{LoadReport, ProcessCost};
 use serde::{Deserialize, Serialize};
 
 use super::parse::ToolResult;
@@ -93,22 +93,13 @@ pub struct Run {
     pub littles_law: Option<f64>,
 }
 
-/// What the client process cost, from GNU time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClientCost {
-    /// User + system CPU seconds.
-    pub cpu_s: f64,
-    /// Peak RSS, KiB.
-    pub peak_rss_kb: u64,
-}
-
 impl Run {
     /// A combination's run, from the report its binary printed.
     pub fn combination(
         report: LoadReport,
         scenario: Scenario,
         command: String,
-        cost: ClientCost,
+        cost: ProcessCost,
     ) -> Run {
         Run {
             tool: format!("{}+{}", report.runtime, report.client),
@@ -232,7 +223,7 @@ impl Run {
         result: ToolResult,
         command: String,
         config: serde_json::Value,
-        cost: ClientCost,
+        cost: ProcessCost,
     ) -> Run {
         let errors: u64 = result.errors.values().sum();
         Run {
