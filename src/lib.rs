@@ -8,6 +8,7 @@
 //! # Layout
 //!
 //! - [`harness`]: find (and build) the workspace's binaries; run the fixture server as a process.
+//! - [`nginx`]: a real, stock web server (Debian's nginx) for tests, on a free port.
 //! - [`combos`]: every runtime + client combination, and how to build each in-process.
 //! - `src/bin/compare.rs` (with [`compare`]): runs every combination beside wrk and oha, writes table and chart.
 //!
@@ -23,3 +24,4 @@
 pub mod combos;
 pub mod compare;
 pub mod harness;
+pub mod nginx;

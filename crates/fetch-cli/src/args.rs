@@ -30,6 +30,10 @@ pub(crate) struct Cli {
     #[arg(long, global = true, help_heading = "Global options", default_value = "10 MiB", value_parser = parse_size)]
     pub(crate) max_body: usize,
 
+    /// Redirects (301, 302, 303, 307, 308) to follow at most per request, 0 to 100; 0 follows none, and a 3xx then fails as http_3xx.
+    #[arg(long, global = true, help_heading = "Global options", default_value_t = fetch_core::MAX_REDIRECTS, value_parser = clap::value_parser!(u32).range(..=100))]
+    pub(crate) max_redirects: u32,
+
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use fetch_core::{
     HttpClient, LoadPlan, LoadReport, Parse, Progress, Runtime, ServerKind, Stop, UrlTemplate,
-    fetch_title, get_user, run_load, within,
+    fetch_page, get_user, run_load, within,
 };
 use fetch_server::Server;
 
@@ -121,8 +121,9 @@ pub(crate) fn title<R: Runtime, C: HttpClient>(
 }
 
 /// Fetches every title concurrently and prints them in the order given:
-/// `URL<TAB>title` on stdout, an error line on stderr for each failure.
-/// Returns whether all succeeded.
+/// `URL<TAB>title<TAB>(time)` on stdout, the time followed by where the
+/// redirects led when there were any, and an error line on stderr for
+/// each failure. Returns whether all succeeded.
 fn print_titles<R: Runtime, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     urls: &[String],
@@ -141,8 +142,11 @@ fn print_titles<R: Runtime, C: HttpClient>(
                 );
                 ctx.runtime.spawn(async move {
                     let started = Instant::now();
-                    let title = within(&rt, limit, &url, fetch_title(&*client, &url)).await;
-                    (title, started.elapsed())
+                    let page = within(&rt, limit, &url, fetch_page(&*client, &url)).await;
+                    // The page borrows `url`, which this task owns: keep
+                    // what is printed, owned.
+                    let page = page.map(|p| (p.title, p.redirects, p.url.into_owned()));
+                    (page, started.elapsed())
                 })
             })
             .collect();
@@ -154,10 +158,17 @@ fn print_titles<R: Runtime, C: HttpClient>(
     });
     let mut all_ok = true;
     for (url, result) in urls.iter().zip(results) {
-        let (title, took) = result.context("a title task failed")?;
-        match title {
-            Ok(Some(title)) => outln!("{url}\t{title}\t({:.1} ms)", ms(took)),
-            Ok(None) => outln!("{url}\t(no title)\t({:.1} ms)", ms(took)),
+        let (page, took) = result.context("a title task failed")?;
+        match page {
+            Ok((title, redirects, last)) => {
+                let title = title.as_deref().unwrap_or("(no title)");
+                let via = match redirects {
+                    0 => String::new(),
+                    1 => format!(", after 1 redirect: {last}"),
+                    n => format!(", after {n} redirects: {last}"),
+                };
+                outln!("{url}\t{title}\t({:.1} ms{via})", ms(took));
+            }
             Err(err) => {
                 all_ok = false;
                 eprintln!("error: {}", err.chain());

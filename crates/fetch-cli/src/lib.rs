@@ -127,6 +127,8 @@ where
         // A connect may not take longer than the whole request may.
         connect_timeout: cli.connect_timeout.min(cli.timeout),
         request_timeout: cli.timeout,
+        user_agent: ClientConfig::user_agent_for(client, app.runtime),
+        max_redirects: cli.max_redirects,
     };
     Ok(Setup {
         threads,

@@ -58,6 +58,13 @@ pub fn text(r: &LoadReport) -> String {
     let _ = writeln!(s, "  requests     {}", r.requests);
     let _ = writeln!(s, "  ok           {}", r.ok);
     let _ = writeln!(s, "  errors       {}", r.error_count());
+    if r.redirects > 0 {
+        let _ = writeln!(
+            s,
+            "  redirects    {} followed by the ok requests (each one more exchange, inside its request's latency)",
+            r.redirects
+        );
+    }
     let _ = writeln!(s, "  elapsed      {:.3} s", r.elapsed_s);
     let _ = writeln!(
         s,
@@ -143,7 +150,15 @@ pub fn text(r: &LoadReport) -> String {
         None => format!("{} (-n)", plural(r.requests, "request", "requests")),
     };
     let _ = writeln!(s, "  run          {planned}");
-    let _ = writeln!(s, "  url          {}  (parse: {})", r.url, r.parse);
+    let redirects = match r.max_redirects {
+        0 => "none followed".to_owned(),
+        n => format!("up to {n} followed"),
+    };
+    let _ = writeln!(
+        s,
+        "  url          {}  (parse: {}; redirects: {redirects})",
+        r.url, r.parse
+    );
     let timeout = std::time::Duration::try_from_secs_f64(r.timeout_s).unwrap_or_default();
     let _ = writeln!(
         s,

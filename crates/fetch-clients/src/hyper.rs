@@ -26,7 +26,9 @@ use bytes::Bytes;
 use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
 use http_body_util::Empty;
 use hyper::Uri;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{
+    ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue, LOCATION, USER_AGENT,
+};
 use hyper::http::uri::{Authority, PathAndQuery};
 
 pub mod pool;
@@ -43,6 +45,8 @@ pub use pool::{Pool, Transport};
 pub struct HyperClient<T: Transport> {
     pool: Arc<Pool<T>>,
     origin: Arc<OnceLock<Origin>>,
+    /// `User-Agent`, made a header value once.
+    user_agent: HeaderValue,
     config: ClientConfig,
 }
 
@@ -51,6 +55,7 @@ impl<T: Transport> Clone for HyperClient<T> {
         HyperClient {
             pool: self.pool.clone(),
             origin: self.origin.clone(),
+            user_agent: self.user_agent.clone(),
             config: self.config.clone(),
         }
     }
@@ -63,9 +68,14 @@ impl<T: Transport> HyperClient<T> {
     /// A client over `transport` with at most `config.connections`
     /// connections open per host.
     pub fn new(transport: T, config: &ClientConfig) -> Self {
+        // The User-Agent is ASCII (see `ClientConfig::user_agent_for`); a
+        // value that is not a valid header falls back to the bare name.
+        let user_agent = HeaderValue::from_str(&config.user_agent)
+            .unwrap_or_else(|_| HeaderValue::from_static("async-fetch"));
         HyperClient {
             pool: Arc::new(Pool::new(transport, config.connections)),
             origin: Arc::default(),
+            user_agent,
             config: config.clone(),
         }
     }
@@ -157,12 +167,17 @@ impl Target {
         Ok(target)
     }
 
-    /// `GET path` with the `Host` header, built field by field (the
-    /// builder's checks and moves cost more than the request needs).
-    fn request(&self) -> hyper::Request<Empty<Bytes>> {
+    /// `GET path` with the `Host` header and the headers every client
+    /// sends, built field by field (the builder's checks and moves cost
+    /// more than the request needs). No `Accept-Encoding`: hyper does not
+    /// decompress.
+    fn request(&self, user_agent: &HeaderValue) -> hyper::Request<Empty<Bytes>> {
         let mut request = hyper::Request::new(Empty::new());
         *request.uri_mut() = Uri::from(self.path.clone());
-        request.headers_mut().insert(HOST, self.host.clone());
+        let headers = request.headers_mut();
+        headers.insert(HOST, self.host.clone());
+        headers.insert(USER_AGENT, user_agent.clone());
+        headers.insert(ACCEPT, HeaderValue::from_static(ClientConfig::ACCEPT));
         request
     }
 }
@@ -191,7 +206,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
 
     async fn get(&self, url: &str) -> Result<Response, FetchError> {
         let target = Target::parse_under(url, &self.origin)?;
-        let mut request = target.request();
+        let mut request = target.request(&self.user_agent);
         let mut retried = false;
         // `.await`: a pooled connection is checked out (or opened, or
         // waited for), the request written and the head read, all while
@@ -229,10 +244,13 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         };
         let status = response.status().as_u16();
         let headers = response.headers();
-        let content_type = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let content_type = text(CONTENT_TYPE).map(str::to_owned);
+        let location = if response.status().is_redirection() {
+            text(LOCATION).map(str::to_owned)
+        } else {
+            None
+        };
         let length = headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse().ok());
@@ -251,7 +269,8 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         Ok(Response {
             status,
             content_type,
-            body: body.finish(),
+            location,
+            body: body.finish()?,
         })
     }
 }

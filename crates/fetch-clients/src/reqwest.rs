@@ -32,8 +32,17 @@ impl ReqwestClient {
     /// Builds the client. Certificate verification stays on for https.
     pub fn new(config: &ClientConfig) -> Result<Self, FetchError> {
         let opened = Arc::new(AtomicU64::new(0));
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static(ClientConfig::ACCEPT),
+        );
         let client = reqwest::Client::builder()
             .http1_only()
+            // The same headers as every client (reqwest is built without
+            // its decompression features, so it sends no Accept-Encoding).
+            .user_agent(config.user_agent.as_str())
+            .default_headers(headers)
             .pool_max_idle_per_host(config.connections)
             .connect_timeout(config.connect_timeout)
             // Counts each connection the connector opens.
@@ -42,7 +51,8 @@ impl ReqwestClient {
             // No client here goes through a proxy; without this reqwest
             // matches every request against the proxy environment.
             .no_proxy()
-            // No redirects followed silently; a 3xx is an answer like any other.
+            // Redirects are followed by fetch-core, the same way for every
+            // client; to reqwest a 3xx is an answer like any other.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::connect("(building the reqwest client)", e))?;
@@ -79,11 +89,19 @@ impl HttpClient for ReqwestClient {
             .await
             .map_err(|e| self.map_error(url, e))?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let location = if response.status().is_redirection() {
+            header(reqwest::header::LOCATION)
+        } else {
+            None
+        };
         let mut body = BodyBuffer::new(url, self.config.max_body, response.content_length())?;
         // Read chunk by chunk so a body over the limit is refused before it
         // is all in memory.
@@ -93,7 +111,8 @@ impl HttpClient for ReqwestClient {
         Ok(Response {
             status,
             content_type,
-            body: body.finish(),
+            location,
+            body: body.finish()?,
         })
     }
 }

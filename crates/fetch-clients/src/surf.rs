@@ -40,6 +40,8 @@ const NO_TLS: &str = "surf is built here without TLS: its TLS stack (rustls 0.18
 #[derive(Debug, Clone)]
 pub struct SurfClient {
     client: surf::Client,
+    /// Sent with every request.
+    headers: [(&'static str, String); 2],
     urls: OriginCache,
     config: ClientConfig,
 }
@@ -58,8 +60,18 @@ impl SurfClient {
             .set_timeout(None)
             .try_into()
             .unwrap_or_else(|never: std::convert::Infallible| match never {});
+        // The same headers as every client: surf adds none of its own
+        // (this build has no decompression middleware, so no
+        // Accept-Encoding). Per request, not in the Config: a header value
+        // there must parse, and these always do, but a constructor that
+        // cannot fail is simpler for every caller.
+        let headers = [
+            ("User-Agent", config.user_agent.clone()),
+            ("Accept", ClientConfig::ACCEPT.to_owned()),
+        ];
         SurfClient {
             client,
+            headers,
             urls: OriginCache::default(),
             config: config.clone(),
         }
@@ -83,13 +95,18 @@ impl HttpClient for SurfClient {
                 reason: NO_TLS.to_owned(),
             });
         }
-        let mut response = self
-            .client
-            .get(parsed.as_str())
-            .await
-            .map_err(|e| map_error(url, e))?;
+        let mut request = self.client.get(parsed.as_str());
+        for (name, value) in &self.headers {
+            request = request.header(*name, value.as_str());
+        }
+        let mut response = request.await.map_err(|e| map_error(url, e))?;
         let status = u16::from(response.status());
         let content_type = response.content_type().map(|m| m.to_string());
+        let location = if response.status().is_redirection() {
+            response.header("Location").map(|v| v.last().to_string())
+        } else {
+            None
+        };
         let mut body =
             BodyBuffer::new(url, self.config.max_body, response.len().map(|n| n as u64))?;
         let mut reader = response.take_body();
@@ -104,10 +121,13 @@ impl HttpClient for SurfClient {
             }
             body.push(&chunk[..n])?;
         }
+        // surf takes a body that ends before its Content-Length as whole;
+        // `finish` does not.
         Ok(Response {
             status,
             content_type,
-            body: body.finish(),
+            location,
+            body: body.finish()?,
         })
     }
 }

@@ -38,7 +38,14 @@ impl UreqClient {
             .max_idle_connections(config.connections)
             .max_idle_connections_per_host(config.connections)
             .http_status_as_error(false)
+            // Redirects are followed by fetch-core, the same way for every
+            // client.
             .max_redirects(0)
+            // The same headers as every client; no Accept-Encoding (this
+            // build of ureq has no decompression anyway).
+            .user_agent(config.user_agent.as_str())
+            .accept(ClientConfig::ACCEPT)
+            .accept_encoding("")
             .build()
             .into();
         UreqClient {
@@ -56,11 +63,19 @@ impl UreqClient {
             .call()
             .map_err(|e| self.map_error(url, e))?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type");
+        let location = if response.status().is_redirection() {
+            header("location")
+        } else {
+            None
+        };
         let length = response
             .headers()
             .get("content-length")
@@ -83,7 +98,8 @@ impl UreqClient {
         Ok(Response {
             status,
             content_type,
-            body: body.finish(),
+            location,
+            body: body.finish()?,
         })
     }
 

@@ -45,6 +45,9 @@ pub struct Response {
     pub status: u16,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
+    /// The `Location` header of a 3xx answer, if any (adapters read it
+    /// only for 3xx; [`get_following`](crate::get_following) follows it).
+    pub location: Option<String>,
     /// The whole body.
     pub body: Bytes,
 }
@@ -67,12 +70,39 @@ pub struct ClientConfig {
     /// caller, which drops the request future when time is up; a blocking
     /// client cannot be interrupted that way and enforces it itself.
     pub request_timeout: Duration,
+    /// The `User-Agent` every request sends: [`ClientConfig::user_agent_for`].
+    pub user_agent: String,
+    /// Redirects a request follows at most (0: none, a 3xx is the answer).
+    /// fetch-core follows them, the same way for every client
+    /// ([`get_following`](crate::get_following)); the libraries are built
+    /// to follow none.
+    pub max_redirects: u32,
 }
 
 impl ClientConfig {
     /// 10 MiB: large enough for any page, small enough that a bad server
     /// cannot exhaust memory.
     pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+
+    /// The `Accept` header every client sends: pages first, then JSON,
+    /// then anything. No client sends `Accept-Encoding`, so no server
+    /// compresses: not every client here can decompress, and the same
+    /// bytes must cross the wire whichever client is measured.
+    pub const ACCEPT: &'static str = "text/html, application/json;q=0.9, */*;q=0.8";
+
+    /// `async-fetch/VERSION (CLIENT; RUNTIME)`: who is asking, in a
+    /// server's access log.
+    ///
+    /// ```
+    /// let ua = fetch_core::ClientConfig::user_agent_for("hyper", "smol");
+    /// assert_eq!(ua, format!("async-fetch/{} (hyper; smol)", env!("CARGO_PKG_VERSION")));
+    /// ```
+    pub fn user_agent_for(client: &str, runtime: &str) -> String {
+        format!(
+            "async-fetch/{} ({client}; {runtime})",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
 }
 
 impl Default for ClientConfig {
@@ -82,6 +112,8 @@ impl Default for ClientConfig {
             max_body: Self::DEFAULT_MAX_BODY,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
+            user_agent: format!("async-fetch/{}", env!("CARGO_PKG_VERSION")),
+            max_redirects: crate::MAX_REDIRECTS,
         }
     }
 }
@@ -158,19 +190,25 @@ impl OriginCache {
     }
 }
 
-/// Adds the body limit check every adapter needs while it reads a body in
-/// chunks.
+/// The checks every adapter needs while it reads a body in chunks: the
+/// size limit, and a body that ends before the length its `Content-Length`
+/// announced (a connection closed early), which [`BodyBuffer::finish`]
+/// refuses as a transport error whether or not the library noticed.
 ///
 /// ```
 /// let mut body = fetch_core::BodyBuffer::new("http://x/", 4, None).unwrap();
 /// body.push(b"abc").unwrap();
 /// assert!(body.push(b"de").is_err());
+/// let mut short = fetch_core::BodyBuffer::new("http://x/", 100, Some(10)).unwrap();
+/// short.push(b"abc").unwrap();
+/// assert!(short.finish().is_err());
 /// ```
 #[derive(Debug)]
 pub struct BodyBuffer<'a> {
     url: &'a str,
     limit: usize,
-    announced: usize,
+    /// The `Content-Length`, when there was one.
+    announced: Option<usize>,
     len: usize,
     /// A body that arrived as one shared chunk is kept as it is, not copied.
     whole: Option<Bytes>,
@@ -185,8 +223,7 @@ impl<'a> BodyBuffer<'a> {
         limit: usize,
         content_length: Option<u64>,
     ) -> Result<Self, FetchError> {
-        let announced = content_length.unwrap_or(0);
-        if announced > limit as u64 {
+        if content_length.is_some_and(|announced| announced > limit as u64) {
             return Err(FetchError::BodyTooLarge {
                 url: url.to_owned(),
                 limit,
@@ -196,7 +233,7 @@ impl<'a> BodyBuffer<'a> {
             url,
             limit,
             // Within the limit, so it fits a usize.
-            announced: announced as usize,
+            announced: content_length.map(|n| n as usize),
             len: 0,
             whole: None,
             buf: Vec::new(),
@@ -219,7 +256,7 @@ impl<'a> BodyBuffer<'a> {
         self.grow(chunk.len())?;
         if self.buf.is_empty() {
             // Pre-size for the announced length (it is within the limit).
-            self.buf.reserve(self.announced.max(self.len));
+            self.buf.reserve(self.announced.unwrap_or(0).max(self.len));
             if let Some(whole) = self.whole.take() {
                 self.buf.extend_from_slice(&whole);
             }
@@ -239,13 +276,35 @@ impl<'a> BodyBuffer<'a> {
         self.push(&chunk)
     }
 
-    /// The body read so far.
-    pub fn finish(self) -> Bytes {
-        match self.whole {
+    /// The whole body, once the library says it has ended; an error when
+    /// fewer bytes came than the `Content-Length` announced.
+    pub fn finish(self) -> Result<Bytes, FetchError> {
+        if let Some(announced) = self.announced
+            && self.len < announced
+        {
+            return Err(FetchError::transport(
+                self.url,
+                ShortBody {
+                    got: self.len,
+                    announced,
+                },
+            ));
+        }
+        Ok(match self.whole {
             Some(whole) => whole,
             None => Bytes::from(self.buf),
-        }
+        })
     }
+}
+
+/// A body that ended before its `Content-Length`.
+#[derive(Debug, thiserror::Error)]
+#[error("the body ended after {got} of the {announced} bytes its Content-Length announced")]
+pub struct ShortBody {
+    /// Bytes that arrived.
+    pub got: usize,
+    /// Bytes the header announced.
+    pub announced: usize,
 }
 
 #[cfg(test)]
@@ -290,7 +349,15 @@ mod tests {
             body.push(b"x").unwrap_err().kind(),
             crate::ErrorKind::BodyTooLarge
         );
-        assert_eq!(&body.finish()[..], b"0123456789");
+        assert_eq!(&body.finish().unwrap()[..], b"0123456789");
+        let mut short = BodyBuffer::new("u", 10, Some(10)).unwrap();
+        short.push(b"01234").unwrap();
+        let err = short.finish().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Transport);
+        assert_eq!(
+            err.chain(),
+            "the exchange with u failed: the body ended after 5 of the 10 bytes its Content-Length announced"
+        );
     }
 
     #[test]
@@ -298,7 +365,7 @@ mod tests {
         let one = Bytes::from_static(b"whole");
         let mut body = BodyBuffer::new("u", 10, Some(5)).unwrap();
         body.push_bytes(one.clone()).unwrap();
-        let kept = body.finish();
+        let kept = body.finish().unwrap();
         assert_eq!(kept, one);
         assert_eq!(kept.as_ptr(), one.as_ptr(), "no copy");
 
@@ -312,6 +379,6 @@ mod tests {
                 .kind(),
             crate::ErrorKind::BodyTooLarge
         );
-        assert_eq!(&body.finish()[..], b"abcdef");
+        assert_eq!(&body.finish().unwrap()[..], b"abcdef");
     }
 }

@@ -77,6 +77,17 @@ pub enum FetchError {
         #[source]
         source: BoxError,
     },
+    /// Redirects that cannot be followed: a loop, more than the most
+    /// allowed, or a `Location` that is not a URL this client can fetch.
+    #[error("{problem}: {}", chain.join(" -> "))]
+    Redirect {
+        /// The URL first asked for.
+        url: String,
+        /// What is wrong ("redirect loop", "more than 10 redirects", ...).
+        problem: String,
+        /// Every URL on the way, the one asked for first, the one refused last.
+        chain: Vec<String>,
+    },
     /// The connection failed after it was made: reset, closed early, bad HTTP.
     #[error("the exchange with {url} failed")]
     Transport {
@@ -99,6 +110,7 @@ impl FetchError {
             FetchError::Status { status, .. } => ErrorKind::Status(*status),
             FetchError::BodyTooLarge { .. } => ErrorKind::BodyTooLarge,
             FetchError::Decode { .. } => ErrorKind::Decode,
+            FetchError::Redirect { .. } => ErrorKind::Redirect,
             FetchError::Transport { .. } => ErrorKind::Transport,
         }
     }
@@ -212,6 +224,8 @@ pub enum ErrorKind {
     BodyTooLarge,
     /// See [`FetchError::Decode`].
     Decode,
+    /// See [`FetchError::Redirect`].
+    Redirect,
     /// See [`FetchError::Transport`].
     Transport,
     /// The request had started when the run was stopped (Ctrl-C).
@@ -230,6 +244,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Status(code) => write!(f, "http_{code}"),
             ErrorKind::BodyTooLarge => f.write_str("body_too_large"),
             ErrorKind::Decode => f.write_str("decode"),
+            ErrorKind::Redirect => f.write_str("redirect"),
             ErrorKind::Transport => f.write_str("transport"),
             ErrorKind::Cancelled => f.write_str("cancelled"),
             ErrorKind::Panicked => f.write_str("panicked"),
@@ -261,6 +276,8 @@ mod tests {
             ErrorKind::Status(503),
             ErrorKind::BodyTooLarge,
             ErrorKind::Decode,
+            ErrorKind::Redirect,
+            ErrorKind::ConnectTimeout,
             ErrorKind::Transport,
             ErrorKind::Cancelled,
             ErrorKind::Panicked,
@@ -277,6 +294,8 @@ mod tests {
                 "http_503",
                 "body_too_large",
                 "decode",
+                "redirect",
+                "connect_timeout",
                 "transport",
                 "cancelled",
                 "panicked"

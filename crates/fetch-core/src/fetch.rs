@@ -8,11 +8,14 @@
 use scraper::{Html, Node, Selector};
 use serde::{Deserialize, Serialize};
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::encoding::decode_html;
+use crate::redirect::{Fetched, get_following};
 use crate::{FetchError, HttpClient, Response, Runtime, Timeout, timeout};
 
 /// A user, as the fixture server's `GET /users/{id}` returns it.
@@ -29,34 +32,80 @@ pub struct User {
 /// Fetches `url` and returns the page's `<title>`, or `None` if it has none.
 ///
 /// Calling this does not send anything: it returns a future, and the request
-/// goes out only when that future is awaited (or spawned).
+/// goes out only when that future is awaited (or spawned). Redirects are
+/// followed (10 at most, unless the client is configured otherwise), as the
+/// seed's `reqwest::get` does; [`fetch_page`] says where they led.
 pub async fn fetch_title<C: HttpClient>(
     client: &C,
     url: &str,
 ) -> Result<Option<String>, FetchError> {
     // `.await` point: the task sleeps here until the whole body has arrived.
     let response = get_ok(client, url).await?;
-    // Parsing is synchronous work. It runs right away when the future is
-    // polled, on whatever thread polls it.
-    Ok(extract_title(&String::from_utf8_lossy(&response.body)))
+    // Decoding and parsing are synchronous work. They run right away when
+    // the future is polled, on whatever thread polls it.
+    Ok(title_of(&response))
 }
 
-/// Fetches `url` and decodes the body as a [`User`].
+/// A page's title and where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<'a> {
+    /// The `<title>`, or `None` if the page has none.
+    pub title: Option<String>,
+    /// The URL the page came from: the one asked for, unless redirected.
+    pub url: Cow<'a, str>,
+    /// Redirects followed to get there.
+    pub redirects: u32,
+}
+
+/// [`fetch_title`], with the URL the page finally came from.
+pub async fn fetch_page<'a, C: HttpClient>(
+    client: &C,
+    url: &'a str,
+) -> Result<Page<'a>, FetchError> {
+    let fetched = get_ok_following(client, url).await?;
+    Ok(Page {
+        title: title_of(&fetched.response),
+        url: fetched.url,
+        redirects: fetched.redirects,
+    })
+}
+
+/// Fetches `url` and decodes the body as a [`User`] (JSON, so UTF-8 by
+/// its RFC whatever the headers say). Redirects are followed.
 pub async fn get_user<C: HttpClient>(client: &C, url: &str) -> Result<User, FetchError> {
-    let response = get_ok(client, url).await?;
-    decode_user(url, &response.body)
+    let fetched = get_ok_following(client, url).await?;
+    decode_user(&fetched.url, &fetched.response.body)
 }
 
-/// GETs `url` and turns a non-2xx status into [`FetchError::Status`].
+/// GETs `url`, following redirects, and turns a final status other than
+/// 2xx into [`FetchError::Status`].
 pub async fn get_ok<C: HttpClient>(client: &C, url: &str) -> Result<Response, FetchError> {
-    let response = client.get(url).await?;
-    if !(200..300).contains(&response.status) {
+    Ok(get_ok_following(client, url).await?.response)
+}
+
+/// [`get_ok`], saying where the redirects led. With redirects turned off
+/// ([`ClientConfig::max_redirects`](crate::ClientConfig::max_redirects)
+/// 0), a 3xx is an error like any other non-2xx.
+pub async fn get_ok_following<'a, C: HttpClient>(
+    client: &C,
+    url: &'a str,
+) -> Result<Fetched<'a>, FetchError> {
+    let fetched = get_following(client, url).await?;
+    if !(200..300).contains(&fetched.response.status) {
         return Err(FetchError::Status {
-            url: url.to_owned(),
-            status: response.status,
+            url: fetched.url.into_owned(),
+            status: fetched.response.status,
         });
     }
-    Ok(response)
+    Ok(fetched)
+}
+
+/// The title of an HTML answer: its body decoded as a browser would
+/// ([`decode_html`]: byte-order mark, `Content-Type` charset, `<meta>`,
+/// else UTF-8 or windows-1252), then [`extract_title`].
+pub fn title_of(response: &Response) -> Option<String> {
+    let page = decode_html(&response.body, response.content_type.as_deref());
+    extract_title(&page.text)
 }
 
 /// Runs a fetch of `url` under a time limit; running out is

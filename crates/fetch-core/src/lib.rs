@@ -17,6 +17,8 @@
 //! - [`client`]: the [`HttpClient`] trait, [`Response`], [`ClientConfig`] and URL checks.
 //! - [`error`]: [`FetchError`], one enum for every failure, and the [`ErrorKind`]s a report counts.
 //! - [`fetch`]: the pattern itself: [`fetch_title`], [`get_user`], [`extract_title`].
+//! - [`encoding`]: which encoding a page is in, as a browser decides ([`encoding::decode_html`]).
+//! - [`redirect`]: redirects followed the same way for every client ([`get_following`]).
 //! - [`load`]: the load engine, [`run_load`]: N requests, C in flight, every outcome counted once.
 //! - [`gate`]: the fair [`Gate`] that queues requests beyond the connections.
 //! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`], and
@@ -25,20 +27,28 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod encoding;
 pub mod error;
 pub mod fetch;
 pub mod gate;
 pub mod load;
+pub mod redirect;
 pub mod report;
 pub mod runtime;
 
-pub use client::{BodyBuffer, ClientConfig, HttpClient, OriginCache, Response, parse_url};
+pub use client::{
+    BodyBuffer, ClientConfig, HttpClient, OriginCache, Response, ShortBody, parse_url,
+};
 pub use error::{BoxError, ErrorKind, FetchError, error_chain, is_connect_failure};
-pub use fetch::{User, Within, decode_user, extract_title, fetch_title, get_ok, get_user, within};
+pub use fetch::{
+    Page, User, Within, decode_user, extract_title, fetch_page, fetch_title, get_ok,
+    get_ok_following, get_user, title_of, within,
+};
 pub use gate::{Enter, Gate, Pass};
 pub use load::{
     Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
 };
+pub use redirect::{Fetched, MAX_REDIRECTS, get_following};
 pub use report::{LoadReport, Parse, Percentiles, ProcessCost, Report, RunConfig, ServerKind};
 pub use runtime::{
     JoinError, Runtime, Task, Timeout, catch_blocking_panics, catch_panics, timeout, yield_now,

@@ -38,8 +38,8 @@ use hdrhistogram::Histogram;
 use crate::gate::Gate;
 use crate::report::latency_histogram;
 use crate::{
-    ErrorKind, FetchError, HttpClient, Parse, Report, RunConfig, Runtime, fetch_title, get_ok,
-    get_user, parse_url, within,
+    ErrorKind, FetchError, HttpClient, Parse, Report, RunConfig, Runtime, decode_user,
+    get_ok_following, parse_url, title_of, within,
 };
 
 /// A URL in which each `{id}` is replaced by the request's number (1, 2, 3, ...).
@@ -142,7 +142,8 @@ impl LoadPlan {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
     /// A plan for `url` until `stop`: 100 in flight, a 10 s timeout per
-    /// request, bodies only read ([`Parse::None`]).
+    /// request, bodies only read ([`Parse::None`]). Redirects are followed
+    /// as the client's configuration says, as `fetch_title` follows them.
     pub fn new(url: UrlTemplate, stop: Stop) -> Self {
         LoadPlan {
             url,
@@ -403,6 +404,7 @@ impl LoadState {
             peak_in_flight: tally.peak_in_flight,
             ramp: tally.peak_at,
             busy: Duration::from_micros(tally.busy_us),
+            redirects: tally.redirects,
             connections_opened,
         }
     }
@@ -420,6 +422,8 @@ pub struct Tally {
     peak_at: Duration,
     /// The sum of its requests' times from claim to outcome, µs.
     busy_us: u64,
+    /// Redirects followed by its requests that succeeded.
+    redirects: u64,
 }
 
 impl Tally {
@@ -432,6 +436,7 @@ impl Tally {
             self.peak_at = other.peak_at;
         }
         self.busy_us += other.busy_us;
+        self.redirects += other.redirects;
         self.ok += other.ok;
         for (kind, n) in other.errors {
             *self.errors.entry(kind).or_default() += n;
@@ -482,6 +487,12 @@ impl Recorder<'_> {
             self.flush();
         }
         self.state.progress.completed.fetch_add(1, Relaxed);
+    }
+
+    /// Counts redirects a successful request followed (call with its
+    /// [`Recorder::ok`]).
+    pub fn redirected(&mut self, redirects: u32) {
+        self.tally.redirects += u64::from(redirects);
     }
 
     /// Counts a failure that came `took` after its claim.
@@ -568,6 +579,7 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         url: plan.url.as_str().to_owned(),
         parse: plan.parse,
         timeout: plan.timeout,
+        max_redirects: client.config().max_redirects,
         duration: match plan.stop {
             Stop::Duration(d) => Some(d),
             Stop::Requests(_) => None,
@@ -636,14 +648,17 @@ async fn worker<R: Runtime, C: HttpClient>(
             &rt,
             plan.timeout,
             &url,
-            request(&*client, &url, plan.parse, state.gate.as_ref()),
+            request(&*client, &url, plan, state.gate.as_ref()),
         );
         let until = Until {
             work: request,
             cancelled: &mut cancelled,
         };
         match until.await {
-            Some(Ok(())) => recorder.ok(start.elapsed()),
+            Some(Ok(redirects)) => {
+                recorder.ok(start.elapsed());
+                recorder.redirected(redirects);
+            }
             Some(Err(err)) => recorder.error(&err, start.elapsed()),
             None => {
                 recorder.error_kind(ErrorKind::Cancelled, start.elapsed(), || {
@@ -656,27 +671,33 @@ async fn worker<R: Runtime, C: HttpClient>(
     recorder.finish()
 }
 
-/// One request, doing with the body what `parse` says: exactly what
-/// [`get_user`] and [`fetch_title`] do, so a load run measures the pattern.
+/// One request, doing with the body what the plan's `parse` says:
+/// exactly what [`get_user`](crate::get_user) and
+/// [`fetch_title`](crate::fetch_title) do (follow redirects, check the
+/// status, decode), so a load run measures the pattern. Returns the
+/// redirects it followed.
 ///
 /// With a `gate`, the request first waits for one of its permits: a
-/// connection of its own. The wait counts in the request's time and its
-/// timeout, as a wait for a pooled connection does in any client.
+/// connection of its own, kept for every hop of its redirects. The wait
+/// counts in the request's time and its timeout, as a wait for a pooled
+/// connection does in any client.
 async fn request<C: HttpClient>(
     client: &C,
     url: &str,
-    parse: Parse,
+    plan: &LoadPlan,
     gate: Option<&Gate>,
-) -> Result<(), FetchError> {
+) -> Result<u32, FetchError> {
     let _connection = match gate {
         Some(gate) => Some(gate.enter().await),
         None => None,
     };
-    match parse {
-        Parse::User => get_user(client, url).await.map(drop),
-        Parse::Title => fetch_title(client, url).await.map(drop),
-        Parse::None => get_ok(client, url).await.map(drop),
+    let fetched = get_ok_following(client, url).await?;
+    match plan.parse {
+        Parse::User => drop(decode_user(&fetched.url, &fetched.response.body)?),
+        Parse::Title => drop(title_of(&fetched.response)),
+        Parse::None => {}
     }
+    Ok(fetched.redirects)
 }
 
 pin_project_lite::pin_project! {
@@ -894,6 +915,7 @@ mod tests {
             url: String::new(),
             parse: Parse::User,
             timeout: Duration::from_secs(1),
+            max_redirects: 10,
             duration: None,
         }
     }

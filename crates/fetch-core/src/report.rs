@@ -62,6 +62,8 @@ pub struct RunConfig {
     pub parse: Parse,
     /// Per-request time limit.
     pub timeout: Duration,
+    /// Redirects each request follows at most.
+    pub max_redirects: u32,
     /// The planned length of a run that stops after a duration (`-d`);
     /// `None` for one that stops after a number of requests.
     pub duration: Option<Duration>,
@@ -94,6 +96,9 @@ pub struct Report {
     pub ramp: Duration,
     /// The sum of every request's time from claim to outcome, all outcomes.
     pub busy: Duration,
+    /// Redirects followed by the requests that succeeded (each one more
+    /// request on the wire, inside its request's latency).
+    pub redirects: u64,
     /// Connections the client opened during the run; `None` when the
     /// client offers no way to count them.
     pub connections_opened: Option<u64>,
@@ -230,12 +235,17 @@ pub struct LoadReport {
     pub timeout_s: f64,
     /// The planned length of a `-d` run, seconds; `null` for a `-n` run.
     pub duration_s: Option<f64>,
+    /// Redirects each request follows at most (`--max-redirects`).
+    pub max_redirects: u32,
     /// Where the server ran.
     pub server: ServerKind,
     /// Requests started; always `ok + sum(errors)`.
     pub requests: u64,
     /// Requests answered 2xx whose body parsed.
     pub ok: u64,
+    /// Redirects followed by the requests counted in `ok`: each is one
+    /// more exchange on the wire, inside its request's latency.
+    pub redirects: u64,
     /// Failed requests by kind (`timeout`, `connect`, `http_500`, ...).
     pub errors: BTreeMap<String, u64>,
     /// The first message of each error kind, with its cause chain.
@@ -290,9 +300,11 @@ impl LoadReport {
             parse: c.parse,
             timeout_s: c.timeout.as_secs_f64(),
             duration_s: c.duration.map(|d| d.as_secs_f64()),
+            max_redirects: c.max_redirects,
             server,
             requests: report.requests,
             ok: report.ok,
+            redirects: report.redirects,
             errors: report
                 .errors
                 .iter()
@@ -366,6 +378,7 @@ mod tests {
                 url: "http://x/".into(),
                 parse: Parse::None,
                 timeout: Duration::from_secs(1),
+                max_redirects: 10,
                 duration: None,
             },
             requests,
@@ -378,6 +391,7 @@ mod tests {
             peak_in_flight: 1,
             ramp: Duration::ZERO,
             busy: Duration::from_secs(1),
+            redirects: 0,
             connections_opened: None,
         }
     }
