@@ -88,14 +88,16 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
             .map(|k| got(k))
             .sum::<u64>();
         if client == "surf" {
-            // surf (unmaintained) accepts a body shorter than its
-            // Content-Length as complete, so a short body shows as a decode
-            // error, not a transport error. And in runs with a 1 s timeout
-            // and 3 s stalls, some of its requests timed out before the
-            // server saw them (it looks as if a connection whose request was
-            // cancelled goes back into its pool); so only bounds here.
+            // surf (unmaintained) puts a connection whose request was
+            // cancelled (timed out) back into its pool, it seems, so the
+            // request after it can wait for the stalled answer and time out
+            // too: in a run with a 2 s timeout and 5 s stalls it counted
+            // about 130 more timeouts than stalls. So only bounds here. A
+            // short body is `transport` now (the adapter checks the length
+            // surf does not), never `decode`: decode errors are at most
+            // the garbage bodies sent.
             assert!(
-                got("decode") >= served("garbage"),
+                got("decode") <= served("garbage"),
                 "{client}: {report:?} {injected:?}"
             );
             assert!(

@@ -61,7 +61,7 @@ pub fn text(r: &LoadReport) -> String {
     if r.redirects > 0 {
         let _ = writeln!(
             s,
-            "  redirects    {} followed by the ok requests (each one more exchange, inside its request's latency)",
+            "  redirects    {} followed by ok requests (each one more exchange, in the latency)",
             r.redirects
         );
     }

@@ -7,6 +7,10 @@
 //! [`fetch_core::FetchError`] kinds. Each sits behind a cargo feature so a
 //! binary compiles only the clients it offers.
 //!
+//! Every adapter sends the same request (`Accept` and `User-Agent` from the
+//! config, no `Accept-Encoding`), follows no redirect itself (fetch-core
+//! follows them, the same way for all) and returns a 3xx's `Location`.
+//!
 //! # Layout
 //!
 //! - [`reqwest`] (feature `reqwest`): reqwest on tokio, HTTP/1.1, rustls for https.

@@ -18,6 +18,10 @@
 //! `timeout`, not `connect_timeout`. It has no hook to count the
 //! connections it opens either; its reports say so.
 //!
+//! It takes a body that ends before its `Content-Length` as complete; the
+//! adapter's [`BodyBuffer`] checks the length and makes that a transport
+//! error, as every other client reports it.
+//!
 //! Its pool is a hard cap: at most [`ClientConfig::connections`] connections
 //! per host are open at once, and further requests wait for one to free up.
 
