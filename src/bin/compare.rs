@@ -1,5 +1,6 @@
 //! `compare`: every combination beside wrk and oha, on one server, in one
-//! run; writes `results.json`, `results.md` and `throughput.svg`.
+//! run; writes `results.json`, `results.md`, `throughput.svg` and
+//! `latency.svg`.
 //!
 //! Run with: `scripts/compare` (which installs wrk, oha and GNU time, and
 //! builds everything in release first), or `scripts/compare --quick`.
@@ -45,6 +46,9 @@ struct Args {
     /// Skip the memory runs (10,000 in flight on /delay/1000).
     #[arg(long)]
     no_memory: bool,
+    /// Skip the open-loop sweep (each combination and oha at shares of wrk's rate).
+    #[arg(long)]
+    no_rate: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -71,6 +75,12 @@ impl From<Args> for compare::driver::Plan {
             memory: (!a.no_memory).then_some(10_000),
             repeat: a.repeat.map_or(if a.quick { 1 } else { 3 }, usize::from),
             combinations: async_fetch::combos::COMBINATIONS.to_vec(),
+            rates: match (a.no_rate, a.quick) {
+                (true, _) => Vec::new(),
+                (false, true) => vec![0.5, 0.9, 1.1],
+                (false, false) => vec![0.25, 0.5, 0.75, 0.9, 1.0, 1.1],
+            },
+            rate_seconds: if a.quick { 2 } else { 3 },
         }
     }
 }

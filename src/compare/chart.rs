@@ -1,30 +1,89 @@
-//! The SVG chart: requests/sec against requests in flight.
+//! The SVG charts: requests/sec against requests in flight
+//! (`throughput.svg`), and the open loop's p99 against the rate offered
+//! (`latency.svg`). Both draw a line per tool, the reference tools dashed.
 
 use std::path::Path;
 
-use super::run::Run;
+use plotters::coord::CoordTranslate;
+use plotters::prelude::*;
+
+use super::run::{Run, Scenario, Status};
+
+/// One tool's line.
+struct Line {
+    tool: String,
+    reference: bool,
+    points: Vec<(f64, f64)>,
+}
+
+/// A line per tool (in order of first appearance) through `(x, y)` of
+/// each of its runs, sorted by x.
+fn lines<'a>(
+    runs: impl Iterator<Item = &'a Run>,
+    xy: impl Fn(&Run) -> Option<(f64, f64)>,
+) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::new();
+    for r in runs {
+        let Some(point) = xy(r) else { continue };
+        match out.iter_mut().find(|l| l.tool == r.tool) {
+            Some(line) => line.points.push(point),
+            None => out.push(Line {
+                tool: r.tool.clone(),
+                reference: r.reference,
+                points: vec![point],
+            }),
+        }
+    }
+    for line in &mut out {
+        line.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    out
+}
+
+/// Draws `lines` on `chart` with a legend.
+fn draw<'a, 'b: 'a, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    lines: &[Line],
+) -> anyhow::Result<()> {
+    for (i, line) in lines.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let style = ShapeStyle::from(&color).stroke_width(if line.reference { 1 } else { 2 });
+        let points = line.points.clone();
+        if line.reference {
+            chart
+                .draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))?
+                .label(format!("{} (reference)", line.tool))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        } else {
+            chart
+                .draw_series(LineSeries::new(points.clone(), style))?
+                .label(line.tool.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
 
 /// Draws requests/sec against requests in flight (log scale), one line per
 /// tool; the reference tools dashed.
 pub fn chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<()> {
-    use plotters::prelude::*;
-
-    let runs: Vec<Run> = runs.iter().filter(|r| r.is_plain()).cloned().collect();
-
-    let mut tools: Vec<&str> = Vec::new();
-    for r in &runs {
-        if !tools.contains(&r.tool.as_str()) {
-            tools.push(&r.tool);
-        }
-    }
-    let max_rps = runs.iter().map(|r| r.requests_per_sec).fold(1.0, f64::max) * 1.1;
-    let min_c = runs.iter().map(|r| r.concurrency).min().unwrap_or(1).max(1) as f64;
-    let max_c = runs
-        .iter()
-        .map(|r| r.concurrency)
-        .max()
-        .unwrap_or(10)
-        .max(2) as f64;
+    let lines = lines(runs.iter().filter(|r| r.is_plain()), |r| {
+        Some((r.concurrency as f64, r.requests_per_sec))
+    });
+    let all = || lines.iter().flat_map(|l| l.points.iter());
+    let max_rps = all().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+    let min_c = all()
+        .map(|p| p.0)
+        .fold(f64::INFINITY, f64::min)
+        .clamp(1.0, 1e9);
+    let max_c = all().map(|p| p.0).fold(2.0, f64::max);
 
     let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -41,35 +100,42 @@ pub fn chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<()> {
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| format!("{:.0}k", y / 1000.0))
         .draw()?;
-    for (i, tool) in tools.iter().enumerate() {
-        let mut points: Vec<(f64, f64)> = runs
-            .iter()
-            .filter(|r| r.tool == *tool)
-            .map(|r| (r.concurrency as f64, r.requests_per_sec))
-            .collect();
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let reference = runs.iter().any(|r| r.tool == *tool && r.reference);
-        let color = Palette99::pick(i).to_rgba();
-        let style = ShapeStyle::from(&color).stroke_width(if reference { 1 } else { 2 });
-        if reference {
-            chart
-                .draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))?
-                .label(format!("{tool} (reference)"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        } else {
-            chart
-                .draw_series(LineSeries::new(points.clone(), style))?
-                .label(tool.to_string())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        }
-        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-    }
+    draw(&mut chart, &lines)?;
+    root.present()?;
+    Ok(())
+}
+
+/// Draws the open loop's p99 from the due time (log scale) against the
+/// rate offered, one line per tool; oha dashed.
+pub fn latency_chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<()> {
+    let sweep = runs
+        .iter()
+        .filter(|r| r.scenario == Scenario::Rate && r.status == Status::Measured);
+    let lines = lines(sweep, |r| Some((r.rate?, r.p99_ms?.max(0.001))));
+    let all = || lines.iter().flat_map(|l| l.points.iter());
+    let max_rate = all().map(|p| p.0).fold(1.0, f64::max) * 1.05;
+    let min_ms = all()
+        .map(|p| p.1)
+        .fold(f64::INFINITY, f64::min)
+        .clamp(0.01, 1e6);
+    let max_ms = all().map(|p| p.1).fold(1.0, f64::max);
+
+    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(20)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..max_rate, (min_ms * 0.7..max_ms * 1.5).log_scale())?;
     chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
+        .configure_mesh()
+        .x_desc("requests per second offered")
+        .y_desc("p99 ms from the due time")
+        .x_label_formatter(&|x| format!("{:.0}k", x / 1000.0))
+        .y_label_formatter(&|y| format!("{y}"))
         .draw()?;
+    draw(&mut chart, &lines)?;
     root.present()?;
     Ok(())
 }
@@ -97,6 +163,32 @@ mod tests {
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
         assert!(svg.contains("tokio+hyper") && svg.contains("wrk (reference)"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn latency_chart_draws_the_sweep_only() {
+        let swept = |tool: &str, reference: bool, rate: f64, p99: f64| {
+            let mut r = run(tool, reference, 100, rate);
+            r.scenario = Scenario::Rate;
+            r.rate = Some(rate);
+            r.p99_ms = Some(p99);
+            r
+        };
+        let runs = [
+            run("wrk", true, 100, 100_000.0),
+            swept("oha", true, 50_000.0, 0.8),
+            swept("oha", true, 90_000.0, 3.0),
+            swept("tokio+hyper", false, 50_000.0, 1.0),
+            swept("tokio+hyper", false, 90_000.0, 250.0),
+        ];
+        let dir = std::env::temp_dir().join(format!("compare-latency-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("l.svg");
+        latency_chart(&runs, "test", &path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.contains("tokio+hyper") && svg.contains("oha (reference)"));
+        assert!(!svg.contains("wrk"), "the closed-loop wrk run is not on it");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

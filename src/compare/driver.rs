@@ -1,5 +1,7 @@
 //! The compare run: one server process, then wrk, oha and every
-//! combination at each concurrency, one after the other.
+//! combination at each concurrency, one after the other; then, in each
+//! round, the open-loop sweep: every combination and oha at fixed shares
+//! of the rate wrk reached in that round.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +10,7 @@ use anyhow::{Context as _, bail};
 
 use fetch_core::{LoadReport, ProcessCost};
 
-use super::chart::chart;
+use super::chart::{chart, latency_chart};
 use super::parse::{ToolResult, parse_gnu_time, parse_oha, parse_wrk};
 use super::run::{Run, Scenario, medians};
 use super::tables::{PageInfo, page};
@@ -41,7 +43,16 @@ pub struct Plan {
     pub repeat: usize,
     /// The combinations to run (every one, unless a test says otherwise).
     pub combinations: Vec<Combo>,
+    /// The open-loop sweep: shares of the saturation rate to offer (0.5 is
+    /// half); empty for none.
+    pub rates: Vec<f64>,
+    /// Seconds of each sweep run.
+    pub rate_seconds: u64,
 }
+
+/// The sweep's rates are shares of what wrk reached with this many in
+/// flight, and every sweep run may have this many in flight at most.
+pub const SWEEP_IN_FLIGHT: usize = 100;
 
 /// How much one job does.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +73,8 @@ struct Job {
     work: Work,
     path: &'static str,
     parse: &'static str,
+    /// An open loop's rate, and the share of saturation it is.
+    rate: Option<(f64, f64)>,
 }
 
 impl Job {
@@ -76,6 +89,17 @@ impl Job {
             work: Work::Seconds(seconds),
             path: "/users/{id}",
             parse: "user",
+            rate: None,
+        }
+    }
+
+    /// Decoded `GET /users/{id}` at `rate` requests/sec (`fraction` of
+    /// saturation) for `seconds`, at most [`SWEEP_IN_FLIGHT`] in flight.
+    fn rate(combo: Combo, rate: f64, fraction: f64, seconds: u64) -> Self {
+        Job {
+            scenario: Scenario::Rate,
+            rate: Some((rate, fraction)),
+            ..Job::throughput(combo, SWEEP_IN_FLIGHT, SWEEP_IN_FLIGHT, seconds)
         }
     }
 
@@ -90,6 +114,7 @@ impl Job {
             work: Work::Requests(in_flight as u64),
             path: "/delay/1000",
             parse: "none",
+            rate: None,
         }
     }
 }
@@ -157,7 +182,70 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
         }
     }
     runs.extend(run_jobs(plan, server, jobs.into_iter()));
+    let sweep = sweep(plan, server, &runs);
+    runs.extend(sweep);
     runs
+}
+
+/// The open-loop sweep of one round: oha and every combination at each of
+/// the plan's shares of the saturation rate, the rate wrk reached with
+/// [`SWEEP_IN_FLIGHT`] in flight in this round's `runs` (run now if this
+/// round has no such wrk run; without wrk, the fastest combination's).
+fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
+    let mut out = Vec::new();
+    if plan.rates.is_empty() {
+        return out;
+    }
+    let plain_at = |runs: &[Run], tool: &str| {
+        runs.iter()
+            .find(|r| {
+                r.tool == tool
+                    && r.concurrency == SWEEP_IN_FLIGHT
+                    && r.is_plain()
+                    && r.requests_per_sec > 0.0
+            })
+            .map(|r| r.requests_per_sec)
+    };
+    let mut saturation = plain_at(runs, "wrk");
+    if saturation.is_none() && plan.reference {
+        let run = with_server_cpu(server, "wrk", SWEEP_IN_FLIGHT, || {
+            wrk(plan, server, SWEEP_IN_FLIGHT)
+        });
+        saturation = plain_at(std::slice::from_ref(&run), "wrk");
+        out.push(run);
+    }
+    let saturation = saturation.or_else(|| {
+        runs.iter()
+            .filter(|r| !r.reference && r.concurrency == SWEEP_IN_FLIGHT && r.is_plain())
+            .map(|r| r.requests_per_sec)
+            .reduce(f64::max)
+    });
+    let Some(saturation) = saturation else {
+        eprintln!("  no saturation rate at {SWEEP_IN_FLIGHT} in flight this round: no sweep");
+        return out;
+    };
+    eprintln!(
+        "  open-loop sweep from {saturation:.0} requests/sec (saturation at {SWEEP_IN_FLIGHT} in flight)"
+    );
+    for &fraction in &plan.rates {
+        // Whole requests per second: the same number for every tool.
+        let rate = (saturation * fraction).round().max(1.0);
+        if plan.reference {
+            let mut run = with_server_cpu(server, "oha", SWEEP_IN_FLIGHT, || {
+                oha_rate(plan, server, rate)
+            });
+            run.scenario = Scenario::Rate;
+            run.rate = Some(rate);
+            run.fraction = Some(fraction);
+            out.push(run);
+        }
+        let jobs = plan
+            .combinations
+            .iter()
+            .map(|&combo| Job::rate(combo, rate, fraction, plan.rate_seconds));
+        out.extend(run_jobs(plan, server, jobs));
+    }
+    out
 }
 
 /// Runs `run` and records the server's CPU time during it; a run that
@@ -262,6 +350,29 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     reference("wrk", args, c, parse_wrk, config)
 }
 
+/// oha's open loop at `rate` (`-q`, with `--latency-correction`: latency
+/// from each request's due time), at most [`SWEEP_IN_FLIGHT`] in flight.
+fn oha_rate(plan: &Plan, server: &ServerProcess, rate: f64) -> anyhow::Result<Run> {
+    let c = SWEEP_IN_FLIGHT;
+    let args = vec![
+        "--no-tui".to_owned(),
+        "--output-format".to_owned(),
+        "json".to_owned(),
+        "-z".to_owned(),
+        format!("{}s", plan.rate_seconds),
+        "--wait-ongoing-requests-after-deadline".to_owned(),
+        "-q".to_owned(),
+        format!("{rate:.0}"),
+        "--latency-correction".to_owned(),
+        "-c".to_owned(),
+        c.to_string(),
+        format!("{}/users/1", server.url()),
+    ];
+    let config =
+        serde_json::json!({"connections": c, "parse": "none", "url": "/users/1", "rate": rate});
+    reference("oha", args, c, parse_oha, config)
+}
+
 fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     let args = vec![
         "--no-tui".to_owned(),
@@ -289,6 +400,10 @@ fn run_jobs(plan: &Plan, server: &ServerProcess, jobs: impl Iterator<Item = Job>
         });
         run.scenario = job.scenario;
         run.connections = job.connections;
+        if let Some((rate, fraction)) = job.rate {
+            run.rate = Some(rate);
+            run.fraction = Some(fraction);
+        }
         if run.error_count() > 0 {
             eprintln!(
                 "  {} at {} in flight: {} of {} ok, errors {:?}",
@@ -326,8 +441,14 @@ fn combination(plan: &Plan, server: &ServerProcess, job: &Job) -> anyhow::Result
         Work::Seconds(s) => args.extend(["-d".to_owned(), format!("{s}s")]),
         Work::Requests(n) => args.extend(["-n".to_owned(), n.to_string()]),
     }
+    if let Some((rate, _)) = job.rate {
+        args.extend(["--rate".to_owned(), format!("{rate:.0}")]);
+    }
+    let pace = job
+        .rate
+        .map_or_else(String::new, |(rate, _)| format!(" at {rate:.0}/s"));
     eprintln!(
-        "  {binary} --client {client} at {} in flight on {} connections, {}",
+        "  {binary} --client {client} at {} in flight on {} connections, {}{pace}",
         job.concurrency, job.connections, job.path
     );
     let (stdout, cost, _) = timed(&program, &args)?;
@@ -366,6 +487,9 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
             "queued": plan.queued,
             "memory_in_flight": plan.memory,
             "repeat": plan.repeat,
+            "rate_fractions": plan.rates,
+            "rate_seconds": plan.rate_seconds,
+            "rate_in_flight": SWEEP_IN_FLIGHT,
         },
         "runs": runs,
     });
@@ -381,6 +505,7 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
         seconds: plan.seconds,
         queued: plan.queued.is_some(),
         memory: plan.memory.is_some(),
+        rate_seconds: (!plan.rates.is_empty()).then_some(plan.rate_seconds),
     };
     let md = page(runs, &info);
     let md_path = plan.out.join("results.md");
@@ -392,12 +517,25 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
         "Requests per second against requests in flight",
         &svg_path,
     )?;
+    let latency_path = plan.out.join("latency.svg");
+    if !plan.rates.is_empty() {
+        latency_chart(
+            runs,
+            "p99 latency from each request's due time against the rate offered (open loop)",
+            &latency_path,
+        )?;
+    }
     println!("{md}");
     eprintln!(
-        "wrote {}, {} and {}",
+        "wrote {}, {}, {}{}",
         json_path.display(),
         md_path.display(),
-        svg_path.display()
+        svg_path.display(),
+        if plan.rates.is_empty() {
+            String::new()
+        } else {
+            format!(" and {}", latency_path.display())
+        }
     );
     Ok(())
 }

@@ -16,6 +16,9 @@ pub enum Scenario {
     Throughput,
     /// Peak memory with every request in flight at once on `/delay/1000`.
     Memory,
+    /// An open loop at a fixed rate (`load --rate`, oha `-q`): latency from
+    /// each request's due time, against the rate offered.
+    Rate,
 }
 
 /// Whether a run produced numbers.
@@ -91,6 +94,23 @@ pub struct Run {
     /// The report's Little's-law ratio (see `fetch_core::LoadReport`).
     #[serde(default)]
     pub littles_law: Option<f64>,
+    /// A rate run's offered rate, requests per second.
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// A rate run's offered rate as a share of the round's saturation
+    /// rate (wrk's requests/sec at the same in flight): 0.5 is 50%.
+    #[serde(default)]
+    pub fraction: Option<f64>,
+    /// A rate run's 99th percentile of service time (from the send), ms;
+    /// `p99_ms` is then from each request's due time.
+    #[serde(default)]
+    pub service_p99_ms: Option<f64>,
+    /// A rate run's latest start after a request was due, ms.
+    #[serde(default)]
+    pub max_start_delay_ms: Option<f64>,
+    /// A rate run's lag behind its schedule, seconds (see `LoadReport`).
+    #[serde(default)]
+    pub behind_s: Option<f64>,
 }
 
 impl Run {
@@ -120,6 +140,11 @@ impl Run {
             command,
             peak_in_flight: Some(report.peak_in_flight),
             littles_law: report.littles_law,
+            rate: report.rate,
+            fraction: None,
+            service_p99_ms: report.service_ms.and_then(|s| s.p99),
+            max_start_delay_ms: report.max_start_delay_ms,
+            behind_s: report.behind_s,
             config: serde_json::to_value(&report).unwrap_or_default(),
             samples: Vec::new(),
             status: Status::Measured,
@@ -166,6 +191,11 @@ impl Run {
             status: Status::Measured,
             peak_in_flight: None,
             littles_law: None,
+            rate: None,
+            fraction: None,
+            service_p99_ms: None,
+            max_start_delay_ms: None,
+            behind_s: None,
         }
     }
 
@@ -198,6 +228,16 @@ impl Run {
     /// the run measured what it says, or cannot tell (reference tools).
     pub fn checks(&self) -> Vec<String> {
         let mut flags = Vec::new();
+        // An open loop keeps only as many in flight as its rate needs: its
+        // `-c` is a cap, not a target. What it claims is its rate.
+        if self.scenario == Scenario::Rate {
+            if let Some(behind) = self.behind_s
+                && fetch_core::report::fell_behind(self.behind_s, self.elapsed_s)
+            {
+                flags.push(format!("fell {behind:.2} s behind its schedule"));
+            }
+            return flags;
+        }
         if let Some(peak) = self.peak_in_flight
             && (peak as f64) < PEAK_SHARE * self.concurrency as f64
         {
@@ -248,6 +288,11 @@ impl Run {
             status: Status::Measured,
             peak_in_flight: None,
             littles_law: None,
+            rate: None,
+            fraction: None,
+            service_p99_ms: None,
+            max_start_delay_ms: None,
+            behind_s: None,
         }
     }
 
@@ -257,6 +302,13 @@ impl Run {
         self.status == Status::Measured
             && self.scenario == Scenario::Throughput
             && self.connections == self.concurrency
+    }
+
+    /// A rate run's achieved requests/sec over its offered rate.
+    pub fn achieved_share(&self) -> Option<f64> {
+        self.rate
+            .filter(|rate| *rate > 0.0)
+            .map(|rate| self.requests_per_sec / rate)
     }
 
     /// Peak RSS divided by the requests in flight, KiB.
@@ -313,6 +365,7 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
                 && first.scenario == run.scenario
                 && first.concurrency == run.concurrency
                 && first.connections == run.connections
+                && first.fraction == run.fraction
         };
         match groups.iter_mut().find(same) {
             Some(group) => group.push(run),
@@ -332,6 +385,11 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
                 Scenario::Throughput => {
                     group.sort_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec));
                 }
+                // The median latency: what the curve is drawn from.
+                Scenario::Rate => group.sort_by(|a, b| {
+                    let p99 = |r: &Run| r.p99_ms.unwrap_or(f64::INFINITY);
+                    p99(a).total_cmp(&p99(b))
+                }),
                 Scenario::Memory => group.sort_by_key(|r| r.peak_rss_kb),
             }
             let middle = group.len() / 2;

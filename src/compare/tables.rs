@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::driver::SWEEP_IN_FLIGHT;
 use super::run::{LITTLE_TOLERANCE, PEAK_SHARE, Run, Scenario, Status};
 
 /// A latency cell: two decimals, or "-" when no request succeeded.
@@ -75,6 +76,8 @@ pub struct PageInfo<'a> {
     pub queued: bool,
     /// Whether the memory runs were made.
     pub memory: bool,
+    /// Seconds of each open-loop sweep run; `None` without a sweep.
+    pub rate_seconds: Option<u64>,
 }
 
 /// The whole `results.md`: the headline, the method, and every table.
@@ -135,7 +138,121 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
         );
         md.push_str(&memory_table(runs));
     }
+    if let Some(seconds) = info.rate_seconds {
+        let _ = writeln!(
+            md,
+            "\n## Latency against offered load (open loop)\n\n\
+             Each combination (`load --rate R`) and oha (`-q R --latency-correction`) at fixed \
+             shares of the rate wrk reached with {SWEEP_IN_FLIGHT} in flight in the same round, \
+             {seconds} s each, at most {SWEEP_IN_FLIGHT} requests in flight. Latency counts from \
+             when each request was due, so a request that had to wait (for the server, or for a \
+             free slot) carries the wait: no coordinated omission. Each cell: p99 ms from the due \
+             time (service-time p99 from the send), and the share of the offered rate achieved \
+             when under 99%. Sustainable rate: the highest offered rate whose p99 stayed under \
+             {} ms with no error and at least 99% of the rate achieved. latency.svg draws it.\n",
+            target::SUSTAINABLE_P99_MS
+        );
+        md.push_str(&rate_table(runs));
+    }
     md
+}
+
+/// The open-loop sweep: one row per tool, one column per share of the
+/// saturation rate.
+pub fn rate_table(runs: &[Run]) -> String {
+    let rate_runs: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.scenario == Scenario::Rate)
+        .collect();
+    let mut fractions: Vec<f64> = rate_runs.iter().filter_map(|r| r.fraction).collect();
+    fractions.sort_by(f64::total_cmp);
+    fractions.dedup();
+    let mut tools: Vec<&str> = Vec::new();
+    for r in &rate_runs {
+        if !tools.contains(&r.tool.as_str()) {
+            tools.push(&r.tool);
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = fractions
+        .iter()
+        .map(|f| {
+            let rate = rate_runs
+                .iter()
+                .find(|r| r.fraction == Some(*f))
+                .and_then(|r| r.rate)
+                .unwrap_or(0.0);
+            format!("{:.0}% ({rate:.0}/s)", f * 100.0)
+        })
+        .collect();
+    let _ = writeln!(out, "| tool | {} | sustainable rate |", header.join(" | "));
+    let _ = writeln!(out, "|---|{}---|", "---|".repeat(fractions.len()));
+    for tool in tools {
+        let cells: Vec<String> = fractions
+            .iter()
+            .map(|f| {
+                let Some(r) = rate_runs
+                    .iter()
+                    .find(|r| r.tool == tool && r.fraction == Some(*f))
+                else {
+                    return "-".to_owned();
+                };
+                if let Some(why) = unmeasured(r) {
+                    return why;
+                }
+                rate_cell(r)
+            })
+            .collect();
+        let sustainable = sustainable_rate(runs, tool)
+            .map_or_else(|| "none measured".to_owned(), |r| format!("{r:.0}/s"));
+        let name = if tool == "oha" {
+            "**oha** (reference)".to_owned()
+        } else {
+            tool.to_owned()
+        };
+        let _ = writeln!(out, "| {name} | {} | {sustainable} |", cells.join(" | "));
+    }
+    out
+}
+
+/// One sweep cell: corrected p99, service p99, and what was off.
+fn rate_cell(r: &Run) -> String {
+    let mut cell = ms(r.p99_ms);
+    if let Some(service) = r.service_p99_ms {
+        let _ = write!(cell, " ({service:.2})");
+    }
+    if let Some(share) = r.achieved_share()
+        && share < SUSTAINED_SHARE
+    {
+        let _ = write!(cell, ", {:.0}% sent", share * 100.0);
+    }
+    if r.error_count() > 0 {
+        let _ = write!(cell, ", {} errors", r.error_count());
+    }
+    let flags = r.checks();
+    if !flags.is_empty() {
+        let _ = write!(cell, ", **{}**", flags.join("; "));
+    }
+    cell
+}
+
+/// The share of the offered rate a sweep run must achieve to count as
+/// sustained.
+const SUSTAINED_SHARE: f64 = 0.99;
+
+/// The highest rate `tool` was offered and sustained: p99 from the due
+/// time under the target, no error, and at least 99% of the rate achieved.
+pub fn sustainable_rate(runs: &[Run], tool: &str) -> Option<f64> {
+    runs.iter()
+        .filter(|r| r.tool == tool && r.scenario == Scenario::Rate && r.status == Status::Measured)
+        .filter(|r| {
+            r.p99_ms.is_some_and(|p99| p99 < target::SUSTAINABLE_P99_MS)
+                && r.error_count() == 0
+                && r.problem().is_none()
+                && r.achieved_share().is_some_and(|s| s >= SUSTAINED_SHARE)
+        })
+        .filter_map(|r| r.rate)
+        .reduce(f64::max)
 }
 
 /// The Markdown table of every run, grouped by concurrency, each with its
@@ -237,6 +354,9 @@ pub mod target {
     /// Throughput with requests queued for connections, over the same
     /// combination's with as many in flight as connections, at least.
     pub const QUEUED_VS_UNQUEUED: f64 = 0.7;
+    /// The p99 (from the due time) under which an open-loop rate counts
+    /// as sustained, ms.
+    pub const SUSTAINABLE_P99_MS: f64 = 10.0;
 }
 
 fn met(ok: bool) -> &'static str {
@@ -326,6 +446,23 @@ pub fn headline(runs: &[Run]) -> String {
             threads.peak_rss_kb as f64 / 1024.0,
             threads.concurrency,
             threads.kib_per_request(),
+        );
+    }
+    let mut rate_tools: Vec<&str> = Vec::new();
+    for r in runs.iter().filter(|r| r.scenario == Scenario::Rate) {
+        if !rate_tools.contains(&r.tool.as_str()) {
+            rate_tools.push(&r.tool);
+        }
+    }
+    for tool in rate_tools {
+        let sustained = sustainable_rate(runs, tool).map_or_else(
+            || "none of the rates offered".to_owned(),
+            |r| format!("{r:.0}/s"),
+        );
+        let _ = writeln!(
+            out,
+            "| 6. sustainable rate (open loop, p99 from due time < {:.0} ms, nothing lost, >= 99% sent), {tool} | {sustained} | for comparison | |",
+            target::SUSTAINABLE_P99_MS
         );
     }
     let fastest_queued = queued_pairs(runs)
@@ -539,5 +676,59 @@ mod tests {
         assert_eq!(fastest(&runs).len(), 1);
         assert!(queued_table(&runs).contains("| tokio+hyper | 10000 | 1000 | 60000 |"));
         assert!(memory_table(&runs).contains("| smol+hyper | 10000 | 10000 | 78.1 | 8.0 |"));
+    }
+
+    #[test]
+    fn the_sustainable_rate_is_the_highest_kept_under_target_with_nothing_lost() {
+        let swept = |tool: &str, fraction: f64, achieved: f64, p99: f64| {
+            let rate = (100_000.0 * fraction).round();
+            let mut r = run(tool, tool == "oha", 100, rate * achieved);
+            r.scenario = Scenario::Rate;
+            r.rate = Some(rate);
+            r.fraction = Some(fraction);
+            r.p99_ms = Some(p99);
+            r.service_p99_ms = (tool != "oha").then_some(p99 / 2.0);
+            r
+        };
+        let mut with_errors = swept("tokio+hyper", 0.9, 1.0, 4.0);
+        with_errors.ok = 990;
+        with_errors.errors.insert("timeout".into(), 10);
+        let runs = [
+            swept("oha", 0.5, 1.0, 1.0),
+            swept("oha", 0.9, 1.0, 9.0),
+            swept("oha", 1.1, 0.93, 900.0),
+            swept("tokio+hyper", 0.5, 1.0, 2.0),
+            with_errors,
+            swept("tokio+hyper", 1.1, 0.995, 8.0),
+            swept("smol+hyper", 0.5, 0.97, 3.0),
+        ];
+        assert_eq!(sustainable_rate(&runs, "oha"), Some(90_000.0));
+        // 110% kept its p99 under 10 ms and sent 99.5%: the highest.
+        assert_eq!(sustainable_rate(&runs, "tokio+hyper"), Some(110_000.0));
+        // Only 97% of the rate went out: not sustained.
+        assert_eq!(sustainable_rate(&runs, "smol+hyper"), None);
+        let table = rate_table(&runs);
+        assert!(
+            table.starts_with(
+                "| tool | 50% (50000/s) | 90% (90000/s) | 110% (110000/s) | sustainable rate |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| **oha** (reference) | 1.00 | 9.00 | 900.00, 93% sent | 90000/s |"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "| tokio+hyper | 2.00 (1.00) | 4.00 (2.00), 10 errors | 8.00 (4.00) | 110000/s |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| smol+hyper | 3.00 (1.50), 97% sent | - | - | none measured |"),
+            "{table}"
+        );
+        let h = headline(&runs);
+        assert!(h.contains("sustainable rate (open loop, p99 from due time < 10 ms, nothing lost, >= 99% sent), tokio+hyper | 110000/s |"), "{h}");
     }
 }

@@ -97,6 +97,10 @@ pub(crate) struct LoadArgs {
     #[arg(long, value_parser = parse_in_flight)]
     pub(crate) connections: Option<u32>,
 
+    /// Open loop: send this many requests per second (all workers together) whatever the answers, and count each request's latency from when it was due, not from when it was sent (no coordinated omission). -c stays the most requests in flight: due requests beyond it wait, in order, and the wait counts.
+    #[arg(long, value_parser = parse_rate)]
+    pub(crate) rate: Option<f64>,
+
     /// What each request does with the body [default: user on the embedded server, none for a URL you give].
     #[arg(long, value_enum)]
     pub(crate) parse: Option<ParseArg>,
@@ -200,9 +204,33 @@ fn parse_in_flight(s: &str) -> Result<u32, String> {
     count(s, u64::from(MOST_IN_FLIGHT)).map(|n| n as u32)
 }
 
+/// The highest `--rate`: ten million requests a second is beyond any
+/// machine this runs on, and keeps the schedule's arithmetic exact.
+const MOST_RATE: f64 = 10_000_000.0;
+
+/// `--rate`: requests per second, a positive number (fractions allowed:
+/// "0.5" is one every two seconds).
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= MOST_RATE => Ok(rate),
+        _ => Err(format!(
+            "{s:?} is not a rate: requests per second, a number above 0 and at most {MOST_RATE:.0}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_are_positive_numbers() {
+        assert_eq!(parse_rate("5000"), Ok(5000.0));
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        for bad in ["0", "-3", "NaN", "inf", "fast", "20000000"] {
+            assert!(parse_rate(bad).unwrap_err().contains("not a rate"), "{bad}");
+        }
+    }
 
     #[test]
     fn durations_parse_and_zero_is_refused() {

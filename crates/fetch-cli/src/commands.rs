@@ -253,10 +253,13 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
         (Some(n), None) => Stop::Requests(n),
         (None, None) => Stop::Requests(10_000),
     };
-    let plan = LoadPlan::new(UrlTemplate::new(&url)?, stop)
+    let mut plan = LoadPlan::new(UrlTemplate::new(&url)?, stop)
         .concurrency(args.concurrency as usize)
         .timeout(ctx.timeout)
         .parse(args.parse.unwrap_or(default_parse).into());
+    if let Some(rate) = args.rate {
+        plan = plan.rate(rate);
+    }
     let report = measure(ctx, plan, kind, args.output == Output::Text);
     drop(server);
     match args.output {

@@ -29,6 +29,44 @@ fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     }
 }
 
+/// One line of percentiles.
+fn percentiles(s: &mut String, l: &fetch_core::Percentiles) {
+    let _ = writeln!(
+        s,
+        "  p50 {}   p90 {}   p99 {}   p99.9 {}   max {}",
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.p99_9),
+        ms(l.max)
+    );
+}
+
+/// An open loop's schedule: asked, achieved, and how well it was kept.
+fn schedule(s: &mut String, r: &LoadReport, rate: f64) {
+    let _ = writeln!(
+        s,
+        "  schedule     open loop: {rate:.0} requests/sec asked, {:.0} achieved (every outcome)",
+        r.requests_per_sec
+    );
+    let late = r.late_starts.unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "               {} sent more than 1 ms after due; the latest {:.3} ms after",
+        plural(late, "request", "requests"),
+        r.max_start_delay_ms.unwrap_or(0.0)
+    );
+    if r.fell_behind() {
+        let behind = r.behind_s.unwrap_or(0.0);
+        let _ = writeln!(
+            s,
+            "  BEHIND       the run fell {behind:.3} s behind its schedule: the client (or -c {}) could \
+             not keep up, so fewer requests went out than asked",
+            r.concurrency
+        );
+    }
+}
+
 /// Below this many requests, CPU time is shown per request: a figure per
 /// 10k requests would be an extrapolation.
 const PER_10K_FROM: u64 = 10_000;
@@ -78,17 +116,24 @@ pub fn text(r: &LoadReport) -> String {
             r.requests_per_sec
         );
     }
-    let _ = writeln!(s, "Latency of successful requests (ms)");
-    let l = &r.latency_ms;
-    let _ = writeln!(
-        s,
-        "  p50 {}   p90 {}   p99 {}   p99.9 {}   max {}",
-        ms(l.p50),
-        ms(l.p90),
-        ms(l.p99),
-        ms(l.p99_9),
-        ms(l.max)
-    );
+    if let Some(rate) = r.rate {
+        schedule(&mut s, r, rate);
+    }
+    match &r.service_ms {
+        None => {
+            let _ = writeln!(s, "Latency of successful requests (ms)");
+            percentiles(&mut s, &r.latency_ms);
+        }
+        Some(service) => {
+            let _ = writeln!(
+                s,
+                "Latency from each request's due time (ms): what a user arriving on schedule waits"
+            );
+            percentiles(&mut s, &r.latency_ms);
+            let _ = writeln!(s, "Service time, from each request's send (ms)");
+            percentiles(&mut s, service);
+        }
+    }
     if !r.errors.is_empty() {
         let _ = writeln!(s, "Errors by kind (first message of each)");
         for (kind, n) in &r.errors {

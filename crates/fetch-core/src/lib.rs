@@ -21,6 +21,7 @@
 //! - [`redirect`]: redirects followed the same way for every client ([`get_following`]).
 //! - [`load`]: the load engine, [`run_load`]: N requests, C in flight, every outcome counted once.
 //! - [`gate`]: the fair [`Gate`] that queues requests beyond the connections.
+//! - [`pace`]: the open loop's schedule: a request due every 1/rate, released once per tick.
 //! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`], and
 //!   [`LoadReport`], its one JSON form (printed by every binary, read by compare and the tests).
 
@@ -32,6 +33,7 @@ pub mod error;
 pub mod fetch;
 pub mod gate;
 pub mod load;
+pub mod pace;
 pub mod redirect;
 pub mod report;
 pub mod runtime;

@@ -16,12 +16,18 @@
 //! than the client has connections, a fair [`Gate`] lets only as many
 //! requests into the client as it has connections, and the rest queue.
 //!
+//! With a rate ([`LoadPlan::rate`]) the run is an *open loop*: a pacer task
+//! releases request *i* at `start + (i - 1) / rate` (see [`crate::pace`]),
+//! the workers (still `concurrency` of them: the cap on requests in
+//! flight) take released requests in order, and each request's latency
+//! counts from when it was due, its service time from when it was sent.
+//!
 //! # Layout
 //! - [`UrlTemplate`], [`Stop`], [`LoadPlan`]: what to run.
 //! - [`Cancel`], [`Progress`]: the live side a Ctrl-C handler and a
 //!   progress bar share with a run.
 //! - [`LoadState`], [`Recorder`], [`Tally`]: the accounting.
-//! - [`run_load`] and its workers.
+//! - [`run_load`], its workers and, in an open loop, its pacer.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -36,6 +42,7 @@ use event_listener::{Event, EventListener};
 use hdrhistogram::Histogram;
 
 use crate::gate::Gate;
+use crate::pace::{Pacing, TICK};
 use crate::report::latency_histogram;
 use crate::{
     ErrorKind, FetchError, HttpClient, Parse, Report, RunConfig, Runtime, decode_user,
@@ -133,6 +140,8 @@ pub struct LoadPlan {
     pub timeout: Duration,
     /// What each request does with its body.
     pub parse: Parse,
+    /// Requests per second for an open loop; `None` for a closed loop.
+    pub rate: Option<f64>,
 }
 
 impl LoadPlan {
@@ -151,6 +160,7 @@ impl LoadPlan {
             concurrency: Self::DEFAULT_CONCURRENCY,
             timeout: Self::DEFAULT_TIMEOUT,
             parse: Parse::None,
+            rate: None,
         }
     }
 
@@ -172,6 +182,18 @@ impl LoadPlan {
     #[must_use]
     pub fn parse(mut self, parse: Parse) -> Self {
         self.parse = parse;
+        self
+    }
+
+    /// Makes the run an open loop at `rate` requests per second, all
+    /// workers together: request *i* is due at `start + (i - 1) / rate`,
+    /// and its latency counts from then. `concurrency` stays the most
+    /// requests in flight; due requests beyond it wait, in order, and the
+    /// wait is in their latency. A rate that is not positive and finite
+    /// leaves the run a closed loop.
+    #[must_use]
+    pub fn rate(mut self, rate: f64) -> Self {
+        self.rate = (rate.is_finite() && rate > 0.0).then_some(rate);
         self
     }
 }
@@ -242,8 +264,28 @@ pub struct LoadState {
     next: AtomicU64,
     created_at: Instant,
     start: StartLine,
-    shards: Vec<Mutex<Histogram<u64>>>,
+    shards: Vec<Mutex<Shard>>,
     gate: Option<Gate>,
+    pacing: Option<Pacing>,
+}
+
+/// One lock's worth of latency histograms.
+#[derive(Debug)]
+struct Shard {
+    /// From the claim (closed loop) or from the due time (open loop).
+    latency: Histogram<u64>,
+    /// From the send; kept in an open loop only.
+    service: Option<Histogram<u64>>,
+}
+
+/// What an open-loop claim found.
+enum Due {
+    /// This request is now the caller's.
+    Claimed(u64),
+    /// Nothing is due yet.
+    NotYet,
+    /// The run is over.
+    Over,
 }
 
 /// The start barrier: workers wait here until every one of them exists.
@@ -270,9 +312,15 @@ impl LoadState {
             created_at: Instant::now(),
             start: StartLine::default(),
             shards: (0..shards.max(1))
-                .map(|_| Mutex::new(latency_histogram()))
+                .map(|_| {
+                    Mutex::new(Shard {
+                        latency: latency_histogram(),
+                        service: plan.rate.map(|_| latency_histogram()),
+                    })
+                })
                 .collect(),
             gate: (connections < plan.concurrency).then(|| Gate::new(connections)),
+            pacing: plan.rate.map(Pacing::new),
             plan,
         }
     }
@@ -340,6 +388,70 @@ impl LoadState {
         }
     }
 
+    /// The open loop's schedule; `None` in a closed loop.
+    pub fn pacing(&self) -> Option<&Pacing> {
+        self.pacing.as_ref()
+    }
+
+    /// When request `id` was due, in an open loop.
+    pub fn due(&self, id: u64) -> Option<Instant> {
+        self.pacing
+            .as_ref()
+            .map(|p| self.started_at() + p.due_offset(id))
+    }
+
+    /// The next request to send: at once in a closed loop
+    /// ([`LoadState::claim`]); in an open loop, once it is due (waiting
+    /// for the pacer if none is). `None` when the run is over.
+    pub async fn next_request(&self) -> Option<u64> {
+        let Some(pacing) = &self.pacing else {
+            return self.claim();
+        };
+        loop {
+            match self.claim_due(pacing) {
+                Due::Claimed(id) => return Some(id),
+                Due::Over => return None,
+                Due::NotYet => {}
+            }
+            // Listen, then look again, so a release between the two is
+            // not missed.
+            let released = pacing.listen();
+            match self.claim_due(pacing) {
+                Due::Claimed(id) => return Some(id),
+                Due::Over => return None,
+                Due::NotYet => released.await,
+            }
+        }
+    }
+
+    /// Claims the oldest released request, if there is one.
+    fn claim_due(&self, pacing: &Pacing) -> Due {
+        let mut next = self.next.load(Relaxed);
+        loop {
+            if self.progress.cancel.is_cancelled() {
+                return Due::Over;
+            }
+            match self.plan.stop {
+                Stop::Requests(n) if next >= n => return Due::Over,
+                Stop::Duration(d) if self.started_at().elapsed() >= d => return Due::Over,
+                _ => {}
+            }
+            // `done` before `released`: once done is seen, every release
+            // made before it is too.
+            let done = pacing.is_done();
+            if next >= pacing.released() {
+                return if done { Due::Over } else { Due::NotYet };
+            }
+            match self
+                .next
+                .compare_exchange_weak(next, next + 1, Relaxed, Relaxed)
+            {
+                Ok(_) => return Due::Claimed(next + 1),
+                Err(now) => next = now,
+            }
+        }
+    }
+
     /// Requests claimed so far.
     pub fn started(&self) -> u64 {
         let claimed = self.next.load(Relaxed);
@@ -385,11 +497,28 @@ impl LoadState {
             );
         }
         let mut latency = latency_histogram();
+        let mut service = self.pacing.as_ref().map(|_| latency_histogram());
         for shard in &self.shards {
             let shard = shard.lock().unwrap_or_else(|poison| poison.into_inner());
-            // Both histograms auto-resize, so adding cannot fail.
-            let _ = latency.add(&*shard);
+            // The histograms auto-resize, so adding cannot fail.
+            let _ = latency.add(&shard.latency);
+            if let (Some(all), Some(one)) = (service.as_mut(), shard.service.as_ref()) {
+                let _ = all.add(one);
+            }
         }
+        let interrupted = self.progress.cancel.is_cancelled();
+        // How far the schedule lagged: the latest start, or, for a `-d`
+        // run that ended with due requests never sent, how overdue the
+        // first of them was when it ended.
+        let behind = self.pacing.as_ref().map(|pacing| {
+            let unsent = match self.plan.stop {
+                Stop::Duration(d) if !interrupted => {
+                    d.saturating_sub(pacing.due_offset(requests + 1))
+                }
+                _ => Duration::ZERO,
+            };
+            tally.max_start_delay.max(unsent)
+        });
         Report {
             config,
             // A panicking worker could in theory have counted more than was
@@ -400,11 +529,15 @@ impl LoadState {
             error_samples: tally.samples,
             elapsed,
             latency,
-            interrupted: self.progress.cancel.is_cancelled(),
+            service,
+            interrupted,
             peak_in_flight: tally.peak_in_flight,
             ramp: tally.peak_at,
             busy: Duration::from_micros(tally.busy_us),
             redirects: tally.redirects,
+            late_starts: tally.late_starts,
+            max_start_delay: tally.max_start_delay,
+            behind,
             connections_opened,
         }
     }
@@ -424,6 +557,10 @@ pub struct Tally {
     busy_us: u64,
     /// Redirects followed by its requests that succeeded.
     redirects: u64,
+    /// Open loop: requests sent more than one tick after they were due.
+    late_starts: u64,
+    /// Open loop: the latest a request was sent after it was due.
+    max_start_delay: Duration,
 }
 
 impl Tally {
@@ -437,6 +574,8 @@ impl Tally {
         }
         self.busy_us += other.busy_us;
         self.redirects += other.redirects;
+        self.late_starts += other.late_starts;
+        self.max_start_delay = self.max_start_delay.max(other.max_start_delay);
         self.ok += other.ok;
         for (kind, n) in other.errors {
             *self.errors.entry(kind).or_default() += n;
@@ -458,7 +597,9 @@ pub struct Recorder<'a> {
     state: &'a LoadState,
     shard: usize,
     tally: Tally,
-    pending: Vec<u32>,
+    /// Latencies (µs) not yet in the shared histogram, with service times
+    /// in an open loop.
+    pending: Vec<(u32, u32)>,
 }
 
 impl Recorder<'_> {
@@ -479,14 +620,30 @@ impl Recorder<'_> {
 
     /// Counts a success that took `latency` from its claim.
     pub fn ok(&mut self, latency: Duration) {
+        self.ok_due(latency, latency);
+    }
+
+    /// Counts a success of an open loop: `from_due` is its latency from
+    /// when it was due (its wait to be sent included), `service` from its
+    /// send. In a closed loop both are the time from its claim.
+    pub fn ok_due(&mut self, from_due: Duration, service: Duration) {
         self.tally.ok += 1;
-        self.tally.busy_us += micros(latency);
-        self.pending
-            .push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+        self.tally.busy_us += micros(service);
+        let us = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
+        self.pending.push((us(from_due), us(service)));
         if self.pending.len() == Self::BATCH {
             self.flush();
         }
         self.state.progress.completed.fetch_add(1, Relaxed);
+    }
+
+    /// Notes that a request of an open loop was sent `delay` after it was
+    /// due: more than one tick is a late start.
+    pub fn sent_after(&mut self, delay: Duration) {
+        if delay > TICK {
+            self.tally.late_starts += 1;
+        }
+        self.tally.max_start_delay = self.tally.max_start_delay.max(delay);
     }
 
     /// Counts redirects a successful request followed (call with its
@@ -520,8 +677,12 @@ impl Recorder<'_> {
         let mut h = self.state.shards[self.shard]
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        for &us in &self.pending {
-            h.saturating_record(u64::from(us));
+        let shard = &mut *h;
+        for &(from_due, service) in &self.pending {
+            shard.latency.saturating_record(u64::from(from_due));
+            if let Some(h) = shard.service.as_mut() {
+                h.saturating_record(u64::from(service));
+            }
         }
         self.pending.clear();
     }
@@ -543,6 +704,11 @@ async fn first_of(mut a: EventListener, mut b: EventListener) {
         }
     })
     .await
+}
+
+/// How many whole ticks fit in `elapsed`.
+fn whole_ticks(elapsed: Duration) -> u32 {
+    u32::try_from(elapsed.as_nanos() / TICK.as_nanos()).unwrap_or(u32::MAX)
 }
 
 /// A duration in whole microseconds, saturating.
@@ -580,6 +746,7 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         parse: plan.parse,
         timeout: plan.timeout,
         max_redirects: client.config().max_redirects,
+        rate: plan.rate,
         duration: match plan.stop {
             Stop::Duration(d) => Some(d),
             Stop::Requests(_) => None,
@@ -602,6 +769,11 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     let tasks: Vec<_> = (0..workers)
         .map(|i| rt.spawn(worker(rt.clone(), client.clone(), state.clone(), i)))
         .collect();
+    // An open loop's schedule is kept by one more task.
+    let pacer = state
+        .pacing()
+        .is_some()
+        .then(|| rt.spawn(pace(rt.clone(), state.clone())));
     // Every worker exists: let them all go at once. Opening only now, after
     // the spawning loop, means a slow spawner (10,000 OS threads for the
     // threads baseline) cannot leave the first workers running alone, and
@@ -613,6 +785,13 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         match task.await {
             Ok(tally) => total.merge(tally),
             Err(e) => panic = Some(e.to_string()),
+        }
+    }
+    if let Some(pacer) = pacer {
+        // The workers are done, so the schedule is over or cancelled; a
+        // pacer still sleeping ends within a tick.
+        if let Err(e) = pacer.await {
+            panic = Some(e.to_string());
         }
     }
     let opened = client
@@ -640,8 +819,12 @@ async fn worker<R: Runtime, C: HttpClient>(
     };
     let plan = state.plan();
     state.wait_for_start().await;
-    while let Some(id) = state.claim() {
+    while let Some(id) = state.next_request().await {
         let start = Instant::now();
+        let due = state.due(id);
+        if let Some(due) = due {
+            recorder.sent_after(start.saturating_duration_since(due));
+        }
         recorder.claimed(id);
         plan.url.render(id, &mut url);
         let request = within(
@@ -656,7 +839,8 @@ async fn worker<R: Runtime, C: HttpClient>(
         };
         match until.await {
             Some(Ok(redirects)) => {
-                recorder.ok(start.elapsed());
+                let service = start.elapsed();
+                recorder.ok_due(due.map_or(service, |due| due.elapsed()), service);
                 recorder.redirected(redirects);
             }
             Some(Err(err)) => recorder.error(&err, start.elapsed()),
@@ -669,6 +853,43 @@ async fn worker<R: Runtime, C: HttpClient>(
         }
     }
     recorder.finish()
+}
+
+/// The open loop's pacer: once per [`TICK`], releases every request due by
+/// then, until the schedule is over or the run is cancelled.
+///
+/// It sleeps on the run's own runtime (its timer, its threads), like
+/// every other task of the run. A pacer that wakes late releases late, and
+/// the requests it held count their delay in their latency and as late
+/// starts: nothing is hidden, the report shows what the pacer managed.
+async fn pace<R: Runtime>(rt: R, state: Arc<LoadState>) {
+    let Some(pacing) = state.pacing() else {
+        return;
+    };
+    state.wait_for_start().await;
+    let start = state.started_at();
+    let last = match state.plan().stop {
+        Stop::Requests(n) => n,
+        Stop::Duration(d) => pacing.due_within(d),
+    };
+    // Wake-ups aim at whole ticks from the start, so a late wake-up does
+    // not push every later one back.
+    let mut ticks: u32 = 0;
+    loop {
+        if state.cancel().is_cancelled() {
+            break;
+        }
+        let elapsed = start.elapsed();
+        let due = pacing.due_by(elapsed).min(last);
+        pacing.release(due);
+        if due >= last {
+            break;
+        }
+        ticks = ticks.saturating_add(1).max(whole_ticks(elapsed));
+        let next = TICK.saturating_mul(ticks);
+        rt.sleep(next.saturating_sub(start.elapsed())).await;
+    }
+    pacing.finish();
 }
 
 /// One request, doing with the body what the plan's `parse` says:
@@ -916,6 +1137,7 @@ mod tests {
             parse: Parse::User,
             timeout: Duration::from_secs(1),
             max_redirects: 10,
+            rate: None,
             duration: None,
         }
     }

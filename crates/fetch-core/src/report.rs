@@ -41,7 +41,7 @@ impl fmt::Display for Parse {
 }
 
 /// Everything a result depends on, printed beside it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunConfig {
     /// Runtime name (`tokio`, `smol`, ...).
     pub runtime: &'static str,
@@ -64,6 +64,9 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Redirects each request follows at most.
     pub max_redirects: u32,
+    /// The open loop's rate asked for, requests per second; `None` for a
+    /// closed loop.
+    pub rate: Option<f64>,
     /// The planned length of a run that stops after a duration (`-d`);
     /// `None` for one that stops after a number of requests.
     pub duration: Option<Duration>,
@@ -84,8 +87,14 @@ pub struct Report {
     pub error_samples: BTreeMap<ErrorKind, String>,
     /// Wall time from the first request to the last answer.
     pub elapsed: Duration,
-    /// Latency of successful requests, in microseconds.
+    /// Latency of successful requests, in microseconds: from each
+    /// request's claim in a closed loop, from when it was due in an open
+    /// loop (so a wait to be sent is in it).
     pub latency: Histogram<u64>,
+    /// Open loop: the time from each successful request's send to its
+    /// last byte, in microseconds. `None` in a closed loop, where it is
+    /// `latency`.
+    pub service: Option<Histogram<u64>>,
     /// The run was stopped before its planned end (Ctrl-C).
     pub interrupted: bool,
     /// The most requests in flight at once: a request counts from its
@@ -99,6 +108,14 @@ pub struct Report {
     /// Redirects followed by the requests that succeeded (each one more
     /// request on the wire, inside its request's latency).
     pub redirects: u64,
+    /// Open loop: requests sent more than one tick after they were due.
+    pub late_starts: u64,
+    /// Open loop: the latest a request was sent after it was due.
+    pub max_start_delay: Duration,
+    /// Open loop: the most the schedule lagged (the latest start, or in a
+    /// `-d` run, how overdue the first request never sent was at the end);
+    /// `None` in a closed loop.
+    pub behind: Option<Duration>,
     /// Connections the client opened during the run; `None` when the
     /// client offers no way to count them.
     pub connections_opened: Option<u64>,
@@ -156,14 +173,20 @@ impl Report {
 
     /// The latency percentiles a report prints.
     pub fn percentiles(&self) -> Percentiles {
-        Percentiles {
-            p50: self.latency_ms(0.50),
-            p90: self.latency_ms(0.90),
-            p99: self.latency_ms(0.99),
-            p99_9: self.latency_ms(0.999),
-            max: self.max_latency_ms(),
-        }
+        Percentiles::of(&self.latency)
     }
+
+    /// Requests asked per second in an open loop.
+    pub fn rate(&self) -> Option<f64> {
+        self.config.rate
+    }
+}
+
+/// Whether an open loop that lagged `behind_s` seconds behind its
+/// schedule in a run of `elapsed_s` fell behind: by more than a second, or
+/// by more than a tenth of the run. `false` for a closed loop (`None`).
+pub fn fell_behind(behind_s: Option<f64>, elapsed_s: f64) -> bool {
+    behind_s.is_some_and(|behind| behind > 1.0 || behind > elapsed_s / 10.0)
 }
 
 /// Where the server of a run was.
@@ -183,6 +206,21 @@ pub struct ProcessCost {
     pub cpu_s: f64,
     /// The process's peak resident set size, KiB.
     pub peak_rss_kb: u64,
+}
+
+impl Percentiles {
+    /// The percentiles of a histogram of microseconds, in milliseconds;
+    /// all `None` when it is empty.
+    pub fn of(h: &Histogram<u64>) -> Self {
+        let at = |q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0);
+        Percentiles {
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            p99_9: at(0.999),
+            max: (!h.is_empty()).then(|| h.max() as f64 / 1000.0),
+        }
+    }
 }
 
 /// Latency percentiles in milliseconds; each `None` (JSON `null`) when no
@@ -271,8 +309,25 @@ pub struct LoadReport {
     pub requests_per_sec: f64,
     /// Successful requests per second of `elapsed_s`.
     pub ok_per_sec: f64,
-    /// Latency of successful requests, milliseconds.
+    /// Latency of successful requests, milliseconds: from each request's
+    /// start in a closed loop, from when it was due in an open loop
+    /// (`rate` set), which includes any wait to be sent.
     pub latency_ms: Percentiles,
+    /// Open loop: the rate asked for, requests per second (all workers
+    /// together); `null` in a closed loop.
+    pub rate: Option<f64>,
+    /// Open loop: time from each successful request's send to its last
+    /// byte, milliseconds, the same percentiles; `null` in a closed loop.
+    pub service_ms: Option<Percentiles>,
+    /// Open loop: requests sent more than one tick (1 ms) after they were
+    /// due; `null` in a closed loop.
+    pub late_starts: Option<u64>,
+    /// Open loop: the latest a request was sent after it was due, ms.
+    pub max_start_delay_ms: Option<f64>,
+    /// Open loop: the most the schedule lagged, seconds (the latest start,
+    /// or, for a `-d` run that ended with due requests unsent, how overdue
+    /// the first of them was); `null` in a closed loop.
+    pub behind_s: Option<f64>,
     /// CPU time (user + system) the process used during the run, seconds.
     pub cpu_s: f64,
     /// The process's peak resident set size, KiB.
@@ -324,6 +379,13 @@ impl LoadReport {
             requests_per_sec: report.requests_per_sec(),
             ok_per_sec: report.ok_per_sec(),
             latency_ms: report.percentiles(),
+            rate: c.rate,
+            service_ms: report.service.as_ref().map(Percentiles::of),
+            late_starts: c.rate.map(|_| report.late_starts),
+            max_start_delay_ms: c
+                .rate
+                .map(|_| report.max_start_delay.as_secs_f64() * 1000.0),
+            behind_s: report.behind.map(|d| d.as_secs_f64()),
             cpu_s: cost.cpu_s,
             peak_rss_kb: cost.peak_rss_kb,
         }
@@ -337,6 +399,13 @@ impl LoadReport {
     /// `ok + errors == requests`: every started request is counted once.
     pub fn is_consistent(&self) -> bool {
         self.ok + self.error_count() == self.requests
+    }
+
+    /// Whether an open loop fell behind its schedule by more than a
+    /// second, or by more than a tenth of the run's length: fewer requests
+    /// went out than asked, and the report must say so.
+    pub fn fell_behind(&self) -> bool {
+        fell_behind(self.behind_s, self.elapsed_s)
     }
 
     /// The report as one line of JSON.
@@ -379,6 +448,7 @@ mod tests {
                 parse: Parse::None,
                 timeout: Duration::from_secs(1),
                 max_redirects: 10,
+                rate: None,
                 duration: None,
             },
             requests,
@@ -387,11 +457,15 @@ mod tests {
             error_samples: BTreeMap::new(),
             elapsed: Duration::from_secs(2),
             latency: latency_histogram(),
+            service: None,
             interrupted: false,
             peak_in_flight: 1,
             ramp: Duration::ZERO,
             busy: Duration::from_secs(1),
             redirects: 0,
+            late_starts: 0,
+            max_start_delay: Duration::ZERO,
+            behind: None,
             connections_opened: None,
         }
     }

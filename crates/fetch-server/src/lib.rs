@@ -61,6 +61,7 @@ pub struct Server {
     addr: SocketAddr,
     requests: routes::RequestCounter,
     connections: Arc<ConnectionStats>,
+    pause: routes::Pause,
     chaos: Option<Arc<chaos::ChaosStats>>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
@@ -86,7 +87,8 @@ impl Server {
         let requests = routes::RequestCounter::default();
         let connections = Arc::new(ConnectionStats::default());
         let stats = connections.clone();
-        let app = routes::app(requests.clone());
+        let pause = routes::Pause::default();
+        let app = routes::app(requests.clone(), pause.clone());
         let chaos = config
             .chaos
             .map(|c| (Arc::new(c), Arc::new(chaos::ChaosStats::default())));
@@ -125,6 +127,7 @@ impl Server {
             addr,
             requests,
             connections,
+            pause,
             chaos: chaos_stats,
             shutdown,
             thread: Some(thread),
@@ -150,6 +153,13 @@ impl Server {
     /// What a chaos server injected so far, by fault; `None` for a normal server.
     pub fn chaos_stats(&self) -> Option<std::collections::BTreeMap<String, u64>> {
         self.chaos.as_ref().map(|stats| stats.snapshot())
+    }
+
+    /// Holds every answer for `length` from now (`POST /pause/{ms}` from
+    /// outside): a stalled server, for tests of what a load run sees.
+    /// Not in `--chaos` mode, which answers by hand.
+    pub fn pause(&self, length: std::time::Duration) {
+        self.pause.start(length);
     }
 
     /// `http://127.0.0.1:PORT`, with no trailing slash.

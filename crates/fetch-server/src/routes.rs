@@ -8,16 +8,17 @@
 //! | `GET /status/{code}` and `/status/{code}/...` | that status with a JSON body |
 //! | `GET /bytes/{n}` | `n` bytes of `x` (at most 256 MiB) |
 //! | `GET /malformed/...` | 200 `application/json` whose body is cut off mid-object |
+//! | `POST /pause/{ms}` | holds every answer (sent or not yet) until `ms` milliseconds from now (at most 60,000), as a stalled server would; answers at once itself |
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use fetch_core::User;
 use serde_json::json;
 
@@ -32,9 +33,34 @@ pub const MAX_BYTES: usize = 256 * 1024 * 1024;
 /// see when (or whether) a request really went out.
 pub type RequestCounter = Arc<AtomicU64>;
 
-/// The router with every route, counting requests into `counter`.
-pub fn app(counter: RequestCounter) -> Router {
+/// A window during which the server holds every answer: what a stalled
+/// server (a GC pause, a SIGSTOP, a full disk) looks like from outside.
+/// Shared by `POST /pause/{ms}` and [`crate::Server::pause`].
+#[derive(Debug, Clone, Default)]
+pub struct Pause {
+    until: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Pause {
+    /// Holds every answer until `length` from now.
+    pub fn start(&self, length: Duration) {
+        let until = Instant::now() + length;
+        let mut slot = self.until.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(slot.map_or(until, |old| old.max(until)));
+    }
+
+    /// When the current pause ends, if one is on.
+    fn until(&self) -> Option<Instant> {
+        let slot = self.until.lock().unwrap_or_else(|p| p.into_inner());
+        slot.filter(|until| *until > Instant::now())
+    }
+}
+
+/// The router with every route, counting requests into `counter`, holding
+/// answers while `pause` says so.
+pub fn app(counter: RequestCounter, pause: Pause) -> Router {
     Router::new()
+        .route("/pause/{ms}", post(start_pause).with_state(pause.clone()))
         .route("/users/{id}", get(user))
         .route("/pages/{n}", get(page))
         .route("/delay/{ms}", get(delay))
@@ -43,7 +69,34 @@ pub fn app(counter: RequestCounter) -> Router {
         .route("/bytes/{n}", get(bytes))
         .route("/malformed/{*rest}", get(malformed))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(pause, hold))
         .layer(axum::middleware::from_fn_with_state(counter, count))
+}
+
+/// `POST /pause/{ms}`: starts a pause (see [`Pause`]).
+async fn start_pause(State(pause): State<Pause>, Path(ms): Path<u64>) -> Response {
+    if ms > MAX_DELAY_MS {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("a pause is at most {MAX_DELAY_MS} ms"),
+        );
+    }
+    pause.start(Duration::from_millis(ms));
+    axum::Json(json!({ "paused_ms": ms })).into_response()
+}
+
+/// Holds the answer of a request while a pause is on: the request is read
+/// at once (the connection is not refused), its answer waits for the end.
+async fn hold(
+    State(pause): State<Pause>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if let Some(until) = pause.until() {
+        tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
+    }
+    response
 }
 
 async fn count(

@@ -1,0 +1,119 @@
+//! The open loop's schedule: request *i* is due at `start + (i - 1) / rate`.
+//!
+//! A closed loop (each worker sends, waits for the answer, sends again)
+//! stops sending while the server stalls, so a one-second stall shows as
+//! one slow request per worker, not as the thousands of users who would
+//! have arrived meanwhile ("coordinated omission"). An open loop keeps the
+//! schedule whatever the server does, and measures each request from when
+//! it was *due*: a request that had to wait (for the server, or for a free
+//! slot under `-c`) carries that wait in its latency.
+//!
+//! The pacer is one task that wakes once per [`TICK`] and releases every
+//! request due by then: no timer per request, so a rate of 100,000/s costs
+//! 1,000 wake-ups a second, not 100,000. Releasing `k` requests wakes `k`
+//! idle workers (one each); a worker that finishes a request claims the
+//! next due one without waiting. Due requests are claimed in order, so
+//! when every worker is busy they queue, oldest first.
+//!
+//! # Layout
+//! - [`TICK`]: the pacer's period, and the bound on a start that is on time.
+//! - [`Pacing`]: the schedule and what has been released of it, shared by the
+//!   pacer (`load::pace`) and the workers (`LoadState::claim_due`).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use event_listener::{Event, EventListener, IntoNotification as _};
+
+/// How often the pacer releases due requests. A request sent more than one
+/// tick after it was due counts as a late start.
+pub const TICK: Duration = Duration::from_millis(1);
+
+/// The schedule of an open-loop run, and how much of it is released.
+#[derive(Debug)]
+pub struct Pacing {
+    rate: f64,
+    /// Requests `1..=released` are due and may be claimed.
+    released: AtomicU64,
+    /// Nothing more will be released: the schedule is done, or the run
+    /// was cancelled.
+    done: AtomicBool,
+    /// Idle workers wait here for a release.
+    event: Event,
+}
+
+impl Pacing {
+    /// A schedule of `rate` requests per second (positive and finite;
+    /// [`crate::LoadPlan::rate`] checks).
+    pub fn new(rate: f64) -> Self {
+        Pacing {
+            rate,
+            released: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+            event: Event::new(),
+        }
+    }
+
+    /// Requests per second.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// How long after the start request `id` (from 1) is due.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let pacing = fetch_core::pace::Pacing::new(200.0);
+    /// assert_eq!(pacing.due_offset(1), Duration::ZERO);
+    /// assert_eq!(pacing.due_offset(201), Duration::from_secs(1));
+    /// assert_eq!(pacing.due_by(Duration::from_millis(1_002)), 201);
+    /// ```
+    pub fn due_offset(&self, id: u64) -> Duration {
+        Duration::from_secs_f64(id.saturating_sub(1) as f64 / self.rate)
+    }
+
+    /// How many requests are due `elapsed` after the start (request 1 is
+    /// due at once).
+    pub fn due_by(&self, elapsed: Duration) -> u64 {
+        (elapsed.as_secs_f64() * self.rate).floor() as u64 + 1
+    }
+
+    /// How many requests are due before `length` has passed: the whole
+    /// schedule of a run of that length.
+    pub fn due_within(&self, length: Duration) -> u64 {
+        (length.as_secs_f64() * self.rate).ceil().max(1.0) as u64
+    }
+
+    /// Requests released so far (read after [`Pacing::is_done`] to see the
+    /// final count).
+    pub fn released(&self) -> u64 {
+        self.released.load(Ordering::Acquire)
+    }
+
+    /// Whether nothing more will be released.
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// A listener for the next release. Take it *before* checking
+    /// [`Pacing::released`] again, so no release falls between the two.
+    pub fn listen(&self) -> EventListener {
+        self.event.listen()
+    }
+
+    /// Releases requests up to `due`, waking one idle worker for each
+    /// request newly released.
+    pub fn release(&self, due: u64) {
+        let before = self.released.fetch_max(due, Ordering::AcqRel);
+        if due > before {
+            let more = usize::try_from(due - before).unwrap_or(usize::MAX);
+            self.event.notify(more.additional());
+        }
+    }
+
+    /// Ends the schedule: waiting workers wake and find nothing more.
+    pub fn finish(&self) {
+        self.done.store(true, Ordering::Release);
+        self.event.notify(usize::MAX);
+    }
+}

@@ -1,0 +1,93 @@
+//! The open loop (`load --rate`) against a server that stalls for a second
+//! in the middle of the run, on every runtime: the stall must show in the
+//! latency percentiles as arithmetic predicts, and a closed loop against the
+//! same stall must hide it (coordinated omission).
+//!
+//! The arithmetic: 200 requests/s for 4 s is 800 requests, 200 of them (a
+//! quarter) due during a 1 s pause. Each of those waits until the pause
+//! ends, so their latencies from the due time spread evenly over 0 to 1 s:
+//! the top 10% of all requests are the top 40% of those, so p90 is about
+//! 0.6 s, and p99 (the top 4% of them) about 0.96 s. The bounds below are
+//! generous: the pause starts when this test says, not to the millisecond.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{bin, check_report, finish};
+use fetch_server::{Server, ServerConfig};
+
+/// One combination per runtime: the runtime is what paces the requests.
+const RUNTIMES: &[(&str, &str)] = &[
+    ("fetch-tokio", "hyper"),
+    ("fetch-smol", "hyper"),
+    ("fetch-async-std", "surf"),
+    ("fetch-threads", "ureq"),
+];
+
+/// Runs `bin load ARGS --output json` against a fresh server that pauses
+/// for 1 s, 1.5 s after the run starts; returns the report.
+fn run_with_a_pause(bin_name: &str, client: &str, args: &[&str]) -> fetch_core::LoadReport {
+    let server = Server::start(ServerConfig {
+        threads: 2,
+        ..ServerConfig::default()
+    })
+    .expect("start the fixture server");
+    let url = format!("{}/users/{{id}}", server.url());
+    let child = Command::new(bin(bin_name))
+        .args(["--client", client, "--timeout", "5s", "load", "--url", &url])
+        .args(args)
+        .args(["--output", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the load run");
+    std::thread::sleep(Duration::from_millis(1_500));
+    server.pause(Duration::from_secs(1));
+    let out = finish(child.wait_with_output().expect("wait for the load run")).success();
+    check_report(&out.stdout)
+}
+
+fn seconds(ms: Option<f64>) -> f64 {
+    ms.map_or(f64::NAN, |ms| ms / 1000.0)
+}
+
+#[test]
+fn the_open_loop_shows_a_stall_that_the_closed_loop_hides() {
+    for (bin_name, client) in RUNTIMES {
+        let open = run_with_a_pause(
+            bin_name,
+            client,
+            &["--rate", "200", "-d", "4s", "-c", "400"],
+        );
+        let what = format!("{bin_name} {client}: {open:?}");
+        assert_eq!(open.rate, Some(200.0), "{what}");
+        assert_eq!(open.requests, 800, "{what}");
+        assert_eq!(open.ok, 800, "{what}");
+        let (p90, p99) = (seconds(open.latency_ms.p90), seconds(open.latency_ms.p99));
+        assert!((0.4..=0.8).contains(&p90), "p90 {p90} s, {what}");
+        assert!((0.8..=1.2).contains(&p99), "p99 {p99} s, {what}");
+        // Most requests were not held: the median is the server's speed.
+        assert!(seconds(open.latency_ms.p50) < 0.2, "{what}");
+        // Service time counts from the send: a held request was sent on
+        // time, so its wait is service time too; the requests not held are
+        // fast either way.
+        let service = open.service_ms.expect("an open loop reports service time");
+        assert!(seconds(service.p50) < 0.2, "{what}");
+        assert!(
+            open.late_starts.is_some() && open.max_start_delay_ms.is_some(),
+            "{what}"
+        );
+        assert!(!open.fell_behind(), "{what}");
+
+        let closed = run_with_a_pause(bin_name, client, &["-d", "4s", "-c", "4"]);
+        let what = format!("{bin_name} {client}: {closed:?}");
+        assert_eq!(closed.rate, None, "{what}");
+        assert_eq!(closed.service_ms, None, "{what}");
+        // The same pause: four requests waited through it (the max shows
+        // it), and thousands of others never saw it, so p99 is fast.
+        assert!(seconds(closed.latency_ms.max) > 0.5, "{what}");
+        assert!(seconds(closed.latency_ms.p99) < 0.2, "{what}");
+    }
+}
