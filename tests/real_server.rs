@@ -133,36 +133,44 @@ fn every_combination_titles_every_encoding_and_follows_every_redirect() {
         .iter()
         .map(|(path, _, _)| format!("{}{path}", nginx.url()))
         .collect();
-    let mut table = String::new();
+    // Every answer first, into a table of cases x combinations (printed,
+    // so a failing run shows all of it), then the checks.
+    let mut columns = Vec::new();
     for (bin, client) in combinations() {
         let mut args = vec!["--client", client, "title"];
         args.extend(urls.iter().map(String::as_str));
         let out = run(bin, &args).success();
-        let lines: Vec<&str> = out.stdout.lines().collect();
+        let lines: Vec<String> = out.stdout.lines().map(str::to_owned).collect();
         assert_eq!(lines.len(), PAGES.len(), "{bin} {client}: {}", out.stdout);
-        for ((line, url), (path, title, redirects)) in lines.iter().zip(&urls).zip(PAGES) {
+        columns.push((bin, client, lines));
+    }
+    let mut table = String::from("| case | expected |");
+    for (bin, client, _) in &columns {
+        table.push_str(&format!(" {} {client} |", bin.trim_start_matches("fetch-")));
+    }
+    table.push_str(&format!("\n|---|---|{}\n", "---|".repeat(columns.len())));
+    let mut wrong = Vec::new();
+    for (i, (path, title, redirects)) in PAGES.iter().enumerate() {
+        table.push_str(&format!("| {path} | {title} ({redirects} redirects) |"));
+        for (bin, client, lines) in &columns {
+            let line = &lines[i];
             let fields: Vec<&str> = line.split('\t').collect();
-            assert_eq!(fields[0], url, "{bin} {client}: {line}");
-            assert_eq!(fields[1], *title, "{bin} {client} {path}: {line}");
             // The final URL is printed when it differs from the one given.
-            match redirects {
-                0 => assert!(!fields[2].contains("redirect"), "{bin} {client}: {line}"),
-                1 => assert!(
-                    fields[2].contains(", after 1 redirect: http://127.0.0.1:"),
-                    "{line}"
-                ),
-                n => assert!(
-                    fields[2].contains(&format!(", after {n} redirects: http://127.0.0.1:")),
-                    "{bin} {client}: {line}"
-                ),
+            let via = match redirects {
+                0 => !fields[2].contains("redirect"),
+                1 => fields[2].contains(", after 1 redirect: http://127.0.0.1:"),
+                n => fields[2].contains(&format!(", after {n} redirects: http://127.0.0.1:")),
+            };
+            let right = fields[0] == urls[i] && fields[1] == *title && via;
+            table.push_str(if right { " ok |" } else { " **wrong** |" });
+            if !right {
+                wrong.push(format!("{bin} {client} {path}: {line}"));
             }
         }
-        table.push_str(&format!(
-            "{bin} --client {client}: {} pages ok\n",
-            PAGES.len()
-        ));
+        table.push('\n');
     }
     eprintln!("{table}");
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 #[test]
