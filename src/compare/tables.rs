@@ -153,8 +153,38 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
             target::SUSTAINABLE_P99_MS
         );
         md.push_str(&rate_table(runs));
+        md.push_str(&pacer_precision(runs));
     }
     md
+}
+
+/// The pacer's precision: each combination's worst start delay at the
+/// lowest share of saturation offered, and its p99 beside the service
+/// p99 there (the pacer should add no latency of its own at a rate the
+/// combination sustains).
+fn pacer_precision(runs: &[Run]) -> String {
+    let sweep: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.scenario == Scenario::Rate && !r.reference && r.status == Status::Measured)
+        .collect();
+    let Some(lowest) = sweep.iter().filter_map(|r| r.fraction).reduce(f64::min) else {
+        return String::new();
+    };
+    let mut out = format!(
+        "\nThe pacer at {:.0}% of saturation: worst start delay (ms after due), and p99 from the due time against service p99:\n\n",
+        lowest * 100.0
+    );
+    for r in sweep.iter().filter(|r| r.fraction == Some(lowest)) {
+        let _ = writeln!(
+            out,
+            "- {}: {} ms; p99 {} ms, service p99 {} ms",
+            r.tool,
+            ms(r.max_start_delay_ms),
+            ms(r.p99_ms),
+            ms(r.service_p99_ms)
+        );
+    }
+    out
 }
 
 /// The open-loop sweep: one row per tool, one column per share of the
@@ -727,6 +757,12 @@ mod tests {
         assert!(
             table.contains("| smol+hyper | 3.00 (1.50), 97% sent | - | - | none measured |"),
             "{table}"
+        );
+        let mut slow_start = runs[3].clone();
+        slow_start.max_start_delay_ms = Some(1.5);
+        assert!(
+            pacer_precision(&[slow_start])
+                .contains("- tokio+hyper: 1.50 ms; p99 2.00 ms, service p99 1.00 ms")
         );
         let h = headline(&runs);
         assert!(h.contains("sustainable rate (open loop, p99 from due time < 10 ms, nothing lost, >= 99% sent), tokio+hyper | 110000/s |"), "{h}");
