@@ -91,3 +91,56 @@ fn the_open_loop_shows_a_stall_that_the_closed_loop_hides() {
         assert!(seconds(closed.latency_ms.p99) < 0.2, "{what}");
     }
 }
+
+/// Ctrl-C in an open loop: workers waiting for the pacer and requests in
+/// flight alike end at once, and every request is counted.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_an_open_loop_with_every_request_counted() {
+    use std::time::Instant;
+
+    for (bin_name, client) in RUNTIMES {
+        let server = Server::start(ServerConfig {
+            threads: 2,
+            ..ServerConfig::default()
+        })
+        .expect("start the fixture server");
+        // 200 a second, each answered after 100 ms: about 20 in flight,
+        // and most of the 50 workers idle, waiting for the pacer.
+        let url = format!("{}/delay/100", server.url());
+        let child = Command::new(bin(bin_name))
+            .args(["--client", client, "load", "--url", &url])
+            .args(["--rate", "200", "-d", "60s", "-c", "50", "--output", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the load run");
+        let waiting = Instant::now();
+        while server.requests_received() < 100 && waiting.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let sent = Instant::now();
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+        let out = finish(child.wait_with_output().expect("wait for the load run"));
+        // Far below the run's 60 s (a margin for a busy machine, not a
+        // speed check).
+        assert!(
+            sent.elapsed() < Duration::from_secs(20),
+            "took {:?}",
+            sent.elapsed()
+        );
+        out.no_panic();
+        assert_eq!(out.code, Some(130), "{bin_name}: {out:#?}");
+        let report = check_report(&out.stdout);
+        assert!(report.interrupted, "{bin_name}: {report:?}");
+        assert_eq!(report.rate, Some(200.0), "{bin_name}: {report:?}");
+        assert!(report.ok > 0, "{bin_name}: {report:?}");
+        if !report.thread_per_task {
+            assert!(
+                report.errors.get("cancelled") > Some(&0),
+                "{bin_name}: {report:?}"
+            );
+        }
+    }
+}

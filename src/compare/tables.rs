@@ -159,22 +159,26 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
 }
 
 /// The pacer's precision: each combination's worst start delay at the
-/// lowest share of saturation offered, and its p99 beside the service
-/// p99 there (the pacer should add no latency of its own at a rate the
-/// combination sustains).
+/// share of saturation offered nearest 50%, and its p99 beside the
+/// service p99 there (the pacer should add no latency of its own at a
+/// rate the combination sustains).
 fn pacer_precision(runs: &[Run]) -> String {
     let sweep: Vec<&Run> = runs
         .iter()
         .filter(|r| r.scenario == Scenario::Rate && !r.reference && r.status == Status::Measured)
         .collect();
-    let Some(lowest) = sweep.iter().filter_map(|r| r.fraction).reduce(f64::min) else {
+    let Some(share) = sweep
+        .iter()
+        .filter_map(|r| r.fraction)
+        .min_by(|a, b| (a - 0.5).abs().total_cmp(&(b - 0.5).abs()))
+    else {
         return String::new();
     };
     let mut out = format!(
         "\nThe pacer at {:.0}% of saturation: worst start delay (ms after due), and p99 from the due time against service p99:\n\n",
-        lowest * 100.0
+        share * 100.0
     );
-    for r in sweep.iter().filter(|r| r.fraction == Some(lowest)) {
+    for r in sweep.iter().filter(|r| r.fraction == Some(share)) {
         let _ = writeln!(
             out,
             "- {}: {} ms; p99 {} ms, service p99 {} ms",
@@ -207,12 +211,21 @@ pub fn rate_table(runs: &[Run]) -> String {
     let header: Vec<String> = fractions
         .iter()
         .map(|f| {
-            let rate = rate_runs
+            // Each round offers its own share of its own saturation rate,
+            // so the tools' median rounds may differ a little: give the
+            // range.
+            let rates = rate_runs
                 .iter()
-                .find(|r| r.fraction == Some(*f))
-                .and_then(|r| r.rate)
-                .unwrap_or(0.0);
-            format!("{:.0}% ({rate:.0}/s)", f * 100.0)
+                .filter(|r| r.fraction == Some(*f))
+                .filter_map(|r| r.rate);
+            let (low, high) = rates.fold((f64::INFINITY, 0.0_f64), |(lo, hi), r| {
+                (lo.min(r), hi.max(r))
+            });
+            if low < high {
+                format!("{:.0}% ({low:.0}-{high:.0}/s)", f * 100.0)
+            } else {
+                format!("{:.0}% ({high:.0}/s)", f * 100.0)
+            }
         })
         .collect();
     let _ = writeln!(out, "| tool | {} | sustainable rate |", header.join(" | "));

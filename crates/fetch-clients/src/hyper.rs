@@ -23,12 +23,12 @@
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, Response, parse_url};
+use fetch_core::{ClientConfig, FetchError, HttpClient, Response, parse_url};
 use http_body_util::Empty;
 use hyper::Uri;
-use hyper::header::{
-    ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue, LOCATION, USER_AGENT,
-};
+use hyper::header::{ACCEPT, HOST, HeaderValue, USER_AGENT};
+
+use crate::head::Head;
 use hyper::http::uri::{Authority, PathAndQuery};
 
 pub mod pool;
@@ -242,19 +242,8 @@ impl<T: Transport> HttpClient for HyperClient<T> {
                 },
             }
         };
-        let status = response.status().as_u16();
-        let headers = response.headers();
-        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-        let content_type = text(CONTENT_TYPE).map(str::to_owned);
-        let location = if response.status().is_redirection() {
-            text(LOCATION).map(str::to_owned)
-        } else {
-            None
-        };
-        let length = headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok());
-        let mut body = BodyBuffer::new(url, self.config.max_body, length)?;
+        let head = Head::of(response.status(), response.headers());
+        let mut body = head.body(url, self.config.max_body)?;
         let mut incoming = response.into_body();
         // The body arrives in frames; each `.await` waits for the next one.
         // On an error the lease is dropped, which closes the connection.
@@ -266,12 +255,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         }
         // Read to the end: the connection can carry the next request.
         lease.give_back();
-        Ok(Response {
-            status,
-            content_type,
-            location,
-            body: body.finish()?,
-        })
+        head.with_body(body)
     }
 }
 

@@ -19,7 +19,11 @@
 //!   (`hyper::tokio_rt`, `hyper::smol_rt`).
 //! - [`surf`] (feature `surf`): surf's h1 client on async-io, for smol and async-std (unmaintained).
 //! - [`ureq`] (feature `ureq`): ureq's blocking agent, for the one-thread-per-request baseline only.
+//! - `head`: what reqwest, hyper and ureq (all on the `http` crate's types) read from a
+//!   response head, read one way.
 
+#[cfg(any(feature = "reqwest", feature = "_hyper", feature = "ureq"))]
+mod head;
 #[cfg(feature = "_hyper")]
 pub mod hyper;
 #[cfg(feature = "reqwest")]

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
+use fetch_core::{ClientConfig, FetchError, HttpClient, OriginCache, Response};
+
+use crate::head::Head;
 
 /// A [`HttpClient`] backed by `reqwest::Client`.
 #[derive(Debug, Clone)]
@@ -88,32 +90,14 @@ impl HttpClient for ReqwestClient {
             .send()
             .await
             .map_err(|e| self.map_error(url, e))?;
-        let status = response.status().as_u16();
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let location = if response.status().is_redirection() {
-            header(reqwest::header::LOCATION)
-        } else {
-            None
-        };
-        let mut body = BodyBuffer::new(url, self.config.max_body, response.content_length())?;
+        let head = Head::of(response.status(), response.headers());
+        let mut body = head.body(url, self.config.max_body)?;
         // Read chunk by chunk so a body over the limit is refused before it
         // is all in memory.
         while let Some(chunk) = response.chunk().await.map_err(|e| self.map_error(url, e))? {
             body.push_bytes(chunk)?;
         }
-        Ok(Response {
-            status,
-            content_type,
-            location,
-            body: body.finish()?,
-        })
+        head.with_body(body)
     }
 }
 

@@ -12,7 +12,9 @@
 
 use std::io;
 
-use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
+use fetch_core::{ClientConfig, FetchError, HttpClient, OriginCache, Response};
+
+use crate::head::Head;
 
 /// A blocking [`HttpClient`]: its `get` holds the calling thread until the
 /// answer is in. Use it only on a runtime with one OS thread per task
@@ -62,25 +64,8 @@ impl UreqClient {
             .get(parsed.as_str())
             .call()
             .map_err(|e| self.map_error(url, e))?;
-        let status = response.status().as_u16();
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let content_type = header("content-type");
-        let location = if response.status().is_redirection() {
-            header("location")
-        } else {
-            None
-        };
-        let length = response
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok()?.parse().ok());
-        let mut body = BodyBuffer::new(url, self.config.max_body, length)?;
+        let head = Head::of(response.status(), response.headers());
+        let mut body = head.body(url, self.config.max_body)?;
         let mut reader = response.body_mut().as_reader();
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
@@ -95,12 +80,7 @@ impl UreqClient {
             };
             body.push(&chunk[..n])?;
         }
-        Ok(Response {
-            status,
-            content_type,
-            location,
-            body: body.finish()?,
-        })
+        head.with_body(body)
     }
 
     fn timeout(&self, url: &str) -> FetchError {

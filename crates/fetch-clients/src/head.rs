@@ -1,0 +1,53 @@
+//! What an adapter reads from a response head, for the clients whose
+//! heads are the `http` crate's types (reqwest, hyper, ureq): read once,
+//! the same way for each.
+
+use fetch_core::{BodyBuffer, FetchError, Response};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+
+/// The parts of a response head this project looks at.
+#[derive(Debug)]
+pub(crate) struct Head {
+    status: u16,
+    content_type: Option<String>,
+    /// A redirect's `Location` (fetch-core follows it); `None` for any
+    /// other answer.
+    location: Option<String>,
+    content_length: Option<u64>,
+}
+
+impl Head {
+    /// Reads the head of an answer with `status` and `headers`.
+    pub(crate) fn of(status: http::StatusCode, headers: &http::HeaderMap) -> Self {
+        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        Head {
+            status: status.as_u16(),
+            content_type: text(CONTENT_TYPE).map(str::to_owned),
+            location: status
+                .is_redirection()
+                .then(|| text(LOCATION))
+                .flatten()
+                .map(str::to_owned),
+            content_length: text(CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+        }
+    }
+
+    /// A buffer for the body of `url` this head announces, under `limit`.
+    pub(crate) fn body<'a>(
+        &self,
+        url: &'a str,
+        limit: usize,
+    ) -> Result<BodyBuffer<'a>, FetchError> {
+        BodyBuffer::new(url, limit, self.content_length)
+    }
+
+    /// The response, once the body has ended (an error if it is short).
+    pub(crate) fn with_body(self, body: BodyBuffer<'_>) -> Result<Response, FetchError> {
+        Ok(Response {
+            status: self.status,
+            content_type: self.content_type,
+            location: self.location,
+            body: body.finish()?,
+        })
+    }
+}
