@@ -11,8 +11,9 @@
 //!   and 300, 304 and 305, are answers like any other;
 //! - `Location` may be absolute or relative to the URL that answered;
 //!   its fragment is dropped (it is never sent);
-//! - at most [`MAX_REDIRECTS`] hops (10, as browsers, reqwest and curl's
-//!   default); one more is a [`FetchError::Redirect`], as is a URL met
+//! - at most [`MAX_REDIRECTS`] hops (10, the default of reqwest, which
+//!   the seed's `reqwest::get` uses, and of ureq; browsers allow 20); one
+//!   more is a [`FetchError::Redirect`], as is a URL met
 //!   twice (a loop: without cookies the same request gets the same answer,
 //!   so it would go round until the limit), a `Location` that is not a
 //!   URL, a scheme other than http and https, and a URL the client cannot
