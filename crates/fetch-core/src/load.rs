@@ -278,6 +278,11 @@ struct Shard {
     service: Option<Histogram<u64>>,
 }
 
+/// Past a `-d` open loop's end, requests due this close to the end are
+/// still sent (the last ticks' releases); those due earlier and still
+/// unsent are a backlog, and are not.
+const END_GRACE: Duration = TICK.saturating_mul(10);
+
 /// What an open-loop claim found.
 enum Due {
     /// This request is now the caller's.
@@ -433,7 +438,19 @@ impl LoadState {
             }
             match self.plan.stop {
                 Stop::Requests(n) if next >= n => return Due::Over,
-                Stop::Duration(d) if self.started_at().elapsed() >= d => return Due::Over,
+                // The schedule of a `-d` run holds the requests due before
+                // its end. The pacer releases the last of them a tick (and
+                // a timer's slack) after they were due, and the workers
+                // take them when the runtime gets to them, so past the end
+                // the requests of its last ticks still go. A backlog (a
+                // request due well before the end, still unsent) does not:
+                // the run was behind, and `behind_s` says by how much.
+                Stop::Duration(d)
+                    if self.started_at().elapsed() >= d
+                        && d.saturating_sub(pacing.due_offset(next + 1)) > END_GRACE =>
+                {
+                    return Due::Over;
+                }
                 _ => {}
             }
             // `done` before `released`: once done is seen, every release
@@ -509,7 +526,7 @@ impl LoadState {
         let interrupted = self.progress.cancel.is_cancelled();
         // How far the schedule lagged: the latest start, or, for a `-d`
         // run that ended with due requests never sent, how overdue the
-        // first of them was when it ended.
+        // first of them was at the end.
         let behind = self.pacing.as_ref().map(|pacing| {
             let unsent = match self.plan.stop {
                 Stop::Duration(d) if !interrupted => {
