@@ -144,3 +144,52 @@ fn ctrl_c_stops_an_open_loop_with_every_request_counted() {
         }
     }
 }
+
+/// The text report of an open loop: the schedule line, latency from the
+/// due time and service time, on every combination; and a run that cannot
+/// keep its rate (one request in flight at a time, each held 10 ms, asked
+/// for 2,000 a second) says it fell behind.
+#[test]
+fn the_text_report_shows_the_schedule_and_a_run_that_falls_behind() {
+    let base = common::server_url();
+    let url = format!("{base}/users/{{id}}");
+    for (bin_name, client) in common::combinations() {
+        let out = common::run(
+            bin_name,
+            &[
+                "--client", client, "load", "--url", &url, "--rate", "500", "-n", "200", "-c", "10",
+            ],
+        )
+        .success();
+        let what = format!("{bin_name} {client}:\n{}", out.stdout);
+        assert!(
+            out.stdout
+                .contains("  schedule     open loop: 500 requests/sec asked, "),
+            "{what}"
+        );
+        assert!(
+            out.stdout
+                .contains("Latency from each request's due time (ms)"),
+            "{what}"
+        );
+        assert!(
+            out.stdout
+                .contains("Service time, from each request's send (ms)"),
+            "{what}"
+        );
+        assert!(!out.stdout.contains("BEHIND"), "{what}");
+    }
+    let slow = format!("{base}/delay/10");
+    let out = common::run(
+        "fetch-tokio",
+        &[
+            "--client", "hyper", "load", "--url", &slow, "--rate", "2000", "-n", "150", "-c", "1",
+        ],
+    )
+    .success();
+    assert!(
+        out.stdout.contains("  BEHIND       the run fell "),
+        "{}",
+        out.stdout
+    );
+}
