@@ -21,7 +21,8 @@
 //!
 //! # Layout
 //! - [`get_following`]: GET with redirects followed, returning [`Fetched`].
-//! - `next_hop`: whether an answer is a redirect, and where to.
+//! - `location`, `resolve`: whether an answer is a redirect, and where to.
+//! - `refused`: the error that names the chain.
 
 use std::borrow::Cow;
 
@@ -51,100 +52,90 @@ pub async fn get_following<'a, C: HttpClient>(
 ) -> Result<Fetched<'a>, FetchError> {
     let max_redirects = client.config().max_redirects;
     let mut response = client.get(url).await?;
-    // The common case (no redirect) allocates nothing more.
-    let Some(mut next) = next_hop(url, &response, &[], max_redirects)? else {
-        return Ok(Fetched {
-            response,
-            url: Cow::Borrowed(url),
-            redirects: 0,
-        });
-    };
-    let mut chain = vec![url.to_owned()];
+    // Every URL asked for, once a redirect was followed (the one given
+    // first); empty, and so not allocated, while none was.
+    let mut chain: Vec<String> = Vec::new();
     loop {
+        let current = chain.last().map_or(url, String::as_str);
+        let Some(location) = location(&response, max_redirects) else {
+            let redirects = chain.len().saturating_sub(1) as u32;
+            return Ok(Fetched {
+                response,
+                url: chain.pop().map_or(Cow::Borrowed(url), Cow::Owned),
+                redirects,
+            });
+        };
+        let next = match resolve(&parse_url(current)?, location, response.status) {
+            Ok(next) => next,
+            Err((problem, last)) => return Err(refused(url, chain, problem, last)),
+        };
+        if chain.is_empty() {
+            chain.push(url.to_owned());
+        }
+        // `chain` holds the redirects followed so far, plus one.
+        if chain.len() > max_redirects as usize {
+            return Err(refused(
+                url,
+                chain,
+                format!("more than {max_redirects} redirects"),
+                next,
+            ));
+        }
+        if chain.contains(&next) {
+            return Err(refused(url, chain, "redirect loop".to_owned(), next));
+        }
         response = match client.get(&next).await {
             Ok(response) => response,
             // The client refused the URL itself (a scheme it does not
             // speak): that is the redirect's fault, so say it is one.
             Err(FetchError::InvalidUrl { reason, .. }) => {
-                chain.push(next);
-                return Err(FetchError::Redirect {
-                    url: url.to_owned(),
-                    problem: format!("redirected to a URL this client cannot fetch ({reason})"),
-                    chain,
-                });
+                let problem = format!("redirected to a URL this client cannot fetch ({reason})");
+                return Err(refused(url, chain, problem, next));
             }
             Err(other) => return Err(other),
         };
         chain.push(next);
-        let current = chain.last().map_or(url, String::as_str);
-        match next_hop(current, &response, &chain, max_redirects)? {
-            Some(hop) => next = hop,
-            None => {
-                let redirects = chain.len() as u32 - 1;
-                return Ok(Fetched {
-                    response,
-                    url: Cow::Owned(chain.pop().unwrap_or_default()),
-                    redirects,
-                });
-            }
-        }
     }
 }
 
-/// Where `response` (the answer of `current`) sends the client next, or
-/// `None` when it is not a redirect to follow. `chain` is every URL asked
-/// for so far, `current` last (empty before the first redirect).
-fn next_hop(
-    current: &str,
-    response: &Response,
-    chain: &[String],
-    max_redirects: u32,
-) -> Result<Option<String>, FetchError> {
-    let location = match (response.status, &response.location) {
-        (301 | 302 | 303 | 307 | 308, Some(location)) if max_redirects > 0 => location,
-        _ => return Ok(None),
-    };
-    let full_chain = |last: String| -> Vec<String> {
-        let mut all = if chain.is_empty() {
-            vec![current.to_owned()]
-        } else {
-            chain.to_vec()
-        };
-        all.push(last);
-        all
-    };
-    let first = chain.first().map_or(current, String::as_str);
-    let fail = |problem: String, last: String| FetchError::Redirect {
-        url: first.to_owned(),
-        problem,
-        chain: full_chain(last),
-    };
-    let base = parse_url(current)?;
-    let mut target = match base.join(location) {
-        Ok(target) => target,
-        Err(e) => {
-            return Err(fail(
-                format!(
-                    "HTTP {} with a Location that is not a URL ({e})",
-                    response.status
-                ),
-                location.clone(),
-            ));
-        }
-    };
+/// The `Location` of `response` when it is a redirect to follow.
+fn location(response: &Response, max_redirects: u32) -> Option<&str> {
+    match (response.status, &response.location) {
+        (301 | 302 | 303 | 307 | 308, Some(location)) if max_redirects > 0 => Some(location),
+        _ => None,
+    }
+}
+
+/// The URL `location` (from an answer with `status`) sends the client to,
+/// resolved against `base`; `Err((problem, the location))` when it cannot
+/// be followed.
+fn resolve(base: &url::Url, location: &str, status: u16) -> Result<String, (String, String)> {
+    let mut target = base.join(location).map_err(|e| {
+        (
+            format!("HTTP {status} with a Location that is not a URL ({e})"),
+            location.to_owned(),
+        )
+    })?;
     target.set_fragment(None);
     let target = String::from(target);
     if let Err(FetchError::InvalidUrl { reason, .. }) = parse_url(&target) {
-        return Err(fail(format!("redirected to {reason}"), target));
+        return Err((format!("redirected to {reason}"), target));
     }
-    let hops = chain.len().max(1) as u32;
-    if hops > max_redirects {
-        return Err(fail(format!("more than {max_redirects} redirects"), target));
+    Ok(target)
+}
+
+/// The [`FetchError::Redirect`] for `url` whose redirects went through
+/// `chain` (empty: none followed yet) and stopped at `last`.
+fn refused(url: &str, mut chain: Vec<String>, problem: String, last: String) -> FetchError {
+    if chain.is_empty() {
+        chain.push(url.to_owned());
     }
-    if target == current || chain.contains(&target) {
-        return Err(fail("redirect loop".to_owned(), target));
+    chain.push(last);
+    FetchError::Redirect {
+        url: url.to_owned(),
+        problem,
+        chain,
     }
-    Ok(Some(target))
 }
 
 #[cfg(test)]
