@@ -147,18 +147,6 @@ impl Report {
         if secs > 0.0 { n as f64 / secs } else { 0.0 }
     }
 
-    /// The latency at quantile `q` (0.0 to 1.0) in milliseconds; `None`
-    /// when no request succeeded (a percentile of nothing is not 0).
-    pub fn latency_ms(&self, q: f64) -> Option<f64> {
-        (!self.latency.is_empty()).then(|| self.latency.value_at_quantile(q) as f64 / 1000.0)
-    }
-
-    /// The slowest successful request in milliseconds; `None` when none
-    /// succeeded.
-    pub fn max_latency_ms(&self) -> Option<f64> {
-        (!self.latency.is_empty()).then(|| self.latency.max() as f64 / 1000.0)
-    }
-
     /// Little's law as a self-check: the requests in flight on average
     /// (the sum of every request's claim-to-outcome time over the elapsed
     /// time) divided by the concurrency asked for. Near 1 when the run kept
@@ -210,7 +198,7 @@ pub struct ProcessCost {
 
 impl Percentiles {
     /// The percentiles of a histogram of microseconds, in milliseconds;
-    /// all `None` when it is empty.
+    /// all `None` when it is empty (a percentile of nothing is not 0).
     pub fn of(h: &Histogram<u64>) -> Self {
         let at = |q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0);
         Percentiles {
@@ -489,9 +477,10 @@ mod tests {
             r.latency.record(us * 1000).unwrap();
         }
         assert_eq!(r.requests_per_sec(), 5.0);
-        let p50 = r.latency_ms(0.5).unwrap();
+        let p = r.percentiles();
+        let p50 = p.p50.unwrap();
         assert!((p50 - 50.0).abs() < 0.1, "{p50}");
-        assert!((r.max_latency_ms().unwrap() - 100.0).abs() < 0.1);
+        assert!((p.max.unwrap() - 100.0).abs() < 0.1);
         // A value past the nominal top still records (auto-resize).
         r.latency.record(7_200_000_000).unwrap();
     }
