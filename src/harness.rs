@@ -54,6 +54,16 @@ pub fn workspace_bin(name: &str) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
+/// The program `name` as a file in a folder of `PATH`, or else in one of
+/// `also` (folders a tool's installer uses that may not be on `PATH`).
+pub fn find_program(name: &str, also: impl IntoIterator<Item = PathBuf>) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(also)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
 /// The fixture server running as a process of its own; stopped on drop.
 #[derive(Debug)]
 pub struct ServerProcess {

@@ -24,6 +24,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::harness::find_program;
+
 /// The access log's format: the fields a test checks, `|`-separated.
 pub const LOG_FORMAT: &str =
     "$status|$request_uri|$http_user_agent|$http_accept|$http_accept_encoding";
@@ -65,12 +67,7 @@ impl Nginx {
         if let Some(path) = std::env::var_os("NGINX") {
             return Ok(PathBuf::from(path));
         }
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .chain([PathBuf::from("/usr/sbin")])
-            .map(|dir| dir.join("nginx"))
-            .find(|candidate| candidate.is_file())
-            .ok_or(NginxError::Missing)
+        find_program("nginx", [PathBuf::from("/usr/sbin")]).ok_or(NginxError::Missing)
     }
 
     /// Starts nginx serving `site` (`site.server` may use `PORT`, which

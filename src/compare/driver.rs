@@ -15,7 +15,7 @@ use super::parse::{ToolResult, parse_gnu_time, parse_oha, parse_wrk};
 use super::run::{Run, Scenario, medians};
 use super::tables::{PageInfo, page};
 use crate::combos::Combo;
-use crate::harness::{ServerProcess, workspace_bin};
+use crate::harness::{ServerProcess, find_program, workspace_bin};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -311,12 +311,8 @@ fn command_line(program: &str, args: &[String]) -> String {
 }
 
 fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
     let home_cargo = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
-    std::env::split_paths(&path)
-        .chain(home_cargo)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+    find_program(name, home_cargo)
         .with_context(|| format!("{name} is not installed (scripts/compare installs it)"))
 }
 
