@@ -266,12 +266,9 @@ impl Run {
         cost: ProcessCost,
     ) -> Run {
         let errors: u64 = result.errors.values().sum();
+        // What a reference tool does not measure stays as `empty` has it.
         Run {
-            tool: tool.to_owned(),
             reference: true,
-            scenario: Scenario::Throughput,
-            concurrency,
-            connections: concurrency,
             requests: result.requests,
             ok: result.requests.saturating_sub(errors),
             errors: result.errors,
@@ -281,18 +278,9 @@ impl Run {
             p99_ms: Some(result.p99_ms),
             cpu_s: cost.cpu_s,
             peak_rss_kb: cost.peak_rss_kb,
-            server_cpu_s: 0.0,
             command,
             config,
-            samples: Vec::new(),
-            status: Status::Measured,
-            peak_in_flight: None,
-            littles_law: None,
-            rate: None,
-            fraction: None,
-            service_p99_ms: None,
-            max_start_delay_ms: None,
-            behind_s: None,
+            ..Run::empty(tool, concurrency)
         }
     }
 
