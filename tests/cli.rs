@@ -258,7 +258,6 @@ fn every_binary_offers_the_same_commands_and_lists_its_clients() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_a_load_run_with_a_partial_report() {
-    use std::process::{Command, Stdio};
     use std::time::Instant;
 
     for (bin, client) in combinations() {
@@ -270,36 +269,21 @@ fn ctrl_c_stops_a_load_run_with_a_partial_report() {
         })
         .unwrap();
         let url = format!("{}/delay/100", server.url());
-        let child = Command::new(common::bin(bin))
-            .args([
-                "--client", client, "load", "--url", &url, "-d", "60s", "-c", "50",
-            ])
-            .args(["--output", "json"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = common::spawn(
+            bin,
+            &[
+                "--client", client, "load", "--url", &url, "-d", "60s", "-c", "50", "--output",
+                "json",
+            ],
+        );
         let waiting = Instant::now();
         while server.connections().accepted() < 50 && waiting.elapsed() < Duration::from_secs(30) {
             std::thread::sleep(Duration::from_millis(20));
         }
         // All 50 connected: ten rounds of 100 ms answers, so some are ok.
         std::thread::sleep(Duration::from_secs(1));
-        let sent = Instant::now();
-        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-        let out = common::finish(child.wait_with_output().unwrap());
-        // Far below the run's 60 s: the signal stopped it (a margin for a
-        // busy machine, not a speed check).
-        assert!(
-            sent.elapsed() < Duration::from_secs(20),
-            "took {:?}",
-            sent.elapsed()
-        );
-        out.no_panic();
-        assert_eq!(out.code, Some(130), "{out:#?}");
-        let report = check_report(&out.stdout);
-        assert!(report.interrupted, "{report:?}");
+        // Far below the run's 60 s, the signal stops it.
+        let report = common::interrupt(child);
         assert!(report.ok > 0, "{report:?}");
         // The 50 requests in flight at the signal are counted, as cancelled.
         // A blocked OS thread cannot be cancelled: the threads baseline lets
@@ -584,22 +568,12 @@ fn fetch_server_errors_are_one_line() {
 /// A server that answers every request with an HTTP/1.0 page and closes,
 /// as `python3 -m http.server` does.
 fn http_1_0_server() -> String {
-    use std::io::{Read as _, Write as _};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let url = format!("http://{}/", listener.local_addr().expect("its address"));
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let body = "<html><head><title>Old server</title></head></html>";
-            let _ = write!(
-                stream,
-                "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
+    let body = "<html><head><title>Old server</title></head></html>";
+    let answer = format!(
+        "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    format!("{}/", common::raw_server(answer.into_bytes()))
 }
 
 #[test]

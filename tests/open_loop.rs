@@ -12,10 +12,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{bin, check_report, finish};
+use common::{check_report, finish, spawn};
 use fetch_server::{Server, ServerConfig};
 
 /// One combination per runtime: the runtime is what paces the requests.
@@ -35,14 +34,10 @@ fn run_with_a_pause(bin_name: &str, client: &str, args: &[&str]) -> fetch_core::
     })
     .expect("start the fixture server");
     let url = format!("{}/users/{{id}}", server.url());
-    let child = Command::new(bin(bin_name))
-        .args(["--client", client, "--timeout", "5s", "load", "--url", &url])
-        .args(args)
-        .args(["--output", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the load run");
+    let mut all = vec!["--client", client, "--timeout", "5s", "load", "--url", &url];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--output", "json"]);
+    let child = spawn(bin_name, &all);
     std::thread::sleep(Duration::from_millis(1_500));
     server.pause(Duration::from_secs(1));
     let out = finish(child.wait_with_output().expect("wait for the load run")).success();
@@ -108,32 +103,19 @@ fn ctrl_c_stops_an_open_loop_with_every_request_counted() {
         // 200 a second, each answered after 100 ms: about 20 in flight,
         // and most of the 50 workers idle, waiting for the pacer.
         let url = format!("{}/delay/100", server.url());
-        let child = Command::new(bin(bin_name))
-            .args(["--client", client, "load", "--url", &url])
-            .args(["--rate", "200", "-d", "60s", "-c", "50", "--output", "json"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the load run");
+        let child = spawn(
+            bin_name,
+            &[
+                "--client", client, "load", "--url", &url, "--rate", "200", "-d", "60s", "-c",
+                "50", "--output", "json",
+            ],
+        );
         let waiting = Instant::now();
         while server.requests_received() < 100 && waiting.elapsed() < Duration::from_secs(30) {
             std::thread::sleep(Duration::from_millis(20));
         }
-        let sent = Instant::now();
-        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
-        let out = finish(child.wait_with_output().expect("wait for the load run"));
-        // Far below the run's 60 s (a margin for a busy machine, not a
-        // speed check).
-        assert!(
-            sent.elapsed() < Duration::from_secs(20),
-            "took {:?}",
-            sent.elapsed()
-        );
-        out.no_panic();
-        assert_eq!(out.code, Some(130), "{bin_name}: {out:#?}");
-        let report = check_report(&out.stdout);
-        assert!(report.interrupted, "{bin_name}: {report:?}");
+        // Far below the run's 60 s, the signal stops it.
+        let report = common::interrupt(child);
         assert_eq!(report.rate, Some(200.0), "{bin_name}: {report:?}");
         assert!(report.ok > 0, "{bin_name}: {report:?}");
         if !report.thread_per_task {

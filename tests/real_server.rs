@@ -10,9 +10,6 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
-
 use async_fetch::nginx::{Nginx, NginxError, Site};
 use common::{combinations, load_json, run};
 use fetch_core::ClientConfig;
@@ -299,23 +296,9 @@ fn a_load_run_follows_and_counts_redirects() {
 /// A server that answers every connection with a head announcing 100
 /// bytes, sends 20, and closes: a body cut short.
 fn short_body_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    let url = format!(
-        "http://{}/short",
-        listener.local_addr().expect("its address")
-    );
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 100\r\n\r\n<title>Short</title>",
-            );
-            // Dropped: closed with 80 bytes still owed.
-        }
-    });
-    url
+    // Closed after the answer, with 80 bytes still owed.
+    let answer = b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 100\r\n\r\n<title>Short</title>";
+    format!("{}/short", common::raw_server(answer.to_vec()))
 }
 
 #[test]

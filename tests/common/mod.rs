@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
@@ -236,4 +236,55 @@ pub fn run_closing_stdout_after_one_line(
         std::thread::sleep(Duration::from_millis(20));
     }
     (first, finish(child.wait_with_output().unwrap()))
+}
+
+/// A server on 127.0.0.1 that reads each request and answers it with
+/// `answer`, byte for byte, then closes the connection: for what a stock
+/// server will not send (an HTTP/1.0 answer, a body cut short). Returns
+/// `http://127.0.0.1:PORT`.
+pub fn raw_server(answer: Vec<u8>) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(&answer);
+        }
+    });
+    url
+}
+
+/// Starts `bin args`, stdout and stderr piped, for a test that acts on the
+/// process while it runs.
+pub fn spawn(bin_name: &str, args: &[&str]) -> Child {
+    Command::new(bin(bin_name))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {bin_name}: {e}"))
+}
+
+/// Sends Ctrl-C (SIGINT) to a running `load --output json` and waits for
+/// it: it must end within 20 s (a margin for a busy machine, not a speed
+/// check), without a panic, with exit code 130 and a partial report, which
+/// is returned, checked as [`check_report`] checks it.
+#[cfg(unix)]
+pub fn interrupt(child: Child) -> LoadReport {
+    let sent = Instant::now();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+    let out = finish(child.wait_with_output().expect("wait for the load run"));
+    assert!(
+        sent.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        sent.elapsed()
+    );
+    out.no_panic();
+    assert_eq!(out.code, Some(130), "{out:#?}");
+    let report = check_report(&out.stdout);
+    assert!(report.interrupted, "{report:?}");
+    report
 }
