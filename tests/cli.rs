@@ -9,7 +9,6 @@ use common::{
     binaries, check_report, closed_port, combinations, kinds, load_json, run, server_url,
     text_field,
 };
-use fetch_server::{Server, ServerConfig};
 
 /// The README's first command, under the open-file limit many machines
 /// and containers have (`ulimit -n 1024`, soft and hard).
@@ -263,11 +262,7 @@ fn ctrl_c_stops_a_load_run_with_a_partial_report() {
     for (bin, client) in combinations() {
         // A server of its own, so its connection count says when this
         // run's requests are out, however slowly the binary starts.
-        let server = Server::start(ServerConfig {
-            threads: 2,
-            ..ServerConfig::default()
-        })
-        .unwrap();
+        let server = common::own_server();
         let url = format!("{}/delay/100", server.url());
         let child = common::spawn(
             bin,
@@ -368,11 +363,7 @@ fn a_low_soft_limit_is_raised_and_the_run_succeeds() {
 fn no_client_holds_more_connections_open_than_asked_for() {
     for (bin, client) in combinations() {
         // A server of its own, so its connection count is this run's.
-        let server = Server::start(ServerConfig {
-            threads: 2,
-            ..ServerConfig::default()
-        })
-        .unwrap();
+        let server = common::own_server();
         let url = format!("{}/users/{{id}}", server.url());
         let (_, report) = load_json(
             bin,
@@ -837,11 +828,7 @@ fn the_report_counts_the_connections_a_run_opened() {
     let closing = http_1_0_server();
     for (bin, client) in combinations() {
         // A server of its own, so its count is this run's.
-        let server = Server::start(ServerConfig {
-            threads: 2,
-            ..ServerConfig::default()
-        })
-        .unwrap();
+        let server = common::own_server();
         let keeping = format!("{}/users/{{id}}", server.url());
         let (_, report) = load_json(bin, client, &["--url", &keeping, "-n", "200", "-c", "5"], 0);
         if matches!(client, "hyper" | "reqwest") {

@@ -15,7 +15,6 @@ mod common;
 use std::time::Duration;
 
 use common::{check_report, finish, spawn};
-use fetch_server::{Server, ServerConfig};
 
 /// One combination per runtime: the runtime is what paces the requests.
 const RUNTIMES: &[(&str, &str)] = &[
@@ -28,11 +27,7 @@ const RUNTIMES: &[(&str, &str)] = &[
 /// Runs `bin load ARGS --output json` against a fresh server that pauses
 /// for 1 s, 1.5 s after the run starts; returns the report.
 fn run_with_a_pause(bin_name: &str, client: &str, args: &[&str]) -> fetch_core::LoadReport {
-    let server = Server::start(ServerConfig {
-        threads: 2,
-        ..ServerConfig::default()
-    })
-    .expect("start the fixture server");
+    let server = common::own_server();
     let url = format!("{}/users/{{id}}", server.url());
     let mut all = vec!["--client", client, "--timeout", "5s", "load", "--url", &url];
     all.extend_from_slice(args);
@@ -95,11 +90,7 @@ fn ctrl_c_stops_an_open_loop_with_every_request_counted() {
     use std::time::Instant;
 
     for (bin_name, client) in RUNTIMES {
-        let server = Server::start(ServerConfig {
-            threads: 2,
-            ..ServerConfig::default()
-        })
-        .expect("start the fixture server");
+        let server = common::own_server();
         // 200 a second, each answered after 100 ms: about 20 in flight,
         // and most of the 50 workers idle, waiting for the pacer.
         let url = format!("{}/delay/100", server.url());

@@ -42,13 +42,17 @@ pub fn threads_args(bin: &str, threads: usize) -> Vec<String> {
 }
 
 /// One fixture server for the whole test binary, on 127.0.0.1 and a free port.
-pub static SERVER: LazyLock<Server> = LazyLock::new(|| {
+pub static SERVER: LazyLock<Server> = LazyLock::new(own_server);
+
+/// A fixture server of its own (2 threads, 127.0.0.1, a free port), for a
+/// test that reads its counts or pauses it.
+pub fn own_server() -> Server {
     Server::start(ServerConfig {
         threads: 2,
         ..ServerConfig::default()
     })
     .expect("start the fixture server")
-});
+}
 
 /// `http://127.0.0.1:PORT` of the shared server.
 pub fn server_url() -> String {
