@@ -164,7 +164,9 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
     for &c in &plan.concurrency {
         if plan.reference {
             runs.push(with_server_cpu(server, "wrk", c, || wrk(plan, server, c)));
-            runs.push(with_server_cpu(server, "oha", c, || oha(plan, server, c)));
+            runs.push(with_server_cpu(server, "oha", c, || {
+                oha(server, plan.seconds, c, None)
+            }));
         }
         let jobs = plan
             .combinations
@@ -232,7 +234,7 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
         let rate = (saturation * fraction).round().max(1.0);
         if plan.reference {
             let mut run = with_server_cpu(server, "oha", SWEEP_IN_FLIGHT, || {
-                oha_rate(plan, server, rate)
+                oha(server, plan.rate_seconds, SWEEP_IN_FLIGHT, Some(rate))
             });
             run.scenario = Scenario::Rate;
             run.rate = Some(rate);
@@ -346,43 +348,33 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     reference("wrk", args, c, parse_wrk, config)
 }
 
-/// oha's open loop at `rate` (`-q`, with `--latency-correction`: latency
-/// from each request's due time), at most [`SWEEP_IN_FLIGHT`] in flight.
-fn oha_rate(plan: &Plan, server: &ServerProcess, rate: f64) -> anyhow::Result<Run> {
-    let c = SWEEP_IN_FLIGHT;
-    let args = vec![
+/// oha for `seconds` with `c` in flight: a closed loop, or with `rate` its
+/// open loop (`-q`, with `--latency-correction`: latency from each
+/// request's due time).
+fn oha(server: &ServerProcess, seconds: u64, c: usize, rate: Option<f64>) -> anyhow::Result<Run> {
+    let mut args = vec![
         "--no-tui".to_owned(),
         "--output-format".to_owned(),
         "json".to_owned(),
         "-z".to_owned(),
-        format!("{}s", plan.rate_seconds),
-        "--wait-ongoing-requests-after-deadline".to_owned(),
-        "-q".to_owned(),
-        format!("{rate:.0}"),
-        "--latency-correction".to_owned(),
-        "-c".to_owned(),
-        c.to_string(),
-        format!("{}/users/1", server.url()),
-    ];
-    let config =
-        serde_json::json!({"connections": c, "parse": "none", "url": "/users/1", "rate": rate});
-    reference("oha", args, c, parse_oha, config)
-}
-
-fn oha(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
-    let args = vec![
-        "--no-tui".to_owned(),
-        "--output-format".to_owned(),
-        "json".to_owned(),
-        "-z".to_owned(),
-        format!("{}s", plan.seconds),
+        format!("{seconds}s"),
         // Requests in flight at the deadline finish, as in the engine's -d.
         "--wait-ongoing-requests-after-deadline".to_owned(),
+    ];
+    let mut config = serde_json::json!({"connections": c, "parse": "none", "url": "/users/1"});
+    if let Some(rate) = rate {
+        args.extend([
+            "-q".to_owned(),
+            format!("{rate:.0}"),
+            "--latency-correction".to_owned(),
+        ]);
+        config["rate"] = rate.into();
+    }
+    args.extend([
         "-c".to_owned(),
         c.to_string(),
         format!("{}/users/1", server.url()),
-    ];
-    let config = serde_json::json!({"connections": c, "parse": "none", "url": "/users/1"});
+    ]);
     reference("oha", args, c, parse_oha, config)
 }
 
