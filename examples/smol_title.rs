@@ -12,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| format!("{}/pages/2", server.url()));
     // hyper over async-io sockets: any executor can poll these requests.
-    let client = HyperClient::smol(&ClientConfig::default());
+    let client = HyperClient::smol(&ClientConfig::default())?;
     // No attribute macro here: `smol::block_on` is the bridge from `fn main`
     // into async code, the part `#[tokio::main]` writes for you.
     let title = smol::block_on(fetch_title(&client, &url))?;

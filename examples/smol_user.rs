@@ -9,7 +9,7 @@ use fetch_core::{ClientConfig, get_user};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = fetch_server::Server::start(Default::default())?;
     let id: u64 = std::env::args().nth(1).map_or(Ok(42), |a| a.parse())?;
-    let client = HyperClient::smol(&ClientConfig::default());
+    let client = HyperClient::smol(&ClientConfig::default())?;
     smol::block_on(async {
         let user = get_user(&client, &format!("{}/users/{id}", server.url())).await?;
         println!("Found user: {user:?}");

@@ -109,12 +109,12 @@ pub fn for_each(
             }
             ("tokio", "hyper") => {
                 let rt = TokioRuntime::new(threads).map_err(io)?;
-                let client = HyperClient::tokio(config);
+                let client = HyperClient::tokio(config)?;
                 visitor.visit(combo, &rt, client);
             }
             ("smol", "hyper") => {
                 let rt = SmolRuntime::new(threads).map_err(io)?;
-                let client = HyperClient::smol(config);
+                let client = HyperClient::smol_on(config, rt.executor())?;
                 visitor.visit(combo, &rt, client);
             }
             ("smol", "surf") => {
@@ -127,7 +127,7 @@ pub fn for_each(
             }
             ("threads", "ureq") => {
                 let rt = ThreadsRuntime::new(os_threads);
-                visitor.visit(combo, &rt, UreqClient::new(config));
+                visitor.visit(combo, &rt, UreqClient::new(config)?);
             }
             _ => unreachable!("every combination in COMBINATIONS has a match arm"),
         }

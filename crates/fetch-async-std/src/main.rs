@@ -24,6 +24,7 @@ const APP: App = App {
          surf is unmaintained (RUSTSEC-2025-0036); both are here only so you can \
          compare against them.",
     ),
+    http1_only: &[("surf", fetch_cli::SURF_HTTP1)],
 };
 
 fn main() -> ExitCode {

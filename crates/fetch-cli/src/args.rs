@@ -34,6 +34,14 @@ pub(crate) struct Cli {
     #[arg(long, global = true, help_heading = "Global options", default_value_t = fetch_core::MAX_REDIRECTS, value_parser = clap::value_parser!(u32).range(..=100))]
     pub(crate) max_redirects: u32,
 
+    /// Trust this CA certificate (a PEM file) for https, besides the client's usual roots. Certificates are always verified; nothing turns that off.
+    #[arg(long, global = true, help_heading = "Global options", value_name = "PATH", value_parser = parse_ca_cert)]
+    pub(crate) ca_cert: Option<fetch_core::CaCert>,
+
+    /// Speak HTTP/2: ALPN h2 over https, prior knowledge over http. Requests then share connections: -c caps the requests in flight, --connections the sockets.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub(crate) http2: bool,
+
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 }
@@ -100,6 +108,10 @@ pub(crate) struct LoadArgs {
     /// Open loop: send this many requests per second (all workers together) whatever the answers, and count each request's latency from when it was due, not from when it was sent (no coordinated omission). -c stays the most requests in flight: due requests beyond it wait, in order, and the wait counts.
     #[arg(long, value_parser = parse_rate)]
     pub(crate) rate: Option<f64>,
+
+    /// Open a new connection for every request (and with https, a new TLS handshake), instead of keeping connections for the next one. Not with --http2.
+    #[arg(long)]
+    pub(crate) no_keepalive: bool,
 
     /// What each request does with the body [default: user on the embedded server, none for a URL you give].
     #[arg(long, value_enum)]
@@ -282,4 +294,22 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `--ca-cert`: reads the file now, so a wrong path is a usage error, and
+/// checks that it holds a PEM certificate (the client parses it in full).
+fn parse_ca_cert(path: &str) -> Result<fetch_core::CaCert, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("could not read {path}: {e}"))?;
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(format!(
+            "{path} holds no PEM certificate (no \"-----BEGIN CERTIFICATE-----\" line)"
+        ));
+    }
+    Ok(fetch_core::CaCert {
+        path: path.into(),
+        pem: pem.into(),
+    })
 }

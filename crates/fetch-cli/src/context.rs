@@ -28,7 +28,13 @@ pub struct App {
     /// Every task is an OS thread of its own (the threads baseline): there
     /// are no worker threads to set, so `--threads` is refused.
     pub thread_per_task: bool,
+    /// Clients that speak HTTP/1.1 only, each with why: `--http2` with one
+    /// of them is refused with that reason (exit 2).
+    pub http1_only: &'static [(&'static str, &'static str)],
 }
+
+/// Why `--http2` is refused with surf, for the binaries that offer it.
+pub const SURF_HTTP1: &str = "surf's HTTP client (async-h1) speaks HTTP/1.1 only; use fetch-tokio --client reqwest or hyper, or fetch-smol --client hyper";
 
 /// What every command runs with.
 #[derive(Debug)]

@@ -36,7 +36,7 @@ use clap::{CommandFactory, FromArgMatches};
 use fetch_core::{ClientConfig, HttpClient, Runtime};
 
 use crate::args::{Cli, Command};
-pub use crate::context::{App, available_cores};
+pub use crate::context::{App, SURF_HTTP1, available_cores};
 
 /// The parsed command line: what to build, and what to run on it.
 #[derive(Debug)]
@@ -101,6 +101,24 @@ where
             ),
         ));
     }
+    if cli.http2
+        && let Some((_, why)) = app.http1_only.iter().find(|(c, _)| *c == client)
+    {
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("--http2 is not available with --client {client}: {why}"),
+        ));
+    }
+    let keep_alive = match &cli.command {
+        Some(Command::Load(load)) => !load.no_keepalive,
+        _ => true,
+    };
+    if cli.http2 && !keep_alive {
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--no-keepalive cannot be used with --http2: HTTP/2 exists to share a connection between requests",
+        ));
+    }
     let threads = cli.threads.map_or_else(available_cores, usize::from);
     let connections = match &cli.command {
         Some(Command::Load(load)) => {
@@ -129,6 +147,9 @@ where
         request_timeout: cli.timeout,
         user_agent: ClientConfig::user_agent_for(client, app.runtime),
         max_redirects: cli.max_redirects,
+        ca_cert: cli.ca_cert.clone(),
+        http2: cli.http2,
+        keep_alive,
     };
     Ok(Setup {
         threads,
@@ -263,7 +284,47 @@ mod tests {
         lacking: &[("three", "extra")],
         legacy: None,
         thread_per_task: false,
+        http1_only: &[("two", "two is old")],
     };
+
+    #[test]
+    fn http2_is_refused_for_a_client_that_speaks_http1_only() {
+        let err =
+            parse_from(&APP, ["fetch-test", "--client", "two", "--http2", "title"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains("--http2 is not available with --client two: two is old"),
+            "{err}"
+        );
+        let setup = parse_from(&APP, ["fetch-test", "--http2", "title"]).unwrap();
+        assert!(setup.client_config.http2);
+        let err =
+            parse_from(&APP, ["fetch-test", "--http2", "load", "--no-keepalive"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let setup = parse_from(&APP, ["fetch-test", "load", "--no-keepalive"]).unwrap();
+        assert!(!setup.client_config.keep_alive);
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_a_usage_error() {
+        let err = parse_from(
+            &APP,
+            ["fetch-test", "--ca-cert", "/nonexistent/ca.pem", "title"],
+        )
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains("could not read /nonexistent/ca.pem"),
+            "{err}"
+        );
+        let err = parse_from(&APP, ["fetch-test", "--ca-cert", "Cargo.toml", "title"]).unwrap_err();
+        assert!(
+            err.to_string().contains("holds no PEM certificate"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn the_first_client_is_the_default() {

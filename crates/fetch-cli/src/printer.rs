@@ -150,10 +150,25 @@ pub fn text(r: &LoadReport) -> String {
     );
     let _ = writeln!(
         s,
-        "  client       {}, {}, pool of {} per host",
+        "  client       {}, pool of {} per host",
         r.client,
-        r.http_version,
         plural(r.connections as u64, "connection", "connections")
+    );
+    let asked = if r.http2 {
+        "HTTP/2 asked"
+    } else {
+        "HTTP/1.1 asked"
+    };
+    let _ = writeln!(
+        s,
+        "  protocol     {} answered ({asked}), {}, {}",
+        r.http_version,
+        if r.tls { "TLS" } else { "no TLS" },
+        if r.keepalive {
+            "connections kept"
+        } else {
+            "a new connection per request (--no-keepalive)"
+        }
     );
     let opened = match r.connections_opened {
         Some(n) => format!(
@@ -168,11 +183,17 @@ pub fn text(r: &LoadReport) -> String {
         "request in flight",
         "requests in flight",
     );
-    if r.connections < r.concurrency {
+    if r.connections_capped_by == "gate" {
         let _ = writeln!(
             s,
             "  concurrency  {in_flight}, {} on the wire at once, the rest queued",
             r.connections
+        );
+    } else if r.connections_capped_by == "pool" {
+        let _ = writeln!(
+            s,
+            "  concurrency  {in_flight}, sharing at most {} (the client's pool caps them)",
+            plural(r.connections as u64, "connection", "connections")
         );
     } else {
         let _ = writeln!(s, "  concurrency  {in_flight}");

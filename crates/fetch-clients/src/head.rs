@@ -2,7 +2,7 @@
 //! heads are the `http` crate's types (reqwest, hyper, ureq): read once,
 //! the same way for each.
 
-use fetch_core::{BodyBuffer, FetchError, Response};
+use fetch_core::{BodyBuffer, FetchError, HttpVersion, Response};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 
 /// The parts of a response head this project looks at.
@@ -14,11 +14,16 @@ pub(crate) struct Head {
     /// other answer.
     location: Option<String>,
     content_length: Option<u64>,
+    version: HttpVersion,
 }
 
 impl Head {
-    /// Reads the head of an answer with `status` and `headers`.
-    pub(crate) fn of(status: http::StatusCode, headers: &http::HeaderMap) -> Self {
+    /// Reads the head of an answer with `status`, `version` and `headers`.
+    pub(crate) fn of(
+        status: http::StatusCode,
+        version: http::Version,
+        headers: &http::HeaderMap,
+    ) -> Self {
         let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
         Head {
             status: status.as_u16(),
@@ -29,6 +34,13 @@ impl Head {
                 .flatten()
                 .map(str::to_owned),
             content_length: text(CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+            version: match version {
+                http::Version::HTTP_2 => HttpVersion::Http2,
+                // HTTP/0.9 is not answered by any client here.
+                http::Version::HTTP_10 | http::Version::HTTP_09 => HttpVersion::Http10,
+                // HTTP/3 is not spoken by any client here.
+                _ => HttpVersion::Http11,
+            },
         }
     }
 
@@ -48,6 +60,7 @@ impl Head {
             content_type: self.content_type,
             location: self.location,
             body: body.finish()?,
+            version: self.version,
         })
     }
 }

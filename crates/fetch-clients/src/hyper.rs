@@ -10,8 +10,9 @@
 //! runtimes, which makes it the fairest way to compare the runtimes
 //! themselves.
 //!
-//! This adapter speaks plain `http://` only; for `https://` use reqwest,
-//! which brings TLS.
+//! It speaks `http://` and `https://` (rustls, the same configuration as
+//! reqwest's: see `crate::tls`), HTTP/1.1 by default and HTTP/2 when the
+//! config asks (see [`pool`] for how the two differ).
 //!
 //! # Layout
 //! - [`HyperClient`]: the [`HttpClient`] over a pool.
@@ -26,10 +27,10 @@ use bytes::Bytes;
 use fetch_core::{ClientConfig, FetchError, HttpClient, Response, parse_url};
 use http_body_util::Empty;
 use hyper::Uri;
-use hyper::header::{ACCEPT, HOST, HeaderValue, USER_AGENT};
+use hyper::header::{ACCEPT, CONNECTION, HOST, HeaderValue, USER_AGENT};
 
 use crate::head::Head;
-use hyper::http::uri::{Authority, PathAndQuery};
+use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 
 pub mod pool;
 #[cfg(feature = "hyper-smol")]
@@ -37,7 +38,7 @@ pub mod smol_rt;
 #[cfg(feature = "hyper-tokio")]
 pub mod tokio_rt;
 
-pub use pool::{Pool, Transport};
+pub use pool::{Pool, PoolConfig, Transport};
 
 /// A [`HttpClient`] backed by hyper's HTTP/1 connections, pooled, over
 /// transport `T`.
@@ -66,24 +67,32 @@ impl<T: Transport> HyperClient<T> {
     pub const NAME: &'static str = "hyper";
 
     /// A client over `transport` with at most `config.connections`
-    /// connections open per host.
-    pub fn new(transport: T, config: &ClientConfig) -> Self {
+    /// connections open per host. Fails only on a `--ca-cert` that is not one.
+    pub fn new(transport: T, config: &ClientConfig) -> Result<Self, FetchError> {
         // The User-Agent is ASCII (see `ClientConfig::user_agent_for`); a
         // value that is not a valid header falls back to the bare name.
         let user_agent = HeaderValue::from_str(&config.user_agent)
             .unwrap_or_else(|_| HeaderValue::from_static("async-fetch"));
-        HyperClient {
-            pool: Arc::new(Pool::new(transport, config.connections)),
+        let pool = PoolConfig {
+            max: config.connections,
+            tls: Some(crate::tls::client_config(config)?),
+            http2: config.http2,
+            keep_alive: config.keep_alive,
+        };
+        Ok(HyperClient {
+            pool: Arc::new(Pool::new(transport, pool)),
             origin: Arc::default(),
             user_agent,
             config: config.clone(),
-        }
+        })
     }
 }
 
-/// Where an `http://` URL points: the pool key, the `Host` header and the
+/// Where an `http(s)://` URL points: the pool key, the `Host` header and the
 /// request target.
 struct Target {
+    /// `https://`.
+    tls: bool,
     authority: Authority,
     host: HeaderValue,
     path: PathAndQuery,
@@ -100,24 +109,17 @@ impl Target {
         };
         let uri = match url.parse::<Uri>() {
             Ok(uri)
-                if uri.scheme_str() == Some("http")
+                if matches!(uri.scheme_str(), Some("http" | "https"))
                     && uri.host().is_some_and(|h| !h.is_empty()) =>
             {
                 uri
             }
-            _ => {
-                let parsed = parse_url(url)?;
-                if parsed.scheme() == "https" {
-                    return Err(invalid(
-                        "the hyper client here speaks plain http only; for https use reqwest (fetch-tokio --client reqwest)".to_owned(),
-                    ));
-                }
-                parsed
-                    .as_str()
-                    .parse::<Uri>()
-                    .map_err(|e| invalid(e.to_string()))?
-            }
+            _ => parse_url(url)?
+                .as_str()
+                .parse::<Uri>()
+                .map_err(|e| invalid(e.to_string()))?,
         };
+        let tls = uri.scheme_str() == Some("https");
         let parts = uri.into_parts();
         let authority = parts
             .authority
@@ -132,6 +134,7 @@ impl Target {
             .path_and_query
             .unwrap_or_else(|| PathAndQuery::from_static("/"));
         Ok(Target {
+            tls,
             authority,
             host,
             path,
@@ -152,6 +155,7 @@ impl Target {
             };
             if let Ok(path) = path {
                 return Ok(Target {
+                    tls: o.tls,
                     authority: o.authority.clone(),
                     host: o.host.clone(),
                     path,
@@ -160,7 +164,12 @@ impl Target {
         }
         let target = Self::parse(url)?;
         origin.get_or_init(|| Origin {
-            prefix: format!("http://{}", target.authority),
+            prefix: format!(
+                "{}://{}",
+                if target.tls { "https" } else { "http" },
+                target.authority
+            ),
+            tls: target.tls,
             authority: target.authority.clone(),
             host: target.host.clone(),
         });
@@ -170,12 +179,37 @@ impl Target {
     /// `GET path` with the `Host` header and the headers every client
     /// sends, built field by field (the builder's checks and moves cost
     /// more than the request needs). No `Accept-Encoding`: hyper does not
-    /// decompress.
-    fn request(&self, user_agent: &HeaderValue) -> hyper::Request<Empty<Bytes>> {
+    /// decompress. Over HTTP/2 the target is the whole URI (its
+    /// `:scheme` and `:authority` stand for `Host`); without keep-alive,
+    /// `Connection: close` asks the server to close after answering.
+    fn request(
+        &self,
+        user_agent: &HeaderValue,
+        http2: bool,
+        keep_alive: bool,
+    ) -> hyper::Request<Empty<Bytes>> {
         let mut request = hyper::Request::new(Empty::new());
-        *request.uri_mut() = Uri::from(self.path.clone());
+        if http2 {
+            let mut parts = hyper::http::uri::Parts::default();
+            parts.scheme = Some(if self.tls {
+                Scheme::HTTPS
+            } else {
+                Scheme::HTTP
+            });
+            parts.authority = Some(self.authority.clone());
+            parts.path_and_query = Some(self.path.clone());
+            // Scheme, authority and path, each valid already: this cannot fail.
+            *request.uri_mut() = Uri::from_parts(parts).unwrap_or_default();
+            *request.version_mut() = hyper::Version::HTTP_2;
+        } else {
+            *request.uri_mut() = Uri::from(self.path.clone());
+            let headers = request.headers_mut();
+            headers.insert(HOST, self.host.clone());
+            if !keep_alive {
+                headers.insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+        }
         let headers = request.headers_mut();
-        headers.insert(HOST, self.host.clone());
         headers.insert(USER_AGENT, user_agent.clone());
         headers.insert(ACCEPT, HeaderValue::from_static(ClientConfig::ACCEPT));
         request
@@ -185,8 +219,9 @@ impl Target {
 /// The scheme and authority most requests of a client share, parsed once.
 #[derive(Debug)]
 struct Origin {
-    /// `http://` and the authority, as a URL under it starts.
+    /// `http://` or `https://` and the authority, as a URL under it starts.
     prefix: String,
+    tls: bool,
     authority: Authority,
     host: HeaderValue,
 }
@@ -206,7 +241,8 @@ impl<T: Transport> HttpClient for HyperClient<T> {
 
     async fn get(&self, url: &str) -> Result<Response, FetchError> {
         let target = Target::parse_under(url, &self.origin)?;
-        let mut request = target.request(&self.user_agent);
+        let (http2, keep_alive) = (self.config.http2, self.config.keep_alive);
+        let mut request = target.request(&self.user_agent, http2, keep_alive);
         let mut retried = false;
         // `.await`: a pooled connection is checked out (or opened, or
         // waited for), the request written and the head read, all while
@@ -214,7 +250,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         let (mut lease, response) = loop {
             let mut lease = self
                 .pool
-                .checkout(&target.authority)
+                .checkout(target.tls, &target.authority)
                 .await
                 .map_err(|e| match e {
                     // The transport's own connect limit ran out.
@@ -242,7 +278,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
                 },
             }
         };
-        let head = Head::of(response.status(), response.headers());
+        let head = Head::of(response.status(), response.version(), response.headers());
         let mut body = head.body(url, self.config.max_body)?;
         let mut incoming = response.into_body();
         // The body arrives in frames; each `.await` waits for the next one.
@@ -332,7 +368,14 @@ mod tests {
             Target::parse("http://u:p@127.0.0.1:8080/").unwrap().host,
             "127.0.0.1:8080"
         );
-        assert!(Target::parse_under("https://127.0.0.1:8080/", &origin).is_err());
+        // An https URL under another scheme's origin is parsed apart.
+        let tls = Target::parse_under("https://127.0.0.1:8080/x", &origin).unwrap();
+        assert!(tls.tls);
+        assert!(
+            !Target::parse_under("http://127.0.0.1:8080/x", &origin)
+                .unwrap()
+                .tls
+        );
     }
 
     #[tokio::test]
@@ -342,7 +385,7 @@ mod tests {
             connections: 1,
             ..ClientConfig::default()
         };
-        let client = HyperClient::tokio(&config);
+        let client = HyperClient::tokio(&config).unwrap();
         for i in 1..=3 {
             let response = client.get(&url).await.unwrap();
             assert_eq!(&response.body[..], b"ok");
@@ -362,7 +405,7 @@ mod tests {
             connections: 2,
             ..ClientConfig::default()
         };
-        let client = Arc::new(HyperClient::tokio(&config));
+        let client = Arc::new(HyperClient::tokio(&config).unwrap());
         let requests: Vec<_> = (0..20)
             .map(|_| {
                 let (client, url) = (client.clone(), url.clone());

@@ -13,10 +13,11 @@
 //!
 //! # Layout
 //!
-//! - [`reqwest`] (feature `reqwest`): reqwest on tokio, HTTP/1.1, rustls for https.
-//! - [`hyper`] (features `hyper-tokio`, `hyper-smol`): hyper's HTTP/1 connections in this
-//!   crate's pool (`hyper::pool`), plain http, over tokio's or smol's transport
+//! - [`reqwest`] (feature `reqwest`): reqwest on tokio, HTTP/1.1 or HTTP/2, rustls for https.
+//! - [`hyper`] (features `hyper-tokio`, `hyper-smol`): hyper's HTTP/1 or HTTP/2 connections in
+//!   this crate's pool (`hyper::pool`), http or https, over tokio's or smol's transport
 //!   (`hyper::tokio_rt`, `hyper::smol_rt`).
+//! - `tls`: the one rustls client configuration reqwest and hyper share (roots, ALPN).
 //! - [`surf`] (feature `surf`): surf's h1 client on async-io, for smol and async-std (unmaintained).
 //! - [`ureq`] (feature `ureq`): ureq's blocking agent, for the one-thread-per-request baseline only.
 //! - `head`: what reqwest, hyper and ureq (all on the `http` crate's types) read from a
@@ -30,5 +31,7 @@ pub mod hyper;
 pub mod reqwest;
 #[cfg(feature = "surf")]
 pub mod surf;
+#[cfg(feature = "_tls")]
+mod tls;
 #[cfg(feature = "ureq")]
 pub mod ureq;

@@ -6,6 +6,12 @@
 //! more requests in flight than the pool holds, it opens more and closes the
 //! extras when they fall idle. In a load run the engine's gate lets no more
 //! requests in than there are connections, which caps them.
+//!
+//! Its TLS is the same rustls configuration the hyper pool uses
+//! (`crate::tls`: the same roots, `--ca-cert` added, the same ALPN), given
+//! to reqwest whole. With HTTP/2 (`ClientConfig::http2`) it speaks HTTP/2
+//! only (prior knowledge over http, ALPN `h2` over TLS) and, as hyper-util's
+//! pool does, puts every request to a host on one connection.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -39,13 +45,31 @@ impl ReqwestClient {
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static(ClientConfig::ACCEPT),
         );
-        let client = reqwest::Client::builder()
-            .http1_only()
+        if !config.keep_alive {
+            // Asks the server to close after answering; the idle pool of
+            // 0 below makes reqwest close its side too.
+            headers.insert(
+                reqwest::header::CONNECTION,
+                reqwest::header::HeaderValue::from_static("close"),
+            );
+        }
+        let builder = reqwest::Client::builder();
+        let builder = if config.http2 {
+            builder.http2_prior_knowledge()
+        } else {
+            builder.http1_only()
+        };
+        let client = builder
+            .tls_backend_preconfigured(crate::tls::client_config(config)?.as_ref().clone())
             // The same headers as every client (reqwest is built without
             // its decompression features, so it sends no Accept-Encoding).
             .user_agent(config.user_agent.as_str())
             .default_headers(headers)
-            .pool_max_idle_per_host(config.connections)
+            .pool_max_idle_per_host(if config.keep_alive {
+                config.connections
+            } else {
+                0
+            })
             .connect_timeout(config.connect_timeout)
             // Counts each connection the connector opens.
             .connector_layer(CountConnections(opened.clone()))
@@ -90,7 +114,7 @@ impl HttpClient for ReqwestClient {
             .send()
             .await
             .map_err(|e| self.map_error(url, e))?;
-        let head = Head::of(response.status(), response.headers());
+        let head = Head::of(response.status(), response.version(), response.headers());
         let mut body = head.body(url, self.config.max_body)?;
         // Read chunk by chunk so a body over the limit is refused before it
         // is all in memory.

@@ -59,6 +59,8 @@ impl SurfClient {
         let client: surf::Client = surf::Config::new()
             .set_max_connections_per_host(config.connections)
             .set_tcp_no_delay(true)
+            // `load --no-keepalive`: a connection per request.
+            .set_http_keep_alive(config.keep_alive)
             // The load engine applies the same per-request timeout to every
             // client; surf's own (60 s by default) is turned off.
             .set_timeout(None)
@@ -132,6 +134,8 @@ impl HttpClient for SurfClient {
             content_type,
             location,
             body: body.finish()?,
+            // async-h1 takes HTTP/1.1 answers only.
+            version: fetch_core::HttpVersion::Http11,
         })
     }
 }

@@ -1,5 +1,10 @@
 //! [`UreqClient`]: ureq, a blocking HTTP client, behind [`HttpClient`].
 //!
+//! https uses ureq's own rustls; `--ca-cert` replaces its roots rather
+//! than adding to them (ureq takes either Mozilla's roots or a list of its
+//! own), which makes no difference for a local server with its own CA.
+//! HTTP/1.1 only: ureq 3 has no HTTP/2.
+//!
 //! ureq counts no connections for us (its connector hook is in its
 //! `unversioned` API), so its reports say the count is not available.
 //!
@@ -31,14 +36,39 @@ impl UreqClient {
     pub const NAME: &'static str = "ureq";
 
     /// Builds the agent, with its pool and time limits from `config`.
-    pub fn new(config: &ClientConfig) -> Self {
+    /// Fails only on a `--ca-cert` that holds no certificate.
+    pub fn new(config: &ClientConfig) -> Result<Self, FetchError> {
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(ca) = &config.ca_cert {
+            let roots: Vec<_> = ureq::tls::parse_pem(&ca.pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert),
+                    _ => None,
+                })
+                .collect();
+            if roots.is_empty() {
+                return Err(FetchError::InvalidUrl {
+                    url: ca.path.display().to_string(),
+                    reason:
+                        "not a CA certificate to trust (--ca-cert): no PEM CERTIFICATE block in it"
+                            .to_owned(),
+                });
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(roots)));
+        }
+        let idle = if config.keep_alive {
+            config.connections
+        } else {
+            0
+        };
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls.build())
             // A blocked thread cannot be interrupted by dropping a future,
             // so the whole-request limit is ureq's own job here.
             .timeout_global(Some(config.request_timeout))
             .timeout_connect(Some(config.connect_timeout))
-            .max_idle_connections(config.connections)
-            .max_idle_connections_per_host(config.connections)
+            .max_idle_connections(idle)
+            .max_idle_connections_per_host(idle)
             .http_status_as_error(false)
             // Redirects are followed by fetch-core, the same way for every
             // client.
@@ -50,11 +80,11 @@ impl UreqClient {
             .accept_encoding("")
             .build()
             .into();
-        UreqClient {
+        Ok(UreqClient {
             agent,
             urls: OriginCache::default(),
             config: config.clone(),
-        }
+        })
     }
 
     fn get_blocking(&self, url: &str) -> Result<Response, FetchError> {
@@ -64,7 +94,7 @@ impl UreqClient {
             .get(parsed.as_str())
             .call()
             .map_err(|e| self.map_error(url, e))?;
-        let head = Head::of(response.status(), response.headers());
+        let head = Head::of(response.status(), response.version(), response.headers());
         let mut body = head.body(url, self.config.max_body)?;
         let mut reader = response.body_mut().as_reader();
         let mut chunk = vec![0u8; 16 * 1024];

@@ -50,6 +50,69 @@ pub struct Response {
     pub location: Option<String>,
     /// The whole body.
     pub body: Bytes,
+    /// The HTTP version the answer came in.
+    pub version: HttpVersion,
+}
+
+/// The HTTP version of an answer: what the report's `http_version` is
+/// made of, so it names what was spoken, not what was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HttpVersion {
+    /// HTTP/1.0 (a server that answers a 1.1 request in 1.0).
+    Http10,
+    /// HTTP/1.1.
+    Http11,
+    /// HTTP/2.
+    Http2,
+}
+
+impl HttpVersion {
+    /// Every version, in the order of [`HttpVersion::bit`].
+    pub const ALL: [HttpVersion; 3] =
+        [HttpVersion::Http10, HttpVersion::Http11, HttpVersion::Http2];
+
+    /// `HTTP/1.0`, `HTTP/1.1`, `HTTP/2`: as the report and curl write them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpVersion::Http10 => "HTTP/1.0",
+            HttpVersion::Http11 => "HTTP/1.1",
+            HttpVersion::Http2 => "HTTP/2",
+        }
+    }
+
+    /// One bit per version, for a set of the versions seen kept in a `u8`.
+    pub fn bit(self) -> u8 {
+        match self {
+            HttpVersion::Http10 => 1,
+            HttpVersion::Http11 => 2,
+            HttpVersion::Http2 => 4,
+        }
+    }
+
+    /// What a report says of the versions in `seen` (bits of
+    /// [`HttpVersion::bit`]): the one version, `mixed`, or `none` when no
+    /// answer came.
+    ///
+    /// ```
+    /// use fetch_core::HttpVersion;
+    /// assert_eq!(HttpVersion::describe(HttpVersion::Http2.bit()), "HTTP/2");
+    /// assert_eq!(HttpVersion::describe(HttpVersion::Http2.bit() | HttpVersion::Http11.bit()), "mixed");
+    /// assert_eq!(HttpVersion::describe(0), "none");
+    /// ```
+    pub fn describe(seen: u8) -> &'static str {
+        let mut found = HttpVersion::ALL.into_iter().filter(|v| seen & v.bit() != 0);
+        match (found.next(), found.next()) {
+            (None, _) => "none",
+            (Some(one), None) => one.as_str(),
+            (Some(_), Some(_)) => "mixed",
+        }
+    }
+}
+
+impl std::fmt::Display for HttpVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How a client is built. Every client gets the same values (the fairness
@@ -77,9 +140,41 @@ pub struct ClientConfig {
     /// ([`get_following`](crate::get_following)); the libraries are built
     /// to follow none.
     pub max_redirects: u32,
+    /// An extra trusted root for https, PEM (`--ca-cert`), added to the
+    /// client's usual roots. Certificates are always verified: there is no
+    /// setting to turn that off.
+    pub ca_cert: Option<CaCert>,
+    /// Ask for HTTP/2 (`--http2`): by ALPN over TLS, with prior knowledge
+    /// over plain http. One connection then carries many requests, so the
+    /// load engine's gate stands aside and the client's pool caps the
+    /// sockets at [`ClientConfig::connections`].
+    pub http2: bool,
+    /// Keep connections open for the next request (the default); `false`
+    /// (`load --no-keepalive`) opens a new one per request, so each request
+    /// pays a connect (and with https, a handshake).
+    pub keep_alive: bool,
+}
+
+/// A trusted root certificate from a file: where it came from (for
+/// messages) and its PEM text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaCert {
+    /// The file it was read from.
+    pub path: std::path::PathBuf,
+    /// Its contents: one or more PEM `CERTIFICATE` blocks.
+    pub pem: std::sync::Arc<[u8]>,
 }
 
 impl ClientConfig {
+    /// The places of the load engine's connection gate for `concurrency`
+    /// requests in flight: one per connection when there are more requests
+    /// than connections over HTTP/1 (a request holds its connection to
+    /// itself), none when every request fits, and none over HTTP/2, where
+    /// requests share connections and the client's pool caps the sockets.
+    pub fn gate_places(&self, concurrency: usize) -> Option<usize> {
+        (!self.http2 && self.connections < concurrency).then_some(self.connections)
+    }
+
     /// 10 MiB: large enough for any page, small enough that a bad server
     /// cannot exhaust memory.
     pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
@@ -114,6 +209,9 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(10),
             user_agent: format!("async-fetch/{}", env!("CARGO_PKG_VERSION")),
             max_redirects: crate::MAX_REDIRECTS,
+            ca_cert: None,
+            http2: false,
+            keep_alive: true,
         }
     }
 }

@@ -39,7 +39,8 @@ pub mod report;
 pub mod runtime;
 
 pub use client::{
-    BodyBuffer, ClientConfig, HttpClient, OriginCache, Response, ShortBody, parse_url,
+    BodyBuffer, CaCert, ClientConfig, HttpClient, HttpVersion, OriginCache, Response, ShortBody,
+    parse_url,
 };
 pub use error::{BoxError, ErrorKind, FetchError, error_chain, is_connect_failure};
 pub use fetch::{

@@ -45,7 +45,7 @@ use crate::gate::Gate;
 use crate::pace::{Pacing, TICK};
 use crate::report::latency_histogram;
 use crate::{
-    ErrorKind, FetchError, HttpClient, Parse, Report, RunConfig, Runtime, decode_user,
+    ErrorKind, FetchError, HttpClient, HttpVersion, Parse, Report, RunConfig, Runtime, decode_user,
     get_ok_following, parse_url, title_of, within,
 };
 
@@ -308,9 +308,15 @@ impl LoadState {
     /// Starts the clock of a run of `plan`, with `shards` latency histograms
     /// for workers to share (a few per thread keeps locks uncontended).
     ///
-    /// With more requests in flight than the client has `connections`,
-    /// the rest queue at a gate for a free connection (see [`run_load`]).
-    pub fn new(plan: LoadPlan, progress: Arc<Progress>, shards: usize, connections: usize) -> Self {
+    /// With `gate` places ([`ClientConfig::gate_places`](crate::ClientConfig::gate_places)),
+    /// at most that many requests are in the client at once and the rest
+    /// queue for a free connection (see [`run_load`]).
+    pub fn new(
+        plan: LoadPlan,
+        progress: Arc<Progress>,
+        shards: usize,
+        gate: Option<usize>,
+    ) -> Self {
         LoadState {
             progress,
             next: AtomicU64::new(0),
@@ -324,7 +330,7 @@ impl LoadState {
                     })
                 })
                 .collect(),
-            gate: (connections < plan.concurrency).then(|| Gate::new(connections)),
+            gate: gate.map(Gate::new),
             pacing: plan.rate.map(Pacing::new),
             plan,
         }
@@ -552,6 +558,7 @@ impl LoadState {
             ramp: tally.peak_at,
             busy: Duration::from_micros(tally.busy_us),
             redirects: tally.redirects,
+            versions: tally.versions,
             late_starts: tally.late_starts,
             max_start_delay: tally.max_start_delay,
             behind,
@@ -578,6 +585,9 @@ pub struct Tally {
     late_starts: u64,
     /// Open loop: the latest a request was sent after it was due.
     max_start_delay: Duration,
+    /// The HTTP versions its successful requests were answered in
+    /// (bits of [`HttpVersion::bit`]).
+    versions: u8,
 }
 
 impl Tally {
@@ -591,6 +601,7 @@ impl Tally {
         }
         self.busy_us += other.busy_us;
         self.redirects += other.redirects;
+        self.versions |= other.versions;
         self.late_starts += other.late_starts;
         self.max_start_delay = self.max_start_delay.max(other.max_start_delay);
         self.ok += other.ok;
@@ -663,10 +674,11 @@ impl Recorder<'_> {
         self.tally.max_start_delay = self.tally.max_start_delay.max(delay);
     }
 
-    /// Counts redirects a successful request followed (call with its
-    /// [`Recorder::ok`]).
-    pub fn redirected(&mut self, redirects: u32) {
+    /// Counts redirects a successful request followed and the HTTP version
+    /// of its answer (call with its [`Recorder::ok`]).
+    pub fn redirected(&mut self, redirects: u32, version: HttpVersion) {
         self.tally.redirects += u64::from(redirects);
+        self.tally.versions |= version.bit();
     }
 
     /// Counts a failure that came `took` after its claim.
@@ -763,6 +775,10 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         parse: plan.parse,
         timeout: plan.timeout,
         max_redirects: client.config().max_redirects,
+        tls: plan.url.as_str().starts_with("https:"),
+        http2: client.config().http2,
+        keep_alive: client.config().keep_alive,
+        gated: client.config().gate_places(plan.concurrency).is_some(),
         rate: plan.rate,
         duration: match plan.stop {
             Stop::Duration(d) => Some(d),
@@ -774,12 +790,8 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     // A few histogram shards per thread keep their locks uncontended; each
     // is ~190 KB, so a runtime with thousands of threads shares 16.
     let shards = (rt.threads() * 4).clamp(1, 16);
-    let state = Arc::new(LoadState::new(
-        plan,
-        progress,
-        shards,
-        client.config().connections,
-    ));
+    let gate = client.config().gate_places(plan.concurrency);
+    let state = Arc::new(LoadState::new(plan, progress, shards, gate));
     // Spawning is what makes the workers run at the same time: each
     // `spawn` hands a future to the runtime, which polls all of them,
     // switching to whichever has data ready.
@@ -855,10 +867,10 @@ async fn worker<R: Runtime, C: HttpClient>(
             cancelled: &mut cancelled,
         };
         match until.await {
-            Some(Ok(redirects)) => {
+            Some(Ok((redirects, version))) => {
                 let service = start.elapsed();
                 recorder.ok_due(due.map_or(service, |due| due.elapsed()), service);
-                recorder.redirected(redirects);
+                recorder.redirected(redirects, version);
             }
             Some(Err(err)) => recorder.error(&err, start.elapsed()),
             None => {
@@ -913,7 +925,7 @@ async fn pace<R: Runtime>(rt: R, state: Arc<LoadState>) {
 /// exactly what [`get_user`](crate::get_user) and
 /// [`fetch_title`](crate::fetch_title) do (follow redirects, check the
 /// status, decode), so a load run measures the pattern. Returns the
-/// redirects it followed.
+/// redirects it followed and the HTTP version of the last answer.
 ///
 /// With a `gate`, the request first waits for one of its permits: a
 /// connection of its own, kept for every hop of its redirects. The wait
@@ -924,7 +936,7 @@ async fn request<C: HttpClient>(
     url: &str,
     plan: &LoadPlan,
     gate: Option<&Gate>,
-) -> Result<u32, FetchError> {
+) -> Result<(u32, HttpVersion), FetchError> {
     let _connection = match gate {
         Some(gate) => Some(gate.enter().await),
         None => None,
@@ -935,7 +947,7 @@ async fn request<C: HttpClient>(
         Parse::Title => drop(title_of(&fetched.response)),
         Parse::None => {}
     }
-    Ok(fetched.redirects)
+    Ok((fetched.redirects, fetched.response.version))
 }
 
 pin_project_lite::pin_project! {
@@ -1021,7 +1033,7 @@ mod tests {
 
     #[test]
     fn claims_stop_at_the_request_count() {
-        let state = LoadState::new(plan(Stop::Requests(3)), Progress::new(), 2, 4);
+        let state = LoadState::new(plan(Stop::Requests(3)), Progress::new(), 2, None);
         let ids: Vec<_> = std::iter::from_fn(|| state.claim()).collect();
         assert_eq!(ids, [1, 2, 3]);
         assert_eq!(state.claim(), None);
@@ -1031,7 +1043,7 @@ mod tests {
     #[test]
     fn claims_stop_on_cancel() {
         let progress = Progress::new();
-        let state = LoadState::new(plan(Stop::Requests(100)), progress.clone(), 2, 4);
+        let state = LoadState::new(plan(Stop::Requests(100)), progress.clone(), 2, None);
         assert_eq!(state.claim(), Some(1));
         progress.cancel.cancel();
         assert_eq!(state.claim(), None);
@@ -1040,7 +1052,12 @@ mod tests {
 
     #[test]
     fn claims_stop_at_the_deadline() {
-        let state = LoadState::new(plan(Stop::Duration(Duration::ZERO)), Progress::new(), 1, 4);
+        let state = LoadState::new(
+            plan(Stop::Duration(Duration::ZERO)),
+            Progress::new(),
+            1,
+            None,
+        );
         assert_eq!(state.claim(), None);
         assert_eq!(state.started(), 0);
     }
@@ -1048,7 +1065,7 @@ mod tests {
     #[test]
     fn recorders_merge_into_a_consistent_report() {
         let progress = Progress::new();
-        let state = LoadState::new(plan(Stop::Requests(200)), progress.clone(), 3, 4);
+        let state = LoadState::new(plan(Stop::Requests(200)), progress.clone(), 3, None);
         let mut total = Tally::default();
         for w in 0..4 {
             let mut rec = state.recorder(w);
@@ -1083,7 +1100,7 @@ mod tests {
 
     #[test]
     fn requests_in_flight_peak_where_claims_outrun_outcomes() {
-        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1, 4);
+        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1, None);
         state.open();
         let mut recorders: Vec<_> = (0..3).map(|w| state.recorder(w)).collect();
         // Three claims before any outcome: three in flight at the third.
@@ -1118,7 +1135,7 @@ mod tests {
             plan(Stop::Duration(Duration::from_millis(50))),
             Progress::new(),
             1,
-            4,
+            None,
         );
         std::thread::sleep(Duration::from_millis(80));
         // Not opened yet: the deadline counts from creation.
@@ -1130,7 +1147,7 @@ mod tests {
 
     #[test]
     fn unreported_requests_count_as_panicked() {
-        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1, 4);
+        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1, None);
         for _ in 0..10 {
             state.claim();
         }
@@ -1154,6 +1171,10 @@ mod tests {
             parse: Parse::User,
             timeout: Duration::from_secs(1),
             max_redirects: 10,
+            tls: false,
+            http2: false,
+            keep_alive: true,
+            gated: false,
             rate: None,
             duration: None,
         }

@@ -192,6 +192,7 @@ mod tests {
                     content_type: None,
                     location: location.map(str::to_owned),
                     body: Bytes::from_static(b"body"),
+                    version: crate::HttpVersion::Http11,
                 })
             });
             std::future::ready(answer)

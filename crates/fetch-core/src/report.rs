@@ -64,6 +64,17 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Redirects each request follows at most.
     pub max_redirects: u32,
+    /// The URL is https.
+    pub tls: bool,
+    /// HTTP/2 was asked for (`--http2`).
+    pub http2: bool,
+    /// Connections are kept for the next request (no `--no-keepalive`).
+    pub keep_alive: bool,
+    /// The load engine's gate capped the requests in the client at
+    /// `connections` (HTTP/1 with more requests than connections); `false`
+    /// when every request fit, or over HTTP/2, where the client's pool caps
+    /// the sockets instead.
+    pub gated: bool,
     /// The open loop's rate asked for, requests per second; `None` for a
     /// closed loop.
     pub rate: Option<f64>,
@@ -108,6 +119,9 @@ pub struct Report {
     /// Redirects followed by the requests that succeeded (each one more
     /// request on the wire, inside its request's latency).
     pub redirects: u64,
+    /// The HTTP versions the successful requests were answered in (bits of
+    /// [`HttpVersion::bit`](crate::HttpVersion::bit)).
+    pub versions: u8,
     /// Open loop: requests sent more than one tick after they were due.
     pub late_starts: u64,
     /// Open loop: the latest a request was sent after it was due.
@@ -251,8 +265,23 @@ pub struct LoadReport {
     pub concurrency: usize,
     /// Connections per host (`--connections`).
     pub connections: usize,
-    /// The HTTP version spoken.
+    /// The HTTP version the successful requests were answered in:
+    /// `HTTP/1.1`, `HTTP/2`, `HTTP/1.0`, `mixed` (more than one), or
+    /// `none` (no request succeeded).
     pub http_version: String,
+    /// The URL is https: every connection began with a TLS handshake.
+    pub tls: bool,
+    /// HTTP/2 was asked for (`--http2`); `http_version` says what came.
+    pub http2: bool,
+    /// Connections were kept for the next request; `false` with
+    /// `--no-keepalive` (one connection per request).
+    pub keepalive: bool,
+    /// What held the client to `connections` sockets: `gate` (the load
+    /// engine let no more requests into the client than that, HTTP/1),
+    /// `pool` (over HTTP/2 requests share connections: the client's pool
+    /// caps the sockets and `concurrency` the requests), or `none` (no
+    /// more requests in flight than connections).
+    pub connections_capped_by: String,
     /// The URL template (`{id}` replaced per request).
     pub url: String,
     /// What each request did with its body.
@@ -338,7 +367,18 @@ impl LoadReport {
             thread_per_task: c.thread_per_task,
             concurrency: c.concurrency,
             connections: c.connections,
-            http_version: "HTTP/1.1".to_owned(),
+            http_version: crate::HttpVersion::describe(report.versions).to_owned(),
+            tls: c.tls,
+            http2: c.http2,
+            keepalive: c.keep_alive,
+            connections_capped_by: if c.gated {
+                "gate"
+            } else if c.http2 {
+                "pool"
+            } else {
+                "none"
+            }
+            .to_owned(),
             url: c.url.clone(),
             parse: c.parse,
             timeout_s: c.timeout.as_secs_f64(),
@@ -436,6 +476,10 @@ mod tests {
                 parse: Parse::None,
                 timeout: Duration::from_secs(1),
                 max_redirects: 10,
+                tls: false,
+                http2: false,
+                keep_alive: true,
+                gated: false,
                 rate: None,
                 duration: None,
             },
@@ -451,6 +495,7 @@ mod tests {
             ramp: Duration::ZERO,
             busy: Duration::from_secs(1),
             redirects: 0,
+            versions: 0,
             late_starts: 0,
             max_start_delay: Duration::ZERO,
             behind: None,

@@ -29,6 +29,8 @@ use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::ConnectionStats;
+use crate::counting::Counted;
 use crate::routes::{MAX_USER_ID, user_for};
 
 /// What to inject, and how often (each a probability from 0 to 1).
@@ -199,6 +201,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     config: Arc<ChaosConfig>,
     stats: Arc<ChaosStats>,
+    connections: Arc<ConnectionStats>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -206,7 +209,10 @@ pub(crate) async fn serve(
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, config.clone(), stats.clone()));
+                // Every chaos connection speaks HTTP/1.1.
+                connections.speaks(axum::http::Version::HTTP_11);
+                let stream = connections.accept(stream);
+                tokio::spawn(connection(stream, config.clone(), stats.clone(), connections.clone()));
             }
             _ = stop.wait_for(|s| *s) => return,
         }
@@ -214,14 +220,23 @@ pub(crate) async fn serve(
 }
 
 /// One keep-alive connection: requests until the client closes or a fault ends it.
-async fn connection(stream: TcpStream, config: Arc<ChaosConfig>, stats: Arc<ChaosStats>) {
+async fn connection(
+    stream: Counted<TcpStream>,
+    config: Arc<ChaosConfig>,
+    stats: Arc<ChaosStats>,
+    connections: Arc<ConnectionStats>,
+) {
     let mut stream = BufReader::new(stream);
     loop {
         let Some(path) = read_request(&mut stream).await else {
             return;
         };
         if path == "/stats" {
-            let body = serde_json::to_string(&stats.snapshot()).unwrap_or_default();
+            let body = serde_json::json!({
+                "faults": stats.snapshot(),
+                "connections": connections.to_json(),
+            })
+            .to_string();
             if write(&mut stream, 200, &body, body.len()).await.is_err() {
                 return;
             }
@@ -260,7 +275,8 @@ async fn connection(stream: TcpStream, config: Arc<ChaosConfig>, stats: Arc<Chao
             }
             Fault::Reset => {
                 // Linger 0: closing sends RST instead of FIN.
-                let _ = socket2::SockRef::from(stream.get_ref()).set_linger(Some(Duration::ZERO));
+                let _ = socket2::SockRef::from(stream.get_ref().inner())
+                    .set_linger(Some(Duration::ZERO));
                 return;
             }
             Fault::Stall => {
@@ -276,7 +292,7 @@ async fn connection(stream: TcpStream, config: Arc<ChaosConfig>, stats: Arc<Chao
 
 /// Reads one request head; returns its path, or `None` at end of stream
 /// or on anything that is not a GET.
-async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<String> {
+async fn read_request(stream: &mut BufReader<Counted<TcpStream>>) -> Option<String> {
     let mut line = String::new();
     if stream.read_line(&mut line).await.ok()? == 0 {
         return None;
@@ -299,7 +315,7 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<String> {
 /// Writes a JSON answer whose Content-Length is `length` (a lie when it is
 /// more than `body.len()`: that is the truncate fault).
 async fn write(
-    stream: &mut BufReader<TcpStream>,
+    stream: &mut BufReader<Counted<TcpStream>>,
     status: u16,
     body: &str,
     length: usize,

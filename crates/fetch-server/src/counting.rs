@@ -1,10 +1,10 @@
-//! A listener that counts connections: accepted in all, open now, and the
-//! most open at once, so tests can check what a client really opened.
+//! Connection counts: accepted in all, open now, the most open at once, and
+//! by protocol (TLS or not, HTTP/1 or HTTP/2), so tests can check what a
+//! client really opened and really spoke, from the server's side.
 //!
 //! # Layout
-//! - [`ConnectionStats`]: the three counters, shared.
-//! - `Counting`: the axum listener that keeps them; each accepted stream
-//!   is wrapped in a `Counted`, which takes itself off "open" when dropped.
+//! - [`ConnectionStats`]: the counters, shared; `GET /stats` shows them.
+//! - `Counted`: an accepted stream, which takes itself off "open" when dropped.
 
 use std::io;
 use std::pin::Pin;
@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 
 /// Connection counts of a server.
 #[derive(Debug, Default)]
@@ -21,6 +20,9 @@ pub struct ConnectionStats {
     accepted: AtomicU64,
     open: AtomicU64,
     peak_open: AtomicU64,
+    tls: AtomicU64,
+    http1: AtomicU64,
+    http2: AtomicU64,
 }
 
 impl ConnectionStats {
@@ -33,48 +35,83 @@ impl ConnectionStats {
     pub fn peak_open(&self) -> u64 {
         self.peak_open.load(Ordering::SeqCst)
     }
-}
 
-/// Accepts like a `TcpListener`, counting; sets `TCP_NODELAY` on each
-/// connection (small JSON answers go out at once, not held back by
-/// Nagle's algorithm).
-pub(crate) struct Counting {
-    pub(crate) listener: TcpListener,
-    pub(crate) stats: Arc<ConnectionStats>,
-}
-
-impl axum::serve::Listener for Counting {
-    type Io = Counted;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Counted, std::net::SocketAddr) {
-        let (stream, addr) = axum::serve::Listener::accept(&mut self.listener).await;
-        let _ = stream.set_nodelay(true);
-        self.stats.accepted.fetch_add(1, Ordering::SeqCst);
-        let open = self.stats.open.fetch_add(1, Ordering::SeqCst) + 1;
-        self.stats.peak_open.fetch_max(open, Ordering::SeqCst);
-        let stats = self.stats.clone();
-        (Counted { stream, stats }, addr)
+    /// Connections whose TLS handshake completed.
+    pub fn tls(&self) -> u64 {
+        self.tls.load(Ordering::SeqCst)
     }
 
-    fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.listener.local_addr()
+    /// Connections whose first request came in HTTP/1.x.
+    pub fn http1(&self) -> u64 {
+        self.http1.load(Ordering::SeqCst)
+    }
+
+    /// Connections whose first request came in HTTP/2.
+    pub fn http2(&self) -> u64 {
+        self.http2.load(Ordering::SeqCst)
+    }
+
+    /// The counts as `GET /stats` shows them.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "accepted": self.accepted(),
+            "open": self.open.load(Ordering::SeqCst),
+            "peak_open": self.peak_open(),
+            "tls": self.tls(),
+            "http1": self.http1(),
+            "http2": self.http2(),
+        })
+    }
+
+    /// Counts a connection accepted; it stays open until the [`Counted`]
+    /// wrapping it is dropped.
+    pub(crate) fn accept<S>(self: &Arc<Self>, stream: S) -> Counted<S> {
+        self.accepted.fetch_add(1, Ordering::SeqCst);
+        let open = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_open.fetch_max(open, Ordering::SeqCst);
+        Counted {
+            stream,
+            stats: self.clone(),
+        }
+    }
+
+    /// Counts a connection whose TLS handshake completed.
+    pub(crate) fn handshake_done(&self) {
+        self.tls.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a connection by the version of its first request.
+    pub(crate) fn speaks(&self, version: axum::http::Version) {
+        let counter = if version == axum::http::Version::HTTP_2 {
+            &self.http2
+        } else {
+            &self.http1
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
     }
 }
 
 /// An accepted connection, counted as open until dropped.
-pub(crate) struct Counted {
-    stream: TcpStream,
+#[derive(Debug)]
+pub(crate) struct Counted<S> {
+    stream: S,
     stats: Arc<ConnectionStats>,
 }
 
-impl Drop for Counted {
+impl<S> Counted<S> {
+    /// The stream inside.
+    pub(crate) fn inner(&self) -> &S {
+        &self.stream
+    }
+}
+
+impl<S> Drop for Counted<S> {
     fn drop(&mut self) {
         self.stats.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-impl AsyncRead for Counted {
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -84,7 +121,7 @@ impl AsyncRead for Counted {
     }
 }
 
-impl AsyncWrite for Counted {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

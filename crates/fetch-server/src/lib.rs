@@ -14,12 +14,16 @@
 //!
 //! - [`routes`]: the routes and what each answers.
 //! - [`chaos`]: the fault-injecting mode: resets, stalls, short bodies, garbage, 5xx at chosen rates.
-//! - [`counting`]: the listener that counts connections ([`ConnectionStats`]).
+//! - [`counting`]: connection counts, by protocol too ([`ConnectionStats`]).
+//! - [`serve`]: the accept loop: TLS or not, HTTP/1 or HTTP/2 ([`serve::Protocols`]).
+//! - [`tls`]: the CA made at start and the certificate it signs.
 //! - this file: [`Server`], [`ServerConfig`]: binding, the runtime thread, shutdown.
 
 pub mod chaos;
 pub mod counting;
 pub mod routes;
+pub mod serve;
+pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -31,7 +35,6 @@ use anyhow::Context as _;
 use tokio::sync::watch;
 
 pub use counting::ConnectionStats;
-use counting::Counting;
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -40,8 +43,14 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Tokio worker threads serving requests.
     pub threads: usize,
-    /// Serve `/users/{id}` with injected faults instead of the normal routes.
+    /// Serve `/users/{id}` with injected faults instead of the normal routes
+    /// (plain HTTP/1.1 only: the faults are written by hand).
     pub chaos: Option<chaos::ChaosConfig>,
+    /// Serve HTTPS with a certificate from a CA made at start
+    /// ([`Server::ca_pem`]); ALPN offers `h2` and `http/1.1`.
+    pub tls: bool,
+    /// Serve HTTP/2 on plain http too (prior knowledge).
+    pub http2: bool,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +59,8 @@ impl Default for ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             chaos: None,
+            tls: false,
+            http2: false,
         }
     }
 }
@@ -63,6 +74,7 @@ pub struct Server {
     connections: Arc<ConnectionStats>,
     pause: routes::Pause,
     chaos: Option<Arc<chaos::ChaosStats>>,
+    ca_pem: Option<String>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -74,6 +86,20 @@ impl Server {
     /// error returned now, and the address (with the real port) is known
     /// before this returns.
     pub fn start(config: ServerConfig) -> anyhow::Result<Server> {
+        if config.chaos.is_some() && (config.tls || config.http2) {
+            anyhow::bail!(
+                "--chaos writes its answers by hand over plain HTTP/1.1; it cannot be combined with --tls or --http2"
+            );
+        }
+        let authority = config
+            .tls
+            .then(|| tls::Authority::generate(&[b"h2", b"http/1.1"]))
+            .transpose()?;
+        let ca_pem = authority.as_ref().map(|a| a.ca_pem.clone());
+        let protocols = serve::Protocols {
+            tls: authority.map(|a| a.config),
+            http2: config.http2,
+        };
         let listener =
             listen(config.bind).with_context(|| format!("could not bind {}", config.bind))?;
         let addr = listener.local_addr()?;
@@ -83,12 +109,12 @@ impl Server {
             .enable_all()
             .build()
             .context("could not start the server's tokio runtime")?;
-        let (shutdown, mut stop) = watch::channel(false);
+        let (shutdown, stop) = watch::channel(false);
         let requests = routes::RequestCounter::default();
         let connections = Arc::new(ConnectionStats::default());
         let stats = connections.clone();
         let pause = routes::Pause::default();
-        let app = routes::app(requests.clone(), pause.clone());
+        let app = routes::app(requests.clone(), pause.clone(), connections.clone());
         let chaos = config
             .chaos
             .map(|c| (Arc::new(c), Arc::new(chaos::ChaosStats::default())));
@@ -100,26 +126,13 @@ impl Server {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    if let Some((config, stats)) = chaos {
-                        chaos::serve(listener, config, stats, stop).await;
+                    if let Some((config, chaos_stats)) = chaos {
+                        chaos::serve(listener, config, chaos_stats, stats, stop).await;
                         return;
                     }
-                    let listener = Counting { listener, stats };
-                    let mut graceful = stop.clone();
-                    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                        let _ = graceful.wait_for(|stop| *stop).await;
-                    });
-                    // Graceful shutdown waits for open connections to go
-                    // idle; give them a second, then stop regardless.
-                    let deadline = async move {
-                        let _ = stop.wait_for(|stop| *stop).await;
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    };
-                    tokio::select! {
-                        _ = serve => {}
-                        () = deadline => {}
-                    }
+                    serve::serve(listener, app, protocols, stats, stop).await;
                 });
+                // Connections still open are closed here.
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })
             .context("could not start the server thread")?;
@@ -129,6 +142,7 @@ impl Server {
             connections,
             pause,
             chaos: chaos_stats,
+            ca_pem,
             shutdown,
             thread: Some(thread),
         })
@@ -144,8 +158,8 @@ impl Server {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Connections accepted so far, and the most open at once (not
-    /// counted in chaos mode).
+    /// Connections accepted so far, the most open at once, and how many
+    /// spoke TLS, HTTP/1 and HTTP/2.
     pub fn connections(&self) -> &ConnectionStats {
         &self.connections
     }
@@ -162,9 +176,20 @@ impl Server {
         self.pause.start(length);
     }
 
-    /// `http://127.0.0.1:PORT`, with no trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), with no trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM certificate of the CA made at start, with TLS on: what a
+    /// client must trust (`--ca-cert`) to talk to this server.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 }
 

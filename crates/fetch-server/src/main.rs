@@ -1,12 +1,14 @@
 //! `fetch-server`: the fixture server as a process of its own.
 //!
 //! Run with: `cargo run --release -p fetch-server -- --threads 2`
-//! The first line printed is `listening on http://127.0.0.1:PORT`.
+//! The first line printed is `listening on http://127.0.0.1:PORT`
+//! (`https://` with `--tls`; the CA file is written before that line).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Parser;
 use fetch_server::{Server, ServerConfig};
 
@@ -23,8 +25,19 @@ struct Args {
     /// Inject faults into `GET /users/{id}` at these rates, for example
     /// "error=0.05,reset=0.05,stall=0.02,truncate=0.02,garbage=0.02,seed=7,stall_ms=30000".
     /// `GET /stats` then reports what was injected.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["tls", "http2"])]
     chaos: Option<fetch_server::chaos::ChaosConfig>,
+    /// Serve HTTPS, with a certificate for localhost and 127.0.0.1 signed by a
+    /// CA made at start (ALPN offers h2 and http/1.1). Clients must trust the CA:
+    /// write it with --tls-ca-out and pass it to them with --ca-cert.
+    #[arg(long)]
+    tls: bool,
+    /// Write the CA's certificate (PEM) to this file once the server is up.
+    #[arg(long, requires = "tls")]
+    tls_ca_out: Option<std::path::PathBuf>,
+    /// Serve HTTP/2 on plain http too, with prior knowledge (over TLS, ALPN decides).
+    #[arg(long)]
+    http2: bool,
 }
 
 /// Errors go out as the client binaries print them: one line, the whole
@@ -45,6 +58,8 @@ fn serve(args: Args) -> anyhow::Result<()> {
     let mut config = ServerConfig {
         bind: args.bind,
         chaos: args.chaos,
+        tls: args.tls,
+        http2: args.http2,
         ..ServerConfig::default()
     };
     config.threads = args.threads.unwrap_or(config.threads);
@@ -53,6 +68,10 @@ fn serve(args: Args) -> anyhow::Result<()> {
         let _ = stop_tx.send(());
     })?;
     let server = Server::start(config)?;
+    if let (Some(path), Some(pem)) = (&args.tls_ca_out, server.ca_pem()) {
+        std::fs::write(path, pem)
+            .with_context(|| format!("could not write the CA certificate to {}", path.display()))?;
+    }
     println!("listening on {}", server.url());
     std::io::stdout().flush()?;
     // Wait for Ctrl-C (or SIGTERM), then stop cleanly.

@@ -8,6 +8,7 @@
 //! | `GET /status/{code}` and `/status/{code}/...` | that status with a JSON body |
 //! | `GET /bytes/{n}` | `n` bytes of `x` (at most 256 MiB) |
 //! | `GET /malformed/...` | 200 `application/json` whose body is cut off mid-object |
+//! | `GET /stats` | `{"requests":N,"connections":{"accepted","open","peak_open","tls","http1","http2"}}`: what clients really opened and spoke |
 //! | `POST /pause/{ms}` | holds every answer (sent or not yet) until `ms` milliseconds from now (at most 60,000), as a stalled server would; answers at once itself |
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +21,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use fetch_core::User;
+
+use crate::ConnectionStats;
 use serde_json::json;
 
 /// The highest user id that exists.
@@ -58,8 +61,10 @@ impl Pause {
 
 /// The router with every route, counting requests into `counter`, holding
 /// answers while `pause` says so.
-pub fn app(counter: RequestCounter, pause: Pause) -> Router {
+pub fn app(counter: RequestCounter, pause: Pause, connections: Arc<ConnectionStats>) -> Router {
+    let stats = (counter.clone(), connections);
     Router::new()
+        .route("/stats", get(stats_of).with_state(stats))
         .route("/pause/{ms}", post(start_pause).with_state(pause.clone()))
         .route("/users/{id}", get(user))
         .route("/pages/{n}", get(page))
@@ -71,6 +76,17 @@ pub fn app(counter: RequestCounter, pause: Pause) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(pause, hold))
         .layer(axum::middleware::from_fn_with_state(counter, count))
+}
+
+/// `GET /stats`: requests received and connections by protocol.
+async fn stats_of(
+    State((requests, connections)): State<(RequestCounter, Arc<ConnectionStats>)>,
+) -> Response {
+    axum::Json(json!({
+        "requests": requests.load(Ordering::Relaxed),
+        "connections": connections.to_json(),
+    }))
+    .into_response()
 }
 
 /// `POST /pause/{ms}`: starts a pause (see [`Pause`]).

@@ -69,6 +69,15 @@ impl SmolRuntime {
     }
 }
 
+impl SmolRuntime {
+    /// The executor this runtime's threads run: where a client's own
+    /// background tasks (HTTP/2 connections) belong, so they share these
+    /// threads rather than start more.
+    pub fn executor(&self) -> Arc<Executor<'static>> {
+        self.inner.executor.clone()
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         self.stop.close();

@@ -18,6 +18,7 @@ const APP: App = App {
     legacy: None,
     thread_per_task: false,
     lacking: LACKING,
+    http1_only: &[("surf", fetch_cli::SURF_HTTP1)],
 };
 
 /// surf only when built with the `surf` feature (it is unmaintained).
@@ -43,6 +44,6 @@ fn run(setup: Setup) -> anyhow::Result<ExitCode> {
         let client = fetch_clients::surf::SurfClient::new(&setup.client_config);
         return setup.run(&runtime, client);
     }
-    let client = HyperClient::smol(&setup.client_config);
+    let client = HyperClient::smol_on(&setup.client_config, runtime.executor())?;
     setup.run(&runtime, client)
 }

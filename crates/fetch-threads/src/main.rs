@@ -18,6 +18,7 @@ const APP: App = App {
     legacy: None,
     thread_per_task: true,
     lacking: &[],
+    http1_only: &[("ureq", "ureq 3 speaks HTTP/1.1 only")],
 };
 
 fn main() -> ExitCode {
@@ -30,6 +31,6 @@ fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     // One thread per request in flight: as many threads as the command's
     // concurrency (`--threads` does not apply to this model).
     let runtime = ThreadsRuntime::new(setup.concurrency());
-    let client = UreqClient::new(&setup.client_config);
+    let client = UreqClient::new(&setup.client_config)?;
     setup.run(&runtime, client)
 }

@@ -19,6 +19,7 @@ const APP: App = App {
     legacy: None,
     thread_per_task: false,
     lacking: &[],
+    http1_only: &[],
 };
 
 fn main() -> ExitCode {
@@ -31,7 +32,7 @@ fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     let runtime = TokioRuntime::new(setup.threads)?;
     match setup.client {
         "hyper" => {
-            let client = HyperClient::tokio(&setup.client_config);
+            let client = HyperClient::tokio(&setup.client_config)?;
             setup.run(&runtime, client)
         }
         _ => {

@@ -1,5 +1,6 @@
-//! A pool of hyper HTTP/1 connections that caps *open* connections, each
-//! driven by the task of the request using it.
+//! A pool of hyper connections that caps *open* connections: HTTP/1 ones,
+//! each driven by the task of the request using it, or HTTP/2 ones, shared
+//! by many requests and driven by a task of their own.
 //!
 //! hyper-util's pooled client caps only the idle connections it keeps: when
 //! every connection is busy it opens another, so 10,000 requests in flight
@@ -17,18 +18,33 @@
 //! pool is polled by nobody; one the server closed meanwhile is noticed
 //! when it is next checked out.
 //!
+//! HTTP/2 (`ClientConfig::http2`) is the other way round: one connection
+//! carries many requests at once, so its reads cannot belong to any one
+//! request's task. Each HTTP/2 connection gets a task of its own (spawned
+//! by the transport, on the client's runtime), and requests share the
+//! connections round-robin. The pool opens up to `max` of them (the first
+//! requests each open one; the rest wait for the first to be ready), so
+//! `--connections` caps the sockets while `-c` caps the requests.
+//!
+//! With `keep_alive` off, an HTTP/1 connection is closed after its one
+//! request instead of being handed back.
+//!
 //! # Layout
-//! - [`Transport`]: what a runtime supplies: open a TCP connection.
-//! - [`Pool`]: per host, the idle connections and the number open.
+//! - [`Transport`]: what a runtime supplies: open a TCP connection (with
+//!   TLS when asked), and spawn an HTTP/2 connection's task.
+//! - [`MaybeTls`]: a plain or a TLS stream, as hyper reads and writes them.
+//! - [`Pool`]: per host, the idle HTTP/1 connections (or the shared HTTP/2
+//!   ones) and the number open.
 //! - [`Lease`]: one checked-out connection, with `send` and `frame` that
 //!   drive it. `give_back` returns it idle; dropping it closes it. Either
-//!   way a waiting request is woken.
-//! - `Slot`: the open-count bookkeeping a lease carries.
+//!   way a waiting request is woken. An HTTP/2 lease is a handle to a
+//!   shared connection: giving it back or dropping it leaves it open.
+//! - `Slot`: the open-count bookkeeping an HTTP/1 lease carries.
 
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::{Pin, pin};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use event_listener::{Event, EventListener, IntoNotification as _};
@@ -36,17 +52,124 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::body::{Frame, Incoming};
 use hyper::client::conn::TrySendError;
 use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http2;
 use hyper::http::uri::Authority;
 use hyper::{Request, Response};
 
-/// How a runtime opens connections.
-pub trait Transport: Send + Sync + 'static {
-    /// A connected TCP stream hyper can read and write.
+/// How a runtime opens connections and runs the tasks of HTTP/2 ones.
+pub trait Transport: Clone + Unpin + Send + Sync + 'static {
+    /// A connected stream (TCP, or TLS over TCP) hyper can read and write.
     type Io: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static;
 
-    /// Opens a connection to `host:port`, giving up after the transport's
-    /// connect timeout. `TCP_NODELAY` is set: a request is one small write.
-    fn dial(&self, host: &str, port: u16) -> impl Future<Output = io::Result<Self::Io>> + Send;
+    /// Opens a connection to `host:port`, and with `tls`, does the TLS
+    /// handshake on it (the certificate verified for `host`), all within
+    /// the transport's connect timeout. `TCP_NODELAY` is set: a request is
+    /// one small write.
+    fn dial(
+        &self,
+        host: &str,
+        port: u16,
+        tls: Option<&Arc<rustls::ClientConfig>>,
+    ) -> impl Future<Output = io::Result<Self::Io>> + Send;
+
+    /// Runs `task` (an HTTP/2 connection's reads and writes) on the
+    /// runtime's threads until it ends.
+    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()> + Send>>);
+}
+
+/// A stream that is plain, or TLS over the same kind of plain stream: what
+/// a transport's `dial` returns, one type for http and https.
+#[derive(Debug)]
+pub enum MaybeTls<P, T> {
+    /// Plain TCP (`http://`).
+    Plain(P),
+    /// TLS over TCP (`https://`); boxed: its buffers are large.
+    Tls(Box<T>),
+}
+
+impl<P, T> hyper::rt::Read for MaybeTls<P, T>
+where
+    P: hyper::rt::Read + Unpin,
+    T: hyper::rt::Read + Unpin,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            MaybeTls::Plain(io) => Pin::new(io).poll_read(cx, buf),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl<P, T> hyper::rt::Write for MaybeTls<P, T>
+where
+    P: hyper::rt::Write + Unpin,
+    T: hyper::rt::Write + Unpin,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        match self.get_mut() {
+            MaybeTls::Plain(io) => Pin::new(io).poll_write(cx, buf),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            MaybeTls::Plain(io) => Pin::new(io).poll_flush(cx),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            MaybeTls::Plain(io) => Pin::new(io).poll_shutdown(cx),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_shutdown(cx),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            MaybeTls::Plain(io) => io.is_write_vectored(),
+            MaybeTls::Tls(io) => io.is_write_vectored(),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        match self.get_mut() {
+            MaybeTls::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+}
+
+/// hyper's executor for HTTP/2 connection tasks: the transport's `spawn`.
+#[derive(Debug, Clone)]
+struct Spawner<T>(T);
+
+impl<T: Transport, F> hyper::rt::Executor<F> for Spawner<T>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    fn execute(&self, future: F) {
+        self.0.spawn(Box::pin(future));
+    }
 }
 
 /// Why no connection could be had.
@@ -55,18 +178,20 @@ pub enum CheckoutError {
     /// The TCP connect failed (refused, unresolvable host, timed out).
     #[error(transparent)]
     Connect(#[from] io::Error),
-    /// The connection opened but the HTTP/1 handshake failed.
-    #[error("HTTP/1 handshake failed")]
-    Handshake(#[source] hyper::Error),
+    /// The connection opened but the HTTP handshake failed (for HTTP/2:
+    /// the server did not answer the preface with its settings).
+    #[error("{0} handshake failed")]
+    Handshake(&'static str, #[source] hyper::Error),
 }
 
 type Sender = SendRequest<Empty<Bytes>>;
+type Sender2 = http2::SendRequest<Empty<Bytes>>;
 
 /// The part of a connection that does its I/O. Boxed once per connection
 /// so it can move in and out of the pool while pinned.
 type Driver<T> = Pin<Box<http1::Connection<<T as Transport>::Io, Empty<Bytes>>>>;
 
-/// An open connection: the handle requests go in by and its driver.
+/// An open HTTP/1 connection: the handle requests go in by and its driver.
 struct Conn<T: Transport> {
     sender: Sender,
     driver: Driver<T>,
@@ -105,6 +230,12 @@ async fn drive<T: Transport, F: Future>(
 pub struct Pool<T: Transport> {
     transport: T,
     max: usize,
+    /// For `https://` hosts; `None`: this pool speaks plain http only.
+    tls: Option<Arc<rustls::ClientConfig>>,
+    /// Speak HTTP/2 (shared connections) instead of HTTP/1.
+    http2: bool,
+    /// Hand a connection back after its request (`false`: close it).
+    keep_alive: bool,
     hosts: Mutex<Vec<Host<T>>>,
     freed: Event,
     /// Connections opened (dialled successfully) so far.
@@ -113,24 +244,47 @@ pub struct Pool<T: Transport> {
 
 #[derive(Debug)]
 struct Host<T: Transport> {
+    /// `https://` (not `http://`) at `authority`.
+    tls: bool,
     authority: Authority,
     idle: Vec<Conn<T>>,
+    /// HTTP/2: the open connections every request shares.
+    shared: Vec<Sender2>,
+    /// HTTP/2: the connection the next request goes on (round-robin).
+    next: usize,
     open: usize,
 }
 
 /// What [`Pool::claim`] found for a host (by index).
 enum Claim<T: Transport> {
     Idle(usize, Conn<T>),
+    Shared(Sender2),
     Connect(usize),
     Wait(EventListener),
 }
 
+/// How a pool is set up: what [`Pool::new`] takes besides the transport.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// At most this many connections per host open at once.
+    pub max: usize,
+    /// TLS for `https://` hosts; `None`: plain http only.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Speak HTTP/2 (prior knowledge over http, ALPN `h2` over TLS).
+    pub http2: bool,
+    /// Keep HTTP/1 connections for the next request.
+    pub keep_alive: bool,
+}
+
 impl<T: Transport> Pool<T> {
-    /// A pool that keeps at most `max` connections per host open.
-    pub fn new(transport: T, max: usize) -> Self {
+    /// A pool that keeps at most `config.max` connections per host open.
+    pub fn new(transport: T, config: PoolConfig) -> Self {
         Pool {
             transport,
-            max: max.max(1),
+            max: config.max.max(1),
+            tls: config.tls,
+            http2: config.http2,
+            keep_alive: config.keep_alive,
             hosts: Mutex::new(Vec::new()),
             freed: Event::new(),
             opened: std::sync::atomic::AtomicU64::new(0),
@@ -154,14 +308,14 @@ impl<T: Transport> Pool<T> {
     /// new one while fewer than `max` are open, or else the next one handed
     /// back. The wait has no limit of its own; the caller's timeout covers
     /// it, as it covers the rest of the request.
-    pub async fn checkout(&self, authority: &Authority) -> Result<Lease<'_, T>, CheckoutError> {
+    pub async fn checkout(
+        &self,
+        tls: bool,
+        authority: &Authority,
+    ) -> Result<Lease<'_, T>, CheckoutError> {
         loop {
-            match self.claim(authority) {
-                Claim::Idle(host, conn) => {
-                    let mut lease = Lease {
-                        conn,
-                        slot: Slot { pool: self, host },
-                    };
+            match self.claim(tls, authority) {
+                Claim::Idle(host, mut conn) => {
                     // A connection the server closed while it sat idle
                     // fails here; dropping the lease closes it and frees
                     // its slot, and the loop tries the next one.
@@ -169,13 +323,24 @@ impl<T: Transport> Pool<T> {
                         sender,
                         driver,
                         closed,
-                    } = &mut lease.conn;
-                    if drive::<T, _>(driver, closed, sender.ready()).await.is_ok() {
+                    } = &mut conn;
+                    let ready = drive::<T, _>(driver, closed, sender.ready()).await;
+                    let lease = Lease(Kind::Http1 {
+                        conn,
+                        slot: Slot { pool: self, host },
+                    });
+                    if ready.is_ok() {
                         return Ok(lease);
                     }
                 }
+                Claim::Shared(sender) => return Ok(Lease(Kind::Http2(sender))),
                 Claim::Connect(host) => {
-                    return self.connect(Slot { pool: self, host }, authority).await;
+                    let slot = Slot { pool: self, host };
+                    return if self.http2 {
+                        self.connect2(slot, tls, authority).await
+                    } else {
+                        self.connect(slot, tls, authority).await
+                    };
                 }
                 Claim::Wait(listener) => listener.await,
             }
@@ -185,59 +350,111 @@ impl<T: Transport> Pool<T> {
     /// Under the lock: takes an idle connection, or a slot for a new one,
     /// or else starts listening for the next one handed back (before the
     /// lock is let go, so none is missed).
-    fn claim(&self, authority: &Authority) -> Claim<T> {
+    fn claim(&self, tls: bool, authority: &Authority) -> Claim<T> {
         let mut hosts = self.hosts();
-        let index = match hosts.iter().position(|h| h.authority == *authority) {
+        let index = match hosts
+            .iter()
+            .position(|h| h.tls == tls && h.authority == *authority)
+        {
             Some(index) => index,
             None => {
                 hosts.push(Host {
+                    tls,
                     authority: authority.clone(),
                     idle: Vec::new(),
+                    shared: Vec::new(),
+                    next: 0,
                     open: 0,
                 });
                 hosts.len() - 1
             }
         };
         let host = &mut hosts[index];
+        // HTTP/2 connections that ended (their task is over) leave.
+        let before = host.shared.len();
+        host.shared.retain(|sender| !sender.is_closed());
+        host.open -= before - host.shared.len();
         if let Some(conn) = host.idle.pop() {
             Claim::Idle(index, conn)
         } else if host.open < self.max {
             host.open += 1;
             Claim::Connect(index)
+        } else if !host.shared.is_empty() {
+            host.next = (host.next + 1) % host.shared.len();
+            Claim::Shared(host.shared[host.next].clone())
         } else {
             Claim::Wait(self.freed.listen())
         }
+    }
+
+    /// Opens a TCP (and with `tls`, TLS) connection to `authority`.
+    async fn dial(&self, tls: bool, authority: &Authority) -> Result<T::Io, CheckoutError> {
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let config = if tls {
+            // The client refuses https:// before it gets here when it has
+            // no TLS; this is the same refusal, kept for other callers.
+            let config = self.tls.as_ref().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::Unsupported, "this pool has no TLS")
+            })?;
+            Some(config)
+        } else {
+            None
+        };
+        let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let io = self.transport.dial(host, port, config).await?;
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(io)
+    }
+
+    /// Opens an HTTP/2 connection in `slot`, starts its task, and shares it.
+    async fn connect2<'a>(
+        &'a self,
+        slot: Slot<'a, T>,
+        tls: bool,
+        authority: &Authority,
+    ) -> Result<Lease<'a, T>, CheckoutError> {
+        let io = self.dial(tls, authority).await?;
+        let (sender, connection) = http2::handshake(Spawner(self.transport.clone()), io)
+            .await
+            .map_err(|e| CheckoutError::Handshake("HTTP/2", e))?;
+        self.transport.spawn(Box::pin(async move {
+            // It ends when the server closes it or every sender is gone;
+            // an error ends it the same way, and the requests on it see it.
+            let _ = connection.await;
+        }));
+        let pool = slot.pool;
+        pool.hosts()[slot.host].shared.push(sender.clone());
+        // It stays open (counted) until a claim finds it closed.
+        std::mem::forget(slot);
+        pool.freed.notify(usize::MAX.additional());
+        Ok(Lease(Kind::Http2(sender)))
     }
 
     /// Opens a connection in `slot` (already counted as open).
     async fn connect<'a>(
         &'a self,
         slot: Slot<'a, T>,
+        tls: bool,
         authority: &Authority,
     ) -> Result<Lease<'a, T>, CheckoutError> {
         // On an error here, or when the caller's timeout drops this
         // future, dropping `slot` takes the connection off the open count.
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let io = self
-            .transport
-            .dial(host, authority.port_u16().unwrap_or(80))
-            .await?;
-        self.opened
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let io = self.dial(tls, authority).await?;
         let (sender, driver) = http1::handshake(io)
             .await
-            .map_err(CheckoutError::Handshake)?;
-        Ok(Lease {
+            .map_err(|e| CheckoutError::Handshake("HTTP/1", e))?;
+        Ok(Lease(Kind::Http1 {
             conn: Conn {
                 sender,
                 driver: Box::pin(driver),
                 closed: false,
             },
             slot,
-        })
+        }))
     }
 }
 
@@ -258,46 +475,75 @@ impl<T: Transport> Drop for Slot<'_, T> {
 
 /// A checked-out connection. [`Lease::give_back`] returns it to the pool;
 /// dropping it instead (an error, a timeout, a body not read to the end)
-/// closes the connection, since it may be mid-response.
+/// closes an HTTP/1 connection, since it may be mid-response. An HTTP/2
+/// lease is a handle to a shared connection, which stays open either way
+/// (dropping a response mid-body resets that one stream).
 #[derive(Debug)]
-pub struct Lease<'a, T: Transport> {
-    // Declared first so it drops first: the connection closes before its
-    // slot is offered to a waiting request.
-    conn: Conn<T>,
-    slot: Slot<'a, T>,
+pub struct Lease<'a, T: Transport>(Kind<'a, T>);
+
+#[derive(Debug)]
+enum Kind<'a, T: Transport> {
+    /// An HTTP/1 connection, this request's alone.
+    Http1 {
+        // Declared first so it drops first: the connection closes before
+        // its slot is offered to a waiting request.
+        conn: Conn<T>,
+        slot: Slot<'a, T>,
+    },
+    /// A handle to a shared HTTP/2 connection.
+    Http2(Sender2),
 }
 
 impl<T: Transport> Lease<'_, T> {
-    /// Sends `request` and waits for the response head, driving the
+    /// Sends `request` and waits for the response head, driving an HTTP/1
     /// connection meanwhile. On a connection that closed before the
     /// request went out, the error gives the request back.
     pub async fn send(
         &mut self,
         request: Request<Empty<Bytes>>,
     ) -> Result<Response<Incoming>, TrySendError<Request<Empty<Bytes>>>> {
-        let Conn {
-            sender,
-            driver,
-            closed,
-        } = &mut self.conn;
-        drive::<T, _>(driver, closed, sender.try_send_request(request)).await
+        match &mut self.0 {
+            Kind::Http1 { conn, .. } => {
+                let Conn {
+                    sender,
+                    driver,
+                    closed,
+                } = conn;
+                drive::<T, _>(driver, closed, sender.try_send_request(request)).await
+            }
+            Kind::Http2(sender) => sender.try_send_request(request).await,
+        }
     }
 
     /// The next frame of `body` (a response of this connection), driving
-    /// the connection meanwhile.
+    /// an HTTP/1 connection meanwhile.
     pub async fn frame(
         &mut self,
         body: &mut Incoming,
     ) -> Option<Result<Frame<Bytes>, hyper::Error>> {
-        let Conn { driver, closed, .. } = &mut self.conn;
-        drive::<T, _>(driver, closed, body.frame()).await
+        match &mut self.0 {
+            Kind::Http1 { conn, .. } => {
+                let Conn { driver, closed, .. } = conn;
+                drive::<T, _>(driver, closed, body.frame()).await
+            }
+            Kind::Http2(_) => body.frame().await,
+        }
     }
 
-    /// Returns the connection to the pool, idle, for the next request.
-    /// Call it only after the last response was read to the end.
+    /// Whether requests on this connection need an absolute URI (HTTP/2's
+    /// `:scheme` and `:authority`) rather than a path and a `Host` header.
+    pub fn is_http2(&self) -> bool {
+        matches!(self.0, Kind::Http2(_))
+    }
+
+    /// Returns an HTTP/1 connection to the pool, idle, for the next
+    /// request (or, with keep-alive off, closes it). Call it only after
+    /// the last response was read to the end.
     pub fn give_back(self) {
-        let Lease { conn, slot } = self;
-        if conn.closed || conn.sender.is_closed() {
+        let Kind::Http1 { conn, slot } = self.0 else {
+            return;
+        };
+        if conn.closed || conn.sender.is_closed() || !slot.pool.keep_alive {
             return; // `slot` drops: one fewer open.
         }
         let pool = slot.pool;

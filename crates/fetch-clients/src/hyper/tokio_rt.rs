@@ -1,20 +1,26 @@
-//! The hyper [`Transport`] on tokio: tokio's TCP, tokio's timer for the
-//! connect timeout.
+//! The hyper [`Transport`] on tokio: tokio's TCP, tokio-rustls for https,
+//! tokio's timer for the connect timeout, `tokio::spawn` for HTTP/2
+//! connection tasks.
 
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 
-use fetch_core::ClientConfig;
+use fetch_core::{ClientConfig, FetchError};
 
+use super::pool::MaybeTls;
 use super::{HyperClient, Transport};
 
 impl HyperClient<TokioTransport> {
     /// hyper on tokio: tokio's TCP and timer. Its requests must run on a
-    /// tokio runtime.
-    pub fn tokio(config: &ClientConfig) -> Self {
+    /// tokio runtime. Fails only on a `--ca-cert` that is not one.
+    pub fn tokio(config: &ClientConfig) -> Result<Self, FetchError> {
         Self::new(TokioTransport::new(config.connect_timeout), config)
     }
 }
@@ -27,28 +33,47 @@ pub struct TokioTransport {
 }
 
 impl TokioTransport {
-    /// A transport that gives up on a connect after `connect_timeout`.
+    /// A transport that gives up on a connect (and TLS handshake) after
+    /// `connect_timeout`.
     pub fn new(connect_timeout: Duration) -> Self {
         TokioTransport { connect_timeout }
     }
 }
 
 impl Transport for TokioTransport {
-    type Io = TokioIo<TcpStream>;
+    type Io = MaybeTls<TokioIo<TcpStream>, TokioIo<tokio_rustls::client::TlsStream<TcpStream>>>;
 
-    async fn dial(&self, host: &str, port: u16) -> io::Result<Self::Io> {
-        // tokio resolves host names on its blocking pool, so a slow DNS
-        // answer does not stall a worker thread.
-        let connect = TcpStream::connect((host, port));
-        let stream = tokio::time::timeout(self.connect_timeout, connect)
+    async fn dial(
+        &self,
+        host: &str,
+        port: u16,
+        tls: Option<&Arc<rustls::ClientConfig>>,
+    ) -> io::Result<Self::Io> {
+        let connect = async {
+            // tokio resolves host names on its blocking pool, so a slow DNS
+            // answer does not stall a worker thread.
+            let stream = TcpStream::connect((host, port)).await?;
+            stream.set_nodelay(true)?;
+            let Some(config) = tls else {
+                return Ok(MaybeTls::Plain(TokioIo::new(stream)));
+            };
+            let name = ServerName::try_from(host.to_owned())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let connector = tokio_rustls::TlsConnector::from(config.clone());
+            let stream = connector.connect(name, stream).await?;
+            Ok(MaybeTls::Tls(Box::new(TokioIo::new(stream))))
+        };
+        tokio::time::timeout(self.connect_timeout, connect)
             .await
             .map_err(|_| {
                 io::Error::new(
                     io::ErrorKind::TimedOut,
                     format!("connect timed out after {:?}", self.connect_timeout),
                 )
-            })??;
-        stream.set_nodelay(true)?;
-        Ok(TokioIo::new(stream))
+            })?
+    }
+
+    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()> + Send>>) {
+        tokio::spawn(task);
     }
 }
