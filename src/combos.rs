@@ -24,7 +24,16 @@ pub struct Combo {
     /// sets. The threads baseline has none (one OS thread per request in
     /// flight) and refuses the flag.
     pub worker_threads: bool,
+    /// Why it cannot speak https, or `None` when it can.
+    pub no_tls: Option<&'static str>,
+    /// Why it cannot speak HTTP/2, or `None` when it can.
+    pub no_http2: Option<&'static str>,
 }
+
+/// surf's reason for each: its TLS stack is left out, its client is HTTP/1 only.
+const SURF_NO_TLS: Option<&str> =
+    Some("surf is built without TLS (RUSTSEC-2024-0336 in its rustls 0.18)");
+const SURF_NO_H2: Option<&str> = Some("surf's async-h1 speaks HTTP/1.1 only");
 
 impl Combo {
     /// `runtime+client`, the id benches and tables use.
@@ -50,36 +59,48 @@ pub const COMBINATIONS: &[Combo] = &[
         client: "reqwest",
         binary: "fetch-tokio",
         worker_threads: true,
+        no_tls: None,
+        no_http2: None,
     },
     Combo {
         runtime: "tokio",
         client: "hyper",
         binary: "fetch-tokio",
         worker_threads: true,
+        no_tls: None,
+        no_http2: None,
     },
     Combo {
         runtime: "smol",
         client: "hyper",
         binary: "fetch-smol",
         worker_threads: true,
+        no_tls: None,
+        no_http2: None,
     },
     Combo {
         runtime: "smol",
         client: "surf",
         binary: "fetch-smol",
         worker_threads: true,
+        no_tls: SURF_NO_TLS,
+        no_http2: SURF_NO_H2,
     },
     Combo {
         runtime: "async-std",
         client: "surf",
         binary: "fetch-async-std",
         worker_threads: true,
+        no_tls: SURF_NO_TLS,
+        no_http2: SURF_NO_H2,
     },
     Combo {
         runtime: "threads",
         client: "ureq",
         binary: "fetch-threads",
         worker_threads: false,
+        no_tls: None,
+        no_http2: Some("ureq 3 speaks HTTP/1.1 only"),
     },
 ];
 

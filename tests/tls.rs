@@ -1,14 +1,22 @@
-//! TLS stays safe: every client that speaks https verifies the server's
-//! certificate, and there is no flag to turn that off. A local HTTPS server
-//! with a self-signed certificate (trusted by nobody) must be refused by
-//! every combination, with the reason named.
+//! HTTPS and HTTP/2, and TLS that stays safe.
+//!
+//! Every client that speaks https verifies the server's certificate, and
+//! there is no flag to turn that off: a local HTTPS server with a
+//! self-signed certificate (trusted by nobody) is refused by every
+//! combination, with the reason named; so are a CA not trusted and a
+//! certificate for another name. With the fixture server's CA given by
+//! `--ca-cert`, every https-capable combination fetches a title and a
+//! user. What was spoken is checked from the server's side (its
+//! connection counts by protocol), not from the client's flags: HTTP/2
+//! really negotiated, `--no-keepalive` really one connection per request.
 
 mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{combinations, run};
+use common::{combinations, load_json, run};
+use fetch_server::{Server, ServerConfig};
 use tokio_rustls::rustls;
 
 /// Serves TLS with a fresh self-signed certificate for 127.0.0.1 until the
@@ -73,18 +81,15 @@ fn an_untrusted_certificate_is_refused_by_every_client() {
             ],
         )
         .fails_with(1);
-        if client == "hyper" || client == "surf" {
-            // The raw hyper adapter speaks plain http only, and surf is built
-            // without its vulnerable TLS stack; both say so, and name the
-            // client that does https.
+        if client == "surf" {
+            // surf is built without its vulnerable TLS stack; it says so,
+            // and names a client that does https.
             assert!(
                 out.stderr
-                    .contains("for https use reqwest (fetch-tokio --client reqwest)"),
+                    .contains("for https use reqwest (fetch-tokio --client reqwest)")
+                    && out.stderr.contains("RUSTSEC-2024-0336"),
                 "{out:#?}"
             );
-            if client == "surf" {
-                assert!(out.stderr.contains("RUSTSEC-2024-0336"), "{out:#?}");
-            }
             continue;
         }
         let message = out.stderr.to_lowercase();
@@ -101,6 +106,229 @@ fn no_flag_turns_certificate_checks_off() {
         let help = run(bin, &["--help"]).success().stdout.to_lowercase();
         for word in ["insecure", "no-verify", "accept-invalid", "danger"] {
             assert!(!help.contains(word), "{bin} --help offers {word:?}");
+        }
+    }
+}
+
+/// A fixture server with TLS (and `http2` on plain http) bound to `ip`,
+/// and its CA written to a file of its own.
+struct TlsServer {
+    server: Server,
+    ca: std::path::PathBuf,
+}
+
+impl TlsServer {
+    fn start(ip: [u8; 4], tls: bool, http2: bool) -> Self {
+        let server = Server::start(ServerConfig {
+            bind: SocketAddr::from((ip, 0)),
+            threads: 2,
+            tls,
+            http2,
+            ..ServerConfig::default()
+        })
+        .expect("start the fixture server");
+        let ca = std::env::temp_dir().join(format!(
+            "async-fetch-test-ca-{}-{}.pem",
+            std::process::id(),
+            server.addr().port()
+        ));
+        std::fs::write(&ca, server.ca_pem().unwrap_or_default()).expect("write the CA");
+        TlsServer { server, ca }
+    }
+
+    fn ca(&self) -> &str {
+        self.ca.to_str().expect("a UTF-8 temp path")
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.ca);
+    }
+}
+
+#[test]
+fn every_https_client_fetches_a_title_and_a_user_with_the_servers_ca() {
+    let tls = TlsServer::start([127, 0, 0, 1], true, false);
+    let base = tls.server.url();
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    for combo in async_fetch::combos::COMBINATIONS {
+        let (bin, client) = (combo.binary, combo.client);
+        let page = format!("{base}/pages/3");
+        let args = ["--client", client, "--ca-cert", tls.ca(), "title", &page];
+        if let Some(why) = combo.no_tls {
+            let out = run(bin, &args).fails_with(1);
+            assert!(
+                out.stderr.contains("RUSTSEC-2024-0336"),
+                "{bin} {client}: {why}: {out:#?}"
+            );
+            continue;
+        }
+        let out = run(bin, &args).success();
+        assert!(
+            out.stdout.contains("\tPage 3\t"),
+            "{bin} {client}: {out:#?}"
+        );
+        let out = run(
+            bin,
+            &[
+                "--client",
+                client,
+                "--ca-cert",
+                tls.ca(),
+                "user",
+                "7",
+                "--base",
+                &base,
+            ],
+        )
+        .success();
+        assert!(out.stdout.contains("User 7"), "{bin} {client}: {out:#?}");
+    }
+    // Every connection was TLS, and none spoke HTTP/2 (not asked for).
+    let stats = tls.server.connections();
+    assert!(stats.accepted() > 0);
+    assert_eq!(stats.tls(), stats.accepted());
+    assert_eq!(stats.http2(), 0);
+}
+
+#[test]
+fn a_ca_not_trusted_and_a_name_not_in_the_certificate_are_refused() {
+    let trusted = TlsServer::start([127, 0, 0, 1], true, false);
+    let other = TlsServer::start([127, 0, 0, 1], true, false);
+    // 127.0.0.2 is loopback too, but the certificate names 127.0.0.1 and localhost.
+    let misnamed = TlsServer::start([127, 0, 0, 2], true, false);
+    for combo in async_fetch::combos::COMBINATIONS
+        .iter()
+        .filter(|c| c.no_tls.is_none())
+    {
+        let (bin, client) = (combo.binary, combo.client);
+        let fetch = |server: &Server, ca: &str| {
+            let url = format!("{}/pages/1", server.url());
+            run(bin, &["--client", client, "--ca-cert", ca, "title", &url])
+                .fails_with(1)
+                .stderr
+                .to_lowercase()
+        };
+        let wrong_ca = fetch(&other.server, trusted.ca());
+        assert!(
+            wrong_ca.contains("unknownissuer") || wrong_ca.contains("unknown issuer"),
+            "{bin} {client}: {wrong_ca}"
+        );
+        let wrong_name = fetch(&misnamed.server, misnamed.ca());
+        assert!(
+            wrong_name.contains("notvalidforname") || wrong_name.contains("not valid for name"),
+            "{bin} {client}: {wrong_name}"
+        );
+    }
+    // The refused handshakes never got to HTTP.
+    assert_eq!(other.server.requests_received(), 0);
+    assert_eq!(misnamed.server.requests_received(), 0);
+}
+
+#[test]
+fn http2_is_negotiated_over_tls_and_spoken_with_prior_knowledge() {
+    for (tls, http2_server) in [(true, false), (false, true)] {
+        let server = TlsServer::start([127, 0, 0, 1], tls, http2_server);
+        let url = format!("{}/users/{{id}}", server.server.url());
+        for combo in async_fetch::combos::COMBINATIONS {
+            let (bin, client) = (combo.binary, combo.client);
+            let mut args = vec![
+                "--http2",
+                "--url",
+                &url,
+                "-n",
+                "200",
+                "-c",
+                "20",
+                "--connections",
+                "2",
+            ];
+            if tls {
+                args.extend(["--ca-cert", server.ca()]);
+            }
+            if combo.no_http2.is_some() {
+                // One line saying why, and the usage exit code.
+                let mut all = vec!["--client", client, "load"];
+                all.extend(&args);
+                let out = run(bin, &all).fails_with(2);
+                assert!(
+                    out.stderr
+                        .contains("--http2 is not available with --client"),
+                    "{out:#?}"
+                );
+                continue;
+            }
+            let before = (
+                server.server.connections().http2(),
+                server.server.connections().http1(),
+            );
+            let (_, report) = load_json(bin, client, &args, 0);
+            let after = (
+                server.server.connections().http2(),
+                server.server.connections().http1(),
+            );
+            assert_eq!(report.ok, 200, "{bin} {client}: {report:?}");
+            assert_eq!(report.http_version, "HTTP/2", "{bin} {client}");
+            assert_eq!(report.tls, tls);
+            assert_eq!(report.connections_capped_by, "pool");
+            // The server saw HTTP/2 connections, at most the two allowed,
+            // and no HTTP/1 one.
+            let opened = after.0 - before.0;
+            assert!(
+                (1..=2).contains(&opened),
+                "{bin} {client}: {opened} HTTP/2 connections"
+            );
+            assert_eq!(after.1, before.1, "{bin} {client} spoke HTTP/1 too");
+        }
+    }
+    // Not asked for, HTTP/2 is not offered: ALPN settles on http/1.1.
+    let server = TlsServer::start([127, 0, 0, 1], true, false);
+    let url = format!("{}/users/{{id}}", server.server.url());
+    let (_, report) = load_json(
+        "fetch-tokio",
+        "reqwest",
+        &[
+            "--ca-cert",
+            server.ca(),
+            "--url",
+            &url,
+            "-n",
+            "20",
+            "-c",
+            "2",
+        ],
+        0,
+    );
+    assert_eq!(report.http_version, "HTTP/1.1");
+    assert_eq!(server.server.connections().http2(), 0);
+    assert!(server.server.connections().http1() >= 1);
+}
+
+#[test]
+fn no_keepalive_opens_one_connection_per_request() {
+    for tls in [false, true] {
+        for combo in async_fetch::combos::COMBINATIONS {
+            if tls && combo.no_tls.is_some() {
+                continue;
+            }
+            let (bin, client) = (combo.binary, combo.client);
+            // A server per run, so its counts are this run's alone.
+            let server = TlsServer::start([127, 0, 0, 1], tls, false);
+            let url = format!("{}/users/{{id}}", server.server.url());
+            let mut args = vec!["--no-keepalive", "--url", &url, "-n", "60", "-c", "4"];
+            if tls {
+                args.extend(["--ca-cert", server.ca()]);
+            }
+            let (_, report) = load_json(bin, client, &args, 0);
+            assert_eq!(report.ok, 60, "{bin} {client}: {report:?}");
+            assert!(!report.keepalive);
+            let stats = server.server.connections();
+            assert_eq!(stats.accepted(), 60, "{bin} {client} tls={tls}");
+            assert_eq!(stats.tls(), if tls { 60 } else { 0 });
+            if let Some(opened) = report.connections_opened {
+                assert_eq!(opened, 60, "{bin} {client}");
+            }
         }
     }
 }

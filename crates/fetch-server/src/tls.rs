@@ -39,8 +39,17 @@ impl Authority {
         let ca_key = KeyPair::generate().context("could not make the CA's key")?;
         let mut ca = CertificateParams::new(Vec::<String>::new())?;
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "async-fetch fixture CA (made at start)");
+        // A name of its own, so two servers' CAs are told apart by name (a
+        // client trusting one then finds the other's issuer unknown, not a
+        // signature that fails to check).
+        let made = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        ca.distinguished_name.push(
+            DnType::CommonName,
+            format!("async-fetch fixture CA {}-{made}", std::process::id()),
+        );
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let ca_cert = ca
             .self_signed(&ca_key)
