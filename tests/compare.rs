@@ -12,6 +12,8 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         client: "hyper",
         binary: "fetch-tokio",
         worker_threads: true,
+        no_tls: None,
+        no_http2: None,
     };
     // fetch-tokio has no ureq client: it exits at once with a usage error
     // and prints no report, as a crashed binary would.
@@ -20,6 +22,8 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         client: "ureq",
         binary: "fetch-tokio",
         worker_threads: true,
+        no_tls: None,
+        no_http2: None,
     };
     let plan = Plan {
         seconds: 1,
