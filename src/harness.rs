@@ -75,8 +75,23 @@ impl ServerProcess {
     /// Starts `fetch-server --threads THREADS` on a free port of 127.0.0.1
     /// and waits for its `listening on URL` line.
     pub fn start(threads: usize) -> std::io::Result<Self> {
+        Self::start_with(threads, &[])
+    }
+
+    /// Like [`ServerProcess::start`], serving HTTPS (ALPN h2 and
+    /// http/1.1) with a CA made at start, whose certificate it writes to
+    /// `ca` before it says where it listens.
+    pub fn start_tls(threads: usize, ca: &std::path::Path) -> std::io::Result<Self> {
+        let ca = ca
+            .to_str()
+            .ok_or_else(|| std::io::Error::other("a CA path that is not UTF-8"))?;
+        Self::start_with(threads, &["--tls", "--tls-ca-out", ca])
+    }
+
+    fn start_with(threads: usize, more: &[&str]) -> std::io::Result<Self> {
         let mut child = Command::new(workspace_bin("fetch-server")?)
             .args(["--threads", &threads.to_string()])
+            .args(more)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -31,6 +31,7 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         threads: 2,
         out: out.clone(),
         reference: false,
+        tls_in_flight: None,
         queued: None,
         memory: None,
         repeat: 1,

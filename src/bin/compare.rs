@@ -49,6 +49,12 @@ struct Args {
     /// Skip the open-loop sweep (each combination and oha at shares of wrk's rate).
     #[arg(long)]
     no_rate: bool,
+    /// Skip the TLS scenarios (https, https with a handshake per request, HTTP/2 over TLS).
+    #[arg(long)]
+    no_tls: bool,
+    /// Requests in flight in each TLS scenario (HTTP/2: streams over 10 connections).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    tls_in_flight: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -81,6 +87,7 @@ impl From<Args> for compare::driver::Plan {
                 (false, false) => vec![0.25, 0.5, 0.75, 0.9, 1.0, 1.1],
             },
             rate_seconds: if a.quick { 2 } else { 3 },
+            tls_in_flight: (!a.no_tls).then_some(a.tls_in_flight as usize),
         }
     }
 }

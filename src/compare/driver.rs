@@ -1,7 +1,9 @@
 //! The compare run: one server process, then wrk, oha and every
 //! combination at each concurrency, one after the other; then, in each
 //! round, the open-loop sweep: every combination and oha at fixed shares
-//! of the rate wrk reached in that round.
+//! of the rate wrk reached in that round; then the TLS scenarios (https,
+//! https with a handshake per request, HTTP/2 over TLS) against a second
+//! server process that speaks HTTPS, beside oha and (for HTTP/2) h2load.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,7 +13,7 @@ use anyhow::{Context as _, bail};
 use fetch_core::{LoadReport, ProcessCost};
 
 use super::chart::{chart, latency_chart};
-use super::parse::{ToolResult, parse_gnu_time, parse_oha, parse_wrk};
+use super::parse::{ToolResult, parse_gnu_time, parse_h2load, parse_oha, parse_wrk};
 use super::run::{Run, Scenario, medians};
 use super::tables::{PageInfo, page};
 use crate::combos::Combo;
@@ -48,7 +50,14 @@ pub struct Plan {
     pub rates: Vec<f64>,
     /// Seconds of each sweep run.
     pub rate_seconds: u64,
+    /// The TLS scenarios ([`Scenario::TLS`]) with this many requests in
+    /// flight, for [`Plan::seconds`] each; `None` for none.
+    pub tls_in_flight: Option<usize>,
 }
+
+/// The HTTP/2 scenario's connections: its requests in flight are streams
+/// spread over this many (1,000 in flight: 100 streams on each).
+pub const H2_CONNECTIONS: usize = 10;
 
 /// The sweep's rates are shares of what wrk reached with this many in
 /// flight, and every sweep run may have this many in flight at most.
@@ -75,6 +84,12 @@ struct Job {
     parse: &'static str,
     /// An open loop's rate, and the share of saturation it is.
     rate: Option<(f64, f64)>,
+}
+
+/// The HTTPS server and the CA file its clients trust.
+struct Tls<'a> {
+    server: &'a ServerProcess,
+    ca: &'a Path,
 }
 
 impl Job {
@@ -128,6 +143,13 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("could not create {}", plan.out.display()))?;
     let server = ServerProcess::start(plan.threads).context("could not start fetch-server")?;
+    let ca = plan.out.join("ca.pem");
+    let tls_server = plan
+        .tls_in_flight
+        .map(|_| ServerProcess::start_tls(plan.threads, &ca))
+        .transpose()
+        .context("could not start fetch-server --tls")?;
+    let tls = tls_server.as_ref().map(|server| Tls { server, ca: &ca });
     eprintln!(
         "fetch-server ({} threads) at {}; {} s per run; in flight: {:?}",
         plan.threads,
@@ -143,6 +165,9 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
             eprintln!("round {round} of {}", plan.repeat);
         }
         every.extend(one_round(plan, &server));
+        if let (Some(tls), Some(c)) = (&tls, plan.tls_in_flight) {
+            every.extend(tls_round(plan, tls, c));
+        }
     }
     let runs = medians(every);
     write_results(plan, &runs)?;
@@ -165,14 +190,14 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
         if plan.reference {
             runs.push(with_server_cpu(server, "wrk", c, || wrk(plan, server, c)));
             runs.push(with_server_cpu(server, "oha", c, || {
-                oha(server, plan.seconds, c, None)
+                oha(server.url(), plan.seconds, c, None, Vec::new())
             }));
         }
         let jobs = plan
             .combinations
             .iter()
             .map(|&combo| Job::throughput(combo, c, c, plan.seconds));
-        runs.extend(run_jobs(plan, server, jobs));
+        runs.extend(run_jobs(plan, server, jobs, None));
     }
     let mut jobs = Vec::new();
     for &combo in &plan.combinations {
@@ -183,7 +208,7 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
             jobs.push(Job::memory(combo, c));
         }
     }
-    runs.extend(run_jobs(plan, server, jobs.into_iter()));
+    runs.extend(run_jobs(plan, server, jobs.into_iter(), None));
     let sweep = sweep(plan, server, &runs);
     runs.extend(sweep);
     runs
@@ -234,7 +259,13 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
         let rate = (saturation * fraction).round().max(1.0);
         if plan.reference {
             let mut run = with_server_cpu(server, "oha", SWEEP_IN_FLIGHT, || {
-                oha(server, plan.rate_seconds, SWEEP_IN_FLIGHT, Some(rate))
+                oha(
+                    server.url(),
+                    plan.rate_seconds,
+                    SWEEP_IN_FLIGHT,
+                    Some(rate),
+                    Vec::new(),
+                )
             });
             run.scenario = Scenario::Rate;
             run.rate = Some(rate);
@@ -245,9 +276,80 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
             .combinations
             .iter()
             .map(|&combo| Job::rate(combo, rate, fraction, plan.rate_seconds));
-        out.extend(run_jobs(plan, server, jobs));
+        out.extend(run_jobs(plan, server, jobs, None));
     }
     out
+}
+
+/// The TLS scenarios of one round, `c` requests in flight each: oha, then
+/// h2load for HTTP/2, then every combination that can (a row saying why
+/// for one that cannot), against the HTTPS server.
+fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let ca = tls.ca.display().to_string();
+    for scenario in Scenario::TLS {
+        eprintln!("  scenario {}", scenario.name());
+        let connections = if scenario == Scenario::H2 {
+            H2_CONNECTIONS.min(c)
+        } else {
+            c
+        };
+        if plan.reference {
+            let mut extra = vec!["--cacert".to_owned(), ca.clone()];
+            let oha_c = match scenario {
+                Scenario::H2 => {
+                    // c connections x p streams = requests in flight.
+                    extra.extend([
+                        "--http2".to_owned(),
+                        "-p".to_owned(),
+                        (c / connections).to_string(),
+                    ]);
+                    connections
+                }
+                Scenario::HttpsNewConnection => {
+                    extra.push("--disable-keepalive".to_owned());
+                    c
+                }
+                _ => c,
+            };
+            let mut run = with_server_cpu(tls.server, "oha", c, || {
+                oha(tls.server.url(), plan.seconds, oha_c, None, extra)
+            });
+            run.scenario = scenario;
+            run.concurrency = c;
+            run.connections = connections;
+            runs.push(run);
+            if scenario == Scenario::H2 {
+                let mut run = with_server_cpu(tls.server, "h2load", c, || {
+                    h2load(tls.server.url(), plan.seconds, connections, c / connections)
+                });
+                run.scenario = scenario;
+                run.concurrency = c;
+                run.connections = connections;
+                runs.push(run);
+            }
+        }
+        let mut jobs = Vec::new();
+        for &combo in &plan.combinations {
+            let why = match scenario {
+                Scenario::H2 => combo.no_tls.or(combo.no_http2),
+                _ => combo.no_tls,
+            };
+            if let Some(why) = why {
+                let mut run = Run::not_supported(&combo.id(), c, why.to_owned());
+                run.scenario = scenario;
+                run.connections = connections;
+                runs.push(run);
+                continue;
+            }
+            jobs.push(Job {
+                scenario,
+                ..Job::throughput(combo, c, connections, plan.seconds)
+            });
+        }
+        runs.extend(run_jobs(plan, tls.server, jobs.into_iter(), Some(tls.ca)));
+    }
+    runs
 }
 
 /// Runs `run` and records the server's CPU time during it; a run that
@@ -318,7 +420,7 @@ fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("{name} is not installed (scripts/compare installs it)"))
 }
 
-/// Runs a reference tool (wrk or oha) against `/users/1` and records it;
+/// Runs a reference tool (wrk, oha, h2load) against `/users/1` and records it;
 /// `parse` reads the tool's output.
 fn reference(
     tool: &str,
@@ -348,10 +450,17 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     reference("wrk", args, c, parse_wrk, config)
 }
 
-/// oha for `seconds` with `c` in flight: a closed loop, or with `rate` its
-/// open loop (`-q`, with `--latency-correction`: latency from each
-/// request's due time).
-fn oha(server: &ServerProcess, seconds: u64, c: usize, rate: Option<f64>) -> anyhow::Result<Run> {
+/// oha against `base` for `seconds` with `c` connections: a closed loop,
+/// or with `rate` its open loop (`-q`, with `--latency-correction`:
+/// latency from each request's due time); `extra` options (TLS, HTTP/2)
+/// go before the URL.
+fn oha(
+    base: &str,
+    seconds: u64,
+    c: usize,
+    rate: Option<f64>,
+    extra: Vec<String>,
+) -> anyhow::Result<Run> {
     let mut args = vec![
         "--no-tui".to_owned(),
         "--output-format".to_owned(),
@@ -370,21 +479,49 @@ fn oha(server: &ServerProcess, seconds: u64, c: usize, rate: Option<f64>) -> any
         ]);
         config["rate"] = rate.into();
     }
-    args.extend([
-        "-c".to_owned(),
-        c.to_string(),
-        format!("{}/users/1", server.url()),
-    ]);
+    if !extra.is_empty() {
+        config["options"] = extra.join(" ").into();
+    }
+    args.extend(extra);
+    args.extend(["-c".to_owned(), c.to_string(), format!("{base}/users/1")]);
     reference("oha", args, c, parse_oha, config)
 }
 
+/// h2load against `base` for `seconds`: `connections` HTTP/2 connections
+/// with `streams` requests in flight on each, on two threads (as wrk).
+/// It does not verify the server's certificate (it has no option to).
+fn h2load(base: &str, seconds: u64, connections: usize, streams: usize) -> anyhow::Result<Run> {
+    let args = vec![
+        "-t".to_owned(),
+        "2".to_owned(),
+        "-c".to_owned(),
+        connections.to_string(),
+        "-m".to_owned(),
+        streams.to_string(),
+        "-D".to_owned(),
+        seconds.to_string(),
+        format!("{base}/users/1"),
+    ];
+    let config = serde_json::json!({
+        "threads": 2, "connections": connections, "streams_per_connection": streams,
+        "parse": "none", "url": "/users/1", "verifies_certificate": false,
+    });
+    reference("h2load", args, connections * streams, parse_h2load, config)
+}
+
 /// Runs `jobs` one after the other; a job that fails is a row that says so.
-fn run_jobs(plan: &Plan, server: &ServerProcess, jobs: impl Iterator<Item = Job>) -> Vec<Run> {
+/// With `ca`, the server speaks HTTPS and the clients trust that CA.
+fn run_jobs(
+    plan: &Plan,
+    server: &ServerProcess,
+    jobs: impl Iterator<Item = Job>,
+    ca: Option<&Path>,
+) -> Vec<Run> {
     let mut runs = Vec::new();
     for job in jobs {
         let id = job.combo.id();
         let mut run = with_server_cpu(server, &id, job.concurrency, || {
-            combination(plan, server, &job)
+            combination(plan, server, &job, ca)
         });
         run.scenario = job.scenario;
         run.connections = job.connections;
@@ -403,10 +540,21 @@ fn run_jobs(plan: &Plan, server: &ServerProcess, jobs: impl Iterator<Item = Job>
     runs
 }
 
-fn combination(plan: &Plan, server: &ServerProcess, job: &Job) -> anyhow::Result<Run> {
+fn combination(
+    plan: &Plan,
+    server: &ServerProcess,
+    job: &Job,
+    ca: Option<&Path>,
+) -> anyhow::Result<Run> {
     let Combo { binary, client, .. } = job.combo;
     let program = workspace_bin(binary)?;
     let mut args = job.combo.threads_args(plan.threads);
+    if let Some(ca) = ca {
+        args.extend(["--ca-cert".to_owned(), ca.display().to_string()]);
+    }
+    if job.scenario == Scenario::H2 {
+        args.push("--http2".to_owned());
+    }
     args.extend(
         [
             "--client",
@@ -432,12 +580,18 @@ fn combination(plan: &Plan, server: &ServerProcess, job: &Job) -> anyhow::Result
     if let Some((rate, _)) = job.rate {
         args.extend(["--rate".to_owned(), format!("{rate:.0}")]);
     }
+    if job.scenario == Scenario::HttpsNewConnection {
+        args.push("--no-keepalive".to_owned());
+    }
     let pace = job
         .rate
         .map_or_else(String::new, |(rate, _)| format!(" at {rate:.0}/s"));
     eprintln!(
-        "  {binary} --client {client} at {} in flight on {} connections, {}{pace}",
-        job.concurrency, job.connections, job.path
+        "  {binary} --client {client} at {} in flight on {} connections, {} {}{pace}",
+        job.concurrency,
+        job.connections,
+        job.scenario.name(),
+        job.path
     );
     let (stdout, cost, _) = timed(&program, &args)?;
     let report = LoadReport::from_json(&stdout)
@@ -478,6 +632,8 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
             "rate_fractions": plan.rates,
             "rate_seconds": plan.rate_seconds,
             "rate_in_flight": SWEEP_IN_FLIGHT,
+            "tls_in_flight": plan.tls_in_flight,
+            "h2_connections": H2_CONNECTIONS,
         },
         "runs": runs,
     });
@@ -494,6 +650,7 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
         queued: plan.queued.is_some(),
         memory: plan.memory.is_some(),
         rate_seconds: (!plan.rates.is_empty()).then_some(plan.rate_seconds),
+        tls_in_flight: plan.tls_in_flight,
     };
     let md = page(runs, &info);
     let md_path = plan.out.join("results.md");

@@ -1,4 +1,4 @@
-//! Parsers of the other tools' output: GNU time, wrk and oha.
+//! Parsers of the other tools' output: GNU time, wrk, oha and h2load.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +19,7 @@ pub fn parse_gnu_time(text: &str) -> anyhow::Result<(f64, u64)> {
     Ok((user.parse::<f64>()? + system.parse::<f64>()?, rss.parse()?))
 }
 
-/// What wrk or oha printed, reduced to the numbers the table needs.
+/// What wrk, oha or h2load printed, reduced to the numbers the table needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolResult {
     /// Requests completed.
@@ -28,10 +28,11 @@ pub struct ToolResult {
     pub elapsed_s: f64,
     /// Requests per second.
     pub requests_per_sec: f64,
-    /// Median latency, ms (needs `--latency`).
-    pub p50_ms: f64,
-    /// 99th percentile, ms (needs `--latency`).
-    pub p99_ms: f64,
+    /// Median latency, ms (wrk needs `--latency`); `None` from h2load,
+    /// which prints no percentiles.
+    pub p50_ms: Option<f64>,
+    /// 99th percentile, ms; `None` from h2load.
+    pub p99_ms: Option<f64>,
     /// Socket errors and non-2xx answers by kind.
     pub errors: BTreeMap<String, u64>,
 }
@@ -42,8 +43,8 @@ pub fn parse_wrk(text: &str) -> anyhow::Result<ToolResult> {
         requests: 0,
         elapsed_s: 0.0,
         requests_per_sec: 0.0,
-        p50_ms: 0.0,
-        p99_ms: 0.0,
+        p50_ms: None,
+        p99_ms: None,
         errors: BTreeMap::new(),
     };
     let mut seen_rate = false;
@@ -58,9 +59,9 @@ pub fn parse_wrk(text: &str) -> anyhow::Result<ToolResult> {
             let elapsed = words.nth(2).context("no duration")?.trim_end_matches(',');
             result.elapsed_s = duration_secs(elapsed)?;
         } else if let Some(rest) = line.strip_prefix("50%") {
-            result.p50_ms = duration_secs(rest.trim())? * 1000.0;
+            result.p50_ms = Some(duration_secs(rest.trim())? * 1000.0);
         } else if let Some(rest) = line.strip_prefix("99%") {
-            result.p99_ms = duration_secs(rest.trim())? * 1000.0;
+            result.p99_ms = Some(duration_secs(rest.trim())? * 1000.0);
         } else if let Some(rest) = line.strip_prefix("Socket errors:") {
             // "Socket errors: connect 0, read 12, write 0, timeout 3"
             for part in rest.split(',') {
@@ -135,10 +136,72 @@ pub fn parse_oha(json: &str) -> anyhow::Result<ToolResult> {
         requests,
         elapsed_s: num(&summary["total"]),
         requests_per_sec: num(&summary["requestsPerSec"]),
-        p50_ms: num(&v["latencyPercentiles"]["p50"]) * 1000.0,
-        p99_ms: num(&v["latencyPercentiles"]["p99"]) * 1000.0,
+        p50_ms: v["latencyPercentiles"]["p50"].as_f64().map(|s| s * 1000.0),
+        p99_ms: v["latencyPercentiles"]["p99"].as_f64().map(|s| s * 1000.0),
         errors,
     })
+}
+
+/// Parses h2load's text output (run with `-D`): requests done, the rate,
+/// and failures by kind. h2load prints the mean and spread of latency, not
+/// percentiles, so those stay `None`.
+pub fn parse_h2load(text: &str) -> anyhow::Result<ToolResult> {
+    let mut result = ToolResult {
+        requests: 0,
+        elapsed_s: 0.0,
+        requests_per_sec: 0.0,
+        p50_ms: None,
+        p99_ms: None,
+        errors: BTreeMap::new(),
+    };
+    let mut seen = (false, false);
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("finished in ") {
+            // "finished in 3.00s, 29498.33 req/s, 2.19MB/s"
+            let mut parts = rest.split(',').map(str::trim);
+            result.elapsed_s = duration_secs(parts.next().context("no duration")?)?;
+            let rate = parts.next().context("no rate")?;
+            result.requests_per_sec = rate
+                .strip_suffix(" req/s")
+                .with_context(|| format!("unexpected rate {rate:?}"))?
+                .parse()?;
+            seen.0 = true;
+        } else if let Some(rest) = line.strip_prefix("requests: ") {
+            // "88495 total, 89495 started, 88495 done, 88495 succeeded,
+            //  0 failed, 0 errored, 0 timeout": a request still in flight
+            // at the end is started, not done, and counted in neither.
+            for part in rest.split(',').map(str::trim) {
+                let Some((n, what)) = part.split_once(' ') else {
+                    continue;
+                };
+                let n: u64 = n.parse()?;
+                match what {
+                    "done" => result.requests = n,
+                    "errored" | "timeout" if n > 0 => {
+                        result.errors.insert(what.to_owned(), n);
+                    }
+                    _ => {}
+                }
+            }
+            seen.1 = true;
+        } else if let Some(rest) = line.strip_prefix("status codes: ") {
+            // "88495 2xx, 0 3xx, 0 4xx, 0 5xx": a done request that failed
+            // is one of these or errored.
+            let non_2xx: u64 = rest
+                .split(',')
+                .filter_map(|part| part.trim().split_once(' '))
+                .filter(|(_, class)| *class != "2xx")
+                .map(|(n, _)| n.parse::<u64>())
+                .sum::<Result<u64, _>>()?;
+            if non_2xx > 0 {
+                result.errors.insert("non_2xx".to_owned(), non_2xx);
+            }
+        }
+    }
+    if !(seen.0 && seen.1) {
+        bail!("h2load printed no \"finished in\" and \"requests:\" lines:\n{text}");
+    }
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -168,8 +231,8 @@ Transfer/sec:     12.93MB
         assert_eq!(r.requests, 848_712);
         assert!((r.elapsed_s - 10.02).abs() < 1e-9);
         assert!((r.requests_per_sec - 84_742.67).abs() < 1e-6);
-        assert!((r.p50_ms - 9.77).abs() < 1e-9);
-        assert!((r.p99_ms - 48.10).abs() < 1e-9);
+        assert!((r.p50_ms.unwrap() - 9.77).abs() < 1e-9);
+        assert!((r.p99_ms.unwrap() - 48.10).abs() < 1e-9);
         assert_eq!(r.errors["read"], 12);
         assert_eq!(r.errors["timeout"], 3);
         assert_eq!(r.errors["non_2xx"], 5);
@@ -197,9 +260,32 @@ Transfer/sec:     12.93MB
             "errorDistribution":{"connection reset":6}}"#;
         let r = parse_oha(json).unwrap();
         assert_eq!(r.requests, 100_000);
-        assert!((r.p50_ms - 10.0).abs() < 1e-9);
+        assert!((r.p50_ms.unwrap() - 10.0).abs() < 1e-9);
         assert_eq!(r.errors["non_2xx"], 4);
         assert_eq!(r.errors["connection reset"], 6);
+    }
+
+    #[test]
+    fn h2load_output_parses() {
+        let text = "TLS Protocol: TLSv1.3
+Application protocol: h2
+
+finished in 3.00s, 29498.33 req/s, 2.19MB/s
+requests: 88495 total, 89495 started, 88495 done, 88490 succeeded, 5 failed, 2 errored, 1 timeout
+status codes: 88490 2xx, 0 3xx, 3 4xx, 0 5xx
+traffic: 6.58MB (6904200) total, 692.38KB (709000) headers (space savings 90.79%), 4.39MB (4601740) data
+                     min         max         mean         sd        +/- sd
+time for request:      256us    107.21ms     33.50ms     15.16ms    68.80%
+";
+        let r = parse_h2load(text).unwrap();
+        assert_eq!(r.requests, 88_495);
+        assert!((r.elapsed_s - 3.0).abs() < 1e-9);
+        assert!((r.requests_per_sec - 29_498.33).abs() < 1e-6);
+        assert_eq!((r.p50_ms, r.p99_ms), (None, None));
+        assert_eq!(r.errors["non_2xx"], 3);
+        assert_eq!(r.errors["errored"], 2);
+        assert_eq!(r.errors["timeout"], 1);
+        assert!(parse_h2load("connect failed").is_err());
     }
 
     #[test]

@@ -19,6 +19,31 @@ pub enum Scenario {
     /// An open loop at a fixed rate (`load --rate`, oha `-q`): latency from
     /// each request's due time, against the rate offered.
     Rate,
+    /// Throughput over HTTPS, HTTP/1.1, connections kept.
+    Https,
+    /// Throughput over HTTPS with a new connection (and TLS handshake) per
+    /// request (`load --no-keepalive`, oha `--disable-keepalive`).
+    HttpsNewConnection,
+    /// Throughput over HTTP/2 on TLS: many streams on a few connections
+    /// (`load --http2`, oha `--http2 -p`, h2load `-m`).
+    H2,
+}
+
+impl Scenario {
+    /// The TLS scenarios, in the order the page shows them.
+    pub const TLS: [Scenario; 3] = [Scenario::Https, Scenario::HttpsNewConnection, Scenario::H2];
+
+    /// Its name in results.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Throughput => "throughput",
+            Scenario::Memory => "memory",
+            Scenario::Rate => "rate",
+            Scenario::Https => "https",
+            Scenario::HttpsNewConnection => "https_new_connection",
+            Scenario::H2 => "h2",
+        }
+    }
 }
 
 /// Whether a run produced numbers.
@@ -111,6 +136,14 @@ pub struct Run {
     /// A rate run's lag behind its schedule, seconds (see `LoadReport`).
     #[serde(default)]
     pub behind_s: Option<f64>,
+    /// The HTTP version a combination's answers came in (`LoadReport`'s
+    /// `http_version`); `None` for the reference tools.
+    #[serde(default)]
+    pub http_version: Option<String>,
+    /// Connections a combination's client opened; `None` when it cannot
+    /// count them, and for the reference tools.
+    #[serde(default)]
+    pub connections_opened: Option<u64>,
 }
 
 impl Run {
@@ -145,6 +178,8 @@ impl Run {
             service_p99_ms: report.service_ms.and_then(|s| s.p99),
             max_start_delay_ms: report.max_start_delay_ms,
             behind_s: report.behind_s,
+            http_version: Some(report.http_version.clone()),
+            connections_opened: report.connections_opened,
             config: serde_json::to_value(&report).unwrap_or_default(),
             samples: Vec::new(),
             status: Status::Measured,
@@ -171,7 +206,7 @@ impl Run {
     fn empty(tool: &str, concurrency: usize) -> Run {
         Run {
             tool: tool.to_owned(),
-            reference: matches!(tool, "wrk" | "oha"),
+            reference: matches!(tool, "wrk" | "oha" | "h2load"),
             scenario: Scenario::Throughput,
             concurrency,
             connections: concurrency,
@@ -196,6 +231,8 @@ impl Run {
             service_p99_ms: None,
             max_start_delay_ms: None,
             behind_s: None,
+            http_version: None,
+            connections_opened: None,
         }
     }
 
@@ -274,8 +311,8 @@ impl Run {
             errors: result.errors,
             elapsed_s: result.elapsed_s,
             requests_per_sec: result.requests_per_sec,
-            p50_ms: Some(result.p50_ms),
-            p99_ms: Some(result.p99_ms),
+            p50_ms: result.p50_ms,
+            p99_ms: result.p99_ms,
             cpu_s: cost.cpu_s,
             peak_rss_kb: cost.peak_rss_kb,
             command,
@@ -319,6 +356,14 @@ impl Run {
     /// Failed requests, all kinds.
     pub fn error_count(&self) -> u64 {
         self.errors.values().sum()
+    }
+
+    /// New connections per second: a `--no-keepalive` run's handshakes
+    /// per second, when the client counts its connections.
+    pub fn connections_per_sec(&self) -> Option<f64> {
+        self.connections_opened
+            .filter(|_| self.elapsed_s > 0.0)
+            .map(|n| n as f64 / self.elapsed_s)
     }
 
     /// Client CPU seconds per 10,000 requests.
@@ -370,7 +415,10 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
             }
             let samples: Vec<f64> = group.iter().map(|r| r.requests_per_sec).collect();
             match group[0].scenario {
-                Scenario::Throughput => {
+                Scenario::Throughput
+                | Scenario::Https
+                | Scenario::HttpsNewConnection
+                | Scenario::H2 => {
                     group.sort_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec));
                 }
                 // The median latency: what the curve is drawn from.

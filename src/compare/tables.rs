@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::driver::SWEEP_IN_FLIGHT;
+use super::driver::{H2_CONNECTIONS, SWEEP_IN_FLIGHT};
 use super::run::{LITTLE_TOLERANCE, PEAK_SHARE, Run, Scenario, Status};
 
 /// A latency cell: two decimals, or "-" when no request succeeded.
@@ -78,6 +78,8 @@ pub struct PageInfo<'a> {
     pub memory: bool,
     /// Seconds of each open-loop sweep run; `None` without a sweep.
     pub rate_seconds: Option<u64>,
+    /// Requests in flight in the TLS scenarios, when they ran.
+    pub tls_in_flight: Option<usize>,
 }
 
 /// The whole `results.md`: the headline, the method, and every table.
@@ -138,6 +140,29 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
         );
         md.push_str(&memory_table(runs));
     }
+    if let Some(c) = info.tls_in_flight {
+        let _ = writeln!(
+            md,
+            "\n## HTTPS and HTTP/2\n\n\
+             A second fetch-server process serves HTTPS (a CA made at start, TLS 1.3, ALPN h2 and \
+             http/1.1); every client verifies its certificate against that CA (`--ca-cert`; oha \
+             `--cacert`; h2load verifies nothing). {c} requests in flight, {} s each: `https` keeps \
+             connections (one per request in flight), `https_new_connection` opens a connection and \
+             does a handshake per request (`load --no-keepalive`, oha `--disable-keepalive`), `h2` \
+             puts the {c} requests as streams on {} connections (`load --http2 --connections {}`, \
+             oha `--http2 -c {} -p {}`, h2load `-c {} -m {}`). \"vs http\" is the same tool's \
+             plain-http throughput run at the same in flight, where there is one. \"protocol\" is \
+             what the answers came in (from the client's report), not what was asked.\n",
+            info.seconds,
+            H2_CONNECTIONS.min(c),
+            H2_CONNECTIONS.min(c),
+            H2_CONNECTIONS.min(c),
+            c / H2_CONNECTIONS.min(c).max(1),
+            H2_CONNECTIONS.min(c),
+            c / H2_CONNECTIONS.min(c).max(1),
+        );
+        md.push_str(&tls_tables(runs));
+    }
     if let Some(seconds) = info.rate_seconds {
         let _ = writeln!(
             md,
@@ -156,6 +181,104 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
         md.push_str(&pacer_precision(runs));
     }
     md
+}
+
+/// A table per TLS scenario: every tool's throughput, CPU and connections,
+/// each beside the same tool's plain-http run at the same in flight.
+pub fn tls_tables(runs: &[Run]) -> String {
+    let mut out = String::new();
+    for scenario in Scenario::TLS {
+        let rows: Vec<&Run> = runs.iter().filter(|r| r.scenario == scenario).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n### `{}`\n", scenario.name());
+        let _ = writeln!(
+            out,
+            "| tool | in flight | connections | requests/sec | vs http | p50 ms | p99 ms | client CPU s per 10k | vs http | connections opened | new connections/sec | protocol | errors | checks |"
+        );
+        let _ = writeln!(
+            out,
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        );
+        for r in rows {
+            let name = if r.reference {
+                format!("**{}** (reference)", r.tool)
+            } else {
+                r.tool.clone()
+            };
+            if let Some(why) = unmeasured(r) {
+                out.push_str(&unmeasured_row(&name, r, &why, 14));
+                continue;
+            }
+            let http = plain(runs, &r.tool, r.concurrency);
+            let versus = |this: f64, that: Option<f64>| {
+                that.filter(|t| *t > 0.0)
+                    .map_or_else(|| "-".to_owned(), |t| format!("{:.2}x", this / t))
+            };
+            let opened = r
+                .connections_opened
+                .map_or_else(|| "-".to_owned(), |n| n.to_string());
+            // Handshakes per second, where each request made one.
+            let per_sec = r
+                .connections_per_sec()
+                .filter(|_| scenario == Scenario::HttpsNewConnection)
+                .map_or_else(|| "-".to_owned(), |n| format!("{n:.0}"));
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {:.0} | {} | {} | {} | {:.3} | {} | {opened} | {per_sec} | {} | {} | {} |",
+                r.concurrency,
+                r.connections,
+                r.requests_per_sec,
+                versus(r.requests_per_sec, http.map(|h| h.requests_per_sec)),
+                ms(r.p50_ms),
+                ms(r.p99_ms),
+                r.cpu_per_10k(),
+                versus(r.cpu_per_10k(), http.map(Run::cpu_per_10k)),
+                r.http_version.as_deref().unwrap_or("-"),
+                r.errors_text(),
+                checks_text(r),
+            );
+        }
+    }
+    out
+}
+
+/// The fastest combination of a TLS scenario against each reference tool
+/// that ran it: the headline's rows 7.
+fn tls_headline(runs: &[Run], out: &mut String) {
+    for scenario in Scenario::TLS {
+        let measured = |r: &&Run| r.scenario == scenario && r.status == Status::Measured;
+        let Some(best) = runs
+            .iter()
+            .filter(measured)
+            .filter(|r| !r.reference)
+            .max_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec))
+        else {
+            continue;
+        };
+        for tool in ["oha", "h2load"] {
+            let Some(reference) = runs
+                .iter()
+                .filter(measured)
+                .find(|r| r.tool == tool && r.requests_per_sec > 0.0)
+            else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "| 7. {}: requests/sec vs {tool}, {} in flight | {} {:.0} / {tool} {:.0} = {:.2}x (client CPU s per 10k: {:.3} / {:.3}) | for comparison | |",
+                scenario.name(),
+                best.concurrency,
+                best.tool,
+                best.requests_per_sec,
+                reference.requests_per_sec,
+                best.requests_per_sec / reference.requests_per_sec,
+                best.cpu_per_10k(),
+                reference.cpu_per_10k(),
+            );
+        }
+    }
 }
 
 /// The pacer's precision: each combination's worst start delay at the
@@ -508,6 +631,7 @@ pub fn headline(runs: &[Run]) -> String {
             target::SUSTAINABLE_P99_MS
         );
     }
+    tls_headline(runs, &mut out);
     let fastest_queued = queued_pairs(runs)
         .into_iter()
         .filter_map(|(q, base)| Some((q, base?)))

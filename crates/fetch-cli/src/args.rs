@@ -231,6 +231,24 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
+/// `--ca-cert`: reads the file now, so a wrong path is a usage error, and
+/// checks that it holds a PEM certificate (the client parses it in full).
+fn parse_ca_cert(path: &str) -> Result<fetch_core::CaCert, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("could not read {path}: {e}"))?;
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(format!(
+            "{path} holds no PEM certificate (no \"-----BEGIN CERTIFICATE-----\" line)"
+        ));
+    }
+    Ok(fetch_core::CaCert {
+        path: path.into(),
+        pem: pem.into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,22 +312,4 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
-}
-
-/// `--ca-cert`: reads the file now, so a wrong path is a usage error, and
-/// checks that it holds a PEM certificate (the client parses it in full).
-fn parse_ca_cert(path: &str) -> Result<fetch_core::CaCert, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("could not read {path}: {e}"))?;
-    if !pem
-        .windows(b"-----BEGIN CERTIFICATE-----".len())
-        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-    {
-        return Err(format!(
-            "{path} holds no PEM certificate (no \"-----BEGIN CERTIFICATE-----\" line)"
-        ));
-    }
-    Ok(fetch_core::CaCert {
-        path: path.into(),
-        pem: pem.into(),
-    })
 }
