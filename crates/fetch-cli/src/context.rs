@@ -46,8 +46,14 @@ pub(crate) struct Context<'a, R, C> {
 }
 
 /// Starts the fixture server in this process, on its own threads.
+/// It speaks HTTP/2 (prior knowledge) as well as HTTP/1.1, so `--http2`
+/// works on it too.
 pub(crate) fn embedded_server() -> anyhow::Result<Server> {
-    Server::start(ServerConfig::default()).context("could not start the embedded fixture server")
+    Server::start(ServerConfig {
+        http2: true,
+        ..ServerConfig::default()
+    })
+    .context("could not start the embedded fixture server")
 }
 
 /// "tokio, 2 worker threads" or "threads, one OS thread per task": how the
