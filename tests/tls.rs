@@ -332,3 +332,32 @@ fn no_keepalive_opens_one_connection_per_request() {
         }
     }
 }
+
+#[test]
+fn a_ca_file_whose_certificate_does_not_parse_is_refused_before_any_request() {
+    let path = std::env::temp_dir().join(format!(
+        "async-fetch-test-bad-ca-{}.pem",
+        std::process::id()
+    ));
+    std::fs::write(
+        &path,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write the file");
+    let ca = path.to_str().expect("a UTF-8 temp path");
+    for (bin, client) in [
+        ("fetch-tokio", "reqwest"),
+        ("fetch-tokio", "hyper"),
+        ("fetch-smol", "hyper"),
+    ] {
+        let out = run(bin, &["--client", client, "--ca-cert", ca, "title"]).fails_with(1);
+        assert!(
+            out.stderr.contains(&format!(
+                "could not set up the client: the CA certificate to trust, {ca} (--ca-cert)"
+            )),
+            "{bin} {client}: {out:#?}"
+        );
+        assert!(out.stdout.is_empty(), "{bin} {client}: {out:#?}");
+    }
+    let _ = std::fs::remove_file(&path);
+}

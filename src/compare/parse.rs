@@ -20,7 +20,7 @@ pub fn parse_gnu_time(text: &str) -> anyhow::Result<(f64, u64)> {
 }
 
 /// What wrk, oha or h2load printed, reduced to the numbers the table needs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ToolResult {
     /// Requests completed.
     pub requests: u64,
@@ -39,14 +39,7 @@ pub struct ToolResult {
 
 /// Parses wrk's text output (run with `--latency`).
 pub fn parse_wrk(text: &str) -> anyhow::Result<ToolResult> {
-    let mut result = ToolResult {
-        requests: 0,
-        elapsed_s: 0.0,
-        requests_per_sec: 0.0,
-        p50_ms: None,
-        p99_ms: None,
-        errors: BTreeMap::new(),
-    };
+    let mut result = ToolResult::default();
     let mut seen_rate = false;
     for line in text.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("Requests/sec:") {
@@ -146,14 +139,7 @@ pub fn parse_oha(json: &str) -> anyhow::Result<ToolResult> {
 /// and failures by kind. h2load prints the mean and spread of latency, not
 /// percentiles, so those stay `None`.
 pub fn parse_h2load(text: &str) -> anyhow::Result<ToolResult> {
-    let mut result = ToolResult {
-        requests: 0,
-        elapsed_s: 0.0,
-        requests_per_sec: 0.0,
-        p50_ms: None,
-        p99_ms: None,
-        errors: BTreeMap::new(),
-    };
+    let mut result = ToolResult::default();
     let mut seen = (false, false);
     for line in text.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("finished in ") {

@@ -81,7 +81,7 @@ impl ReqwestClient {
             // client; to reqwest a 3xx is an answer like any other.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| FetchError::connect("(building the reqwest client)", e))?;
+            .map_err(|e| FetchError::setup("the reqwest client", e))?;
         Ok(ReqwestClient {
             client,
             opened,

@@ -35,10 +35,13 @@ pub(crate) fn client_config(
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     if let Some(ca) = &config.ca_cert {
-        let bad = |reason: String| FetchError::InvalidUrl {
-            url: ca.path.display().to_string(),
-            reason: format!("not a CA certificate to trust (--ca-cert): {reason}"),
+        let what = || {
+            format!(
+                "the CA certificate to trust, {} (--ca-cert)",
+                ca.path.display()
+            )
         };
+        let bad = |reason: String| FetchError::setup(what(), reason);
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(&ca.pem) {
             let cert = cert.map_err(|e| bad(e.to_string()))?;
@@ -52,7 +55,7 @@ pub(crate) fn client_config(
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| FetchError::connect("(building the TLS configuration)", e))?
+        .map_err(|e| FetchError::setup("the TLS configuration", e))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = alpn(config);

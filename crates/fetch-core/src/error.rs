@@ -23,6 +23,17 @@ pub enum FetchError {
         /// Why it was refused.
         reason: String,
     },
+    /// A client could not be built from its configuration: a `--ca-cert`
+    /// whose certificate does not parse, a TLS setup the library refused.
+    /// It happens before any request, never as a request's outcome.
+    #[error("could not set up the client: {what}")]
+    Setup {
+        /// What was being set up.
+        what: String,
+        /// The library's error.
+        #[source]
+        source: BoxError,
+    },
     /// No TCP (or TLS) connection could be made: refused, unreachable, DNS failed.
     #[error("could not connect to {url}")]
     Connect {
@@ -104,6 +115,7 @@ impl FetchError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             FetchError::InvalidUrl { .. } => ErrorKind::InvalidUrl,
+            FetchError::Setup { .. } => ErrorKind::Setup,
             FetchError::Connect { .. } => ErrorKind::Connect,
             FetchError::ConnectTimeout { .. } => ErrorKind::ConnectTimeout,
             FetchError::Timeout { .. } => ErrorKind::Timeout,
@@ -112,6 +124,14 @@ impl FetchError {
             FetchError::Decode { .. } => ErrorKind::Decode,
             FetchError::Redirect { .. } => ErrorKind::Redirect,
             FetchError::Transport { .. } => ErrorKind::Transport,
+        }
+    }
+
+    /// A client that could not be built: `what` was being set up.
+    pub fn setup(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        FetchError::Setup {
+            what: what.into(),
+            source: source.into(),
         }
     }
 
@@ -212,6 +232,8 @@ pub fn is_connect_failure(err: &(dyn std::error::Error + 'static)) -> bool {
 pub enum ErrorKind {
     /// See [`FetchError::InvalidUrl`].
     InvalidUrl,
+    /// See [`FetchError::Setup`].
+    Setup,
     /// See [`FetchError::Connect`].
     Connect,
     /// See [`FetchError::ConnectTimeout`].
@@ -238,6 +260,7 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::InvalidUrl => f.write_str("invalid_url"),
+            ErrorKind::Setup => f.write_str("setup"),
             ErrorKind::Connect => f.write_str("connect"),
             ErrorKind::ConnectTimeout => f.write_str("connect_timeout"),
             ErrorKind::Timeout => f.write_str("timeout"),

@@ -87,6 +87,22 @@ pub enum MaybeTls<P, T> {
     Tls(Box<T>),
 }
 
+/// Calls `$call` on the stream inside a pinned [`MaybeTls`], plain or TLS.
+macro_rules! on_stream {
+    ($this:expr, $io:ident => $call:expr) => {
+        match $this.get_mut() {
+            MaybeTls::Plain(inner) => {
+                let $io = Pin::new(inner);
+                $call
+            }
+            MaybeTls::Tls(inner) => {
+                let $io = Pin::new(inner.as_mut());
+                $call
+            }
+        }
+    };
+}
+
 impl<P, T> hyper::rt::Read for MaybeTls<P, T>
 where
     P: hyper::rt::Read + Unpin,
@@ -97,10 +113,7 @@ where
         cx: &mut std::task::Context<'_>,
         buf: hyper::rt::ReadBufCursor<'_>,
     ) -> std::task::Poll<io::Result<()>> {
-        match self.get_mut() {
-            MaybeTls::Plain(io) => Pin::new(io).poll_read(cx, buf),
-            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_read(cx, buf),
-        }
+        on_stream!(self, io => io.poll_read(cx, buf))
     }
 }
 
@@ -114,30 +127,21 @@ where
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<io::Result<usize>> {
-        match self.get_mut() {
-            MaybeTls::Plain(io) => Pin::new(io).poll_write(cx, buf),
-            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_write(cx, buf),
-        }
+        on_stream!(self, io => io.poll_write(cx, buf))
     }
 
     fn poll_flush(
         self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<io::Result<()>> {
-        match self.get_mut() {
-            MaybeTls::Plain(io) => Pin::new(io).poll_flush(cx),
-            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_flush(cx),
-        }
+        on_stream!(self, io => io.poll_flush(cx))
     }
 
     fn poll_shutdown(
         self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<io::Result<()>> {
-        match self.get_mut() {
-            MaybeTls::Plain(io) => Pin::new(io).poll_shutdown(cx),
-            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_shutdown(cx),
-        }
+        on_stream!(self, io => io.poll_shutdown(cx))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -152,11 +156,15 @@ where
         cx: &mut std::task::Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> std::task::Poll<io::Result<usize>> {
-        match self.get_mut() {
-            MaybeTls::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
-            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_write_vectored(cx, bufs),
-        }
+        on_stream!(self, io => io.poll_write_vectored(cx, bufs))
     }
+}
+
+/// The name a TLS client checks the server's certificate against: `host`
+/// as a DNS name or an IP address.
+pub(crate) fn server_name(host: &str) -> io::Result<rustls::pki_types::ServerName<'static>> {
+    rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
 }
 
 /// hyper's executor for HTTP/2 connection tasks: the transport's `spawn`.

@@ -9,13 +9,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::ServerName;
 use smol::net::TcpStream;
 use smol_hyper::rt::FuturesIo;
 
 use fetch_core::{ClientConfig, FetchError};
 
-use super::pool::MaybeTls;
+use super::pool::{MaybeTls, server_name};
 use super::{HyperClient, Transport};
 
 impl HyperClient<SmolTransport> {
@@ -79,8 +78,7 @@ impl Transport for SmolTransport {
             let Some(config) = tls else {
                 return Ok(MaybeTls::Plain(FuturesIo::new(stream)));
             };
-            let name = ServerName::try_from(host.to_owned())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let name = server_name(host)?;
             let connector = futures_rustls::TlsConnector::from(config.clone());
             let stream = connector.connect(name, stream).await?;
             Ok(MaybeTls::Tls(Box::new(FuturesIo::new(stream))))

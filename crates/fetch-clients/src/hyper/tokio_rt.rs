@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 
 use fetch_core::{ClientConfig, FetchError};
 
-use super::pool::MaybeTls;
+use super::pool::{MaybeTls, server_name};
 use super::{HyperClient, Transport};
 
 impl HyperClient<TokioTransport> {
@@ -57,8 +56,7 @@ impl Transport for TokioTransport {
             let Some(config) = tls else {
                 return Ok(MaybeTls::Plain(TokioIo::new(stream)));
             };
-            let name = ServerName::try_from(host.to_owned())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let name = server_name(host)?;
             let connector = tokio_rustls::TlsConnector::from(config.clone());
             let stream = connector.connect(name, stream).await?;
             Ok(MaybeTls::Tls(Box::new(TokioIo::new(stream))))
