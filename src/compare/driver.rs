@@ -190,7 +190,7 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
         if plan.reference {
             runs.push(with_server_cpu(server, "wrk", c, || wrk(plan, server, c)));
             runs.push(with_server_cpu(server, "oha", c, || {
-                oha(server.url(), plan.seconds, c, None, Vec::new())
+                oha(server.url(), plan.seconds, (c, c), None, Vec::new())
             }));
         }
         let jobs = plan
@@ -262,7 +262,7 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
                 oha(
                     server.url(),
                     plan.rate_seconds,
-                    SWEEP_IN_FLIGHT,
+                    (SWEEP_IN_FLIGHT, SWEEP_IN_FLIGHT),
                     Some(rate),
                     Vec::new(),
                 )
@@ -313,7 +313,7 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
                 _ => c,
             };
             let mut run = with_server_cpu(tls.server, "oha", c, || {
-                oha(tls.server.url(), plan.seconds, oha_c, None, extra)
+                oha(tls.server.url(), plan.seconds, (oha_c, c), None, extra)
             });
             run.scenario = scenario;
             run.concurrency = c;
@@ -450,14 +450,15 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     reference("wrk", args, c, parse_wrk, config)
 }
 
-/// oha against `base` for `seconds` with `c` connections: a closed loop,
-/// or with `rate` its open loop (`-q`, with `--latency-correction`:
-/// latency from each request's due time); `extra` options (TLS, HTTP/2)
-/// go before the URL.
+/// oha against `base` for `seconds` with `(connections, in flight)`
+/// (the same but over HTTP/2, where `extra` sets streams per connection):
+/// a closed loop, or with `rate` its open loop (`-q`, with
+/// `--latency-correction`: latency from each request's due time); `extra`
+/// options (TLS, HTTP/2) go before the URL.
 fn oha(
     base: &str,
     seconds: u64,
-    c: usize,
+    (c, in_flight): (usize, usize),
     rate: Option<f64>,
     extra: Vec<String>,
 ) -> anyhow::Result<Run> {
@@ -484,7 +485,7 @@ fn oha(
     }
     args.extend(extra);
     args.extend(["-c".to_owned(), c.to_string(), format!("{base}/users/1")]);
-    reference("oha", args, c, parse_oha, config)
+    reference("oha", args, in_flight, parse_oha, config)
 }
 
 /// h2load against `base` for `seconds`: `connections` HTTP/2 connections
