@@ -171,6 +171,14 @@ pub fn text(r: &LoadReport) -> String {
         }
     );
     let opened = match r.connections_opened {
+        // With a connection per request, how many were opened per second
+        // (with TLS, handshakes per second) is the figure that matters.
+        Some(n) if !r.keepalive && r.elapsed_s > 0.0 => format!(
+            "{} opened during the run ({:.0} per second{})",
+            plural(n, "connection", "connections"),
+            n as f64 / r.elapsed_s,
+            if r.tls { ", a TLS handshake each" } else { "" }
+        ),
         Some(n) => format!(
             "{} opened during the run",
             plural(n, "connection", "connections")
