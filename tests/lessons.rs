@@ -38,6 +38,7 @@ fn lesson_lists_the_lessons() {
             "errors",
             "runtime",
             "spawn",
+            "fire-and-forget",
         ] {
             assert!(
                 out.stdout.contains(name),
@@ -45,8 +46,9 @@ fn lesson_lists_the_lessons() {
                 out.stdout
             );
         }
-        let executor_lessons =
-            out.stdout.contains("  blocking ") && out.stdout.contains("  cpu-work ");
+        let executor_lessons = out.stdout.contains("  blocking ")
+            && out.stdout.contains("  cpu-work ")
+            && out.stdout.contains("  switch ");
         assert_eq!(
             executor_lessons,
             bin != "fetch-threads",
@@ -145,6 +147,43 @@ fn blocking_the_executor_delays_other_tasks() {
             assert!(late(0) > late(2), "{bin} {name}: {columns}");
             assert!(late(0) >= 100.0, "{bin} {name}: {columns}");
         }
+    }
+}
+
+#[test]
+fn switching_tasks_on_one_worker_stays_out_of_the_kernel() {
+    for bin in async_binaries() {
+        let r = lesson(bin, "switch");
+        let one = &r["tasks"][0];
+        assert_eq!(one["threads"], 1, "{bin}: {r}");
+        assert_eq!(r["tasks"][1]["threads"], 2, "{bin}: {r}");
+        // Counts from the kernel, not speeds: on one worker the 200,000
+        // task switches happen in user space (a handful of kernel switches
+        // at most, from the process around them); between OS threads a
+        // good share of the hops put a thread to sleep.
+        assert!(f(&one["per_switch"]) < 0.01, "{bin}: {r}");
+        assert!(f(&r["os_threads"]["per_switch"]) > 0.05, "{bin}: {r}");
+        assert!(f(&one["ns_per_switch"]) > 0.0, "{bin}: {r}");
+    }
+    let out = common::run("fetch-threads", &["lesson", "switch"]).fails_with(1);
+    assert!(out.stderr.contains("about async executors"), "{out:#?}");
+}
+
+#[test]
+fn fire_and_forget_a_dropped_handle_detaches_or_cancels_by_runtime() {
+    for (bin, _) in binaries() {
+        let r = lesson(bin, "fire-and-forget");
+        let steps = r["steps"].as_u64().unwrap();
+        // Detached, the task runs to its end on every runtime.
+        assert_eq!(r["detached"].as_u64(), Some(steps), "{bin}: {r}");
+        // A dropped handle cancels on smol and detaches elsewhere.
+        let dropped = r["dropped_handle"].as_u64().unwrap();
+        let expected = if bin == "fetch-smol" { 0 } else { steps };
+        assert_eq!(dropped, expected, "{bin}: {r}");
+        // Tasks still running when main's future returns are cut off.
+        let end = &r["main_returns"];
+        let total = end["tasks"].as_u64().unwrap() * end["steps_each"].as_u64().unwrap();
+        assert!(end["at_return"].as_u64().unwrap() < total, "{bin}: {r}");
     }
 }
 

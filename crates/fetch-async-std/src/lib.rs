@@ -70,6 +70,14 @@ impl Runtime for AsyncStdRuntime {
         Task::new(async_std::task::spawn(catch_panics(future)))
     }
 
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // Dropping async-std's JoinHandle detaches the task.
+        drop(async_std::task::spawn(catch_panics(future)));
+    }
+
     fn spawn_blocking<F, T>(&self, f: F) -> Task<T>
     where
         F: FnOnce() -> T + Send + 'static,

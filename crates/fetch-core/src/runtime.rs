@@ -48,7 +48,9 @@ use std::time::Duration;
 /// - **Dropping a [`Task`] differs by runtime**, so the code here never
 ///   relies on it: on tokio and async-std the task goes on, detached; on
 ///   smol it is cancelled at its next `.await`; on the threads runtime the
-///   OS thread runs to its end. Every task here is awaited.
+///   OS thread runs to its end. Every task here is awaited, except by
+///   [`Runtime::spawn_detached`], which says so in its name (the
+///   `fire-and-forget` lesson shows both).
 pub trait Runtime: Clone + Send + Sync + 'static {
     /// A short name for reports: `"tokio"`, `"smol"`, ...
     fn name(&self) -> &'static str;
@@ -74,6 +76,14 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static;
+
+    /// Fire and forget: runs `future` as a task of its own with no handle
+    /// to await, on every runtime alike (smol's `detach()`, a dropped join
+    /// handle on tokio and async-std). It runs until it ends or the runtime
+    /// stops, whichever comes first: nobody waits for it.
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
 
     /// Runs blocking code (a blocking syscall, heavy CPU work) on a thread
     /// where it cannot stall the async worker threads.

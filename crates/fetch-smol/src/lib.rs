@@ -110,6 +110,15 @@ impl Runtime for SmolRuntime {
         Task::new(task)
     }
 
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // A smol task whose handle is dropped is cancelled; `detach` lets
+        // it run on.
+        self.inner.executor.spawn(catch_panics(future)).detach();
+    }
+
     fn spawn_blocking<F, T>(&self, f: F) -> Task<T>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -76,6 +76,14 @@ impl Runtime for ThreadsRuntime {
         on_new_thread(move || block_on(future))
     }
 
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // The thread runs to its end whether or not anyone waits for it.
+        drop(self.spawn(future));
+    }
+
     fn spawn_blocking<F, T>(&self, f: F) -> Task<T>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -81,6 +81,14 @@ impl Runtime for TokioRuntime {
         Task::new(async move { handle.await.map_err(join_error) })
     }
 
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // Dropping tokio's JoinHandle detaches the task.
+        drop(self.runtime.spawn(future));
+    }
+
     fn spawn_blocking<F, T>(&self, f: F) -> Task<T>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -21,14 +21,18 @@
 //! - `blocking`: blocking the executor, with sleeps and with CPU work.
 //! - `errors`: `?` in async code, and the error kinds it carries.
 //! - `compiler`: what rustc really says about the seed's mistakes.
+//! - `switch`: the cost of a switch between tasks, against one between OS threads.
+//! - `detach`: fire and forget: a dropped handle, a detached task, and `main` returning.
 
 mod blocking;
 mod compiler;
 mod concurrency;
+mod detach;
 mod errors;
 mod kit;
 mod lazy;
 mod machine;
+mod switch;
 
 use std::process::ExitCode;
 
@@ -59,6 +63,8 @@ fn each(visitor: &mut impl Visit) {
     visitor.visit::<errors::Errors>();
     visitor.visit::<compiler::NeedsARuntime>();
     visitor.visit::<concurrency::Spawn>();
+    visitor.visit::<switch::Switch>();
+    visitor.visit::<detach::FireAndForget>();
 }
 
 /// Every lesson's [`About`], in teaching order.
@@ -108,9 +114,12 @@ pub(crate) fn run<R: Runtime, C: HttpClient>(
                 .filter(|a| !a.applies_to(ctx.runtime))
                 .map(|a| a.name)
                 .collect();
+            let listed = match executor_only.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => executor_only.join(""),
+            };
             outln!(
-                "({} are about async executors: run them with fetch-tokio, fetch-smol or fetch-async-std)",
-                executor_only.join(" and ")
+                "({listed} are about async executors: run them with fetch-tokio, fetch-smol or fetch-async-std)"
             );
         }
         return Ok(ExitCode::SUCCESS);
