@@ -80,14 +80,17 @@ impl Lesson for Switch {
         let (one, two) = (&tasks[0], &tasks[1]);
         out.say("");
         out.say(format!(
-            "On one worker a task switch cost {:.0} ns, and the kernel counted {} context switches for all\n\
+            "On one worker a task switch cost {:.0} ns, and the kernel counted {} for all\n\
              {} of them: the switch happened inside the executor, in user space. Between two OS threads a\n\
              hop cost {:.0} ns ({:.1}x) and the kernel counted {:.2} switches per hop: a thread that waits goes\n\
              to sleep in the kernel and is woken by it (std's channel spins a little first, so not every hop\n\
              sleeps). With two workers the two tasks can be on different threads, and a worker with nothing\n\
              to do sleeps in the kernel until it is woken: {:.3} switches per hop.",
             num(one, "ns_per_switch"),
-            one["voluntary_switches"].as_u64().unwrap_or(0),
+            match one["voluntary_switches"].as_u64().unwrap_or(0) {
+                1 => "1 context switch".to_owned(),
+                n => format!("{n} context switches"),
+            },
             2 * ROUND_TRIPS,
             num(&os, "ns_per_switch"),
             num(&os, "ns_per_switch") / num(one, "ns_per_switch"),
