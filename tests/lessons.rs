@@ -39,6 +39,7 @@ fn lesson_lists_the_lessons() {
             "runtime",
             "spawn",
             "fire-and-forget",
+            "pin",
         ] {
             assert!(
                 out.stdout.contains(name),
@@ -185,6 +186,27 @@ fn fire_and_forget_a_dropped_handle_detaches_or_cancels_by_runtime() {
         let total = end["tasks"].as_u64().unwrap() * end["steps_each"].as_u64().unwrap();
         assert!(end["at_return"].as_u64().unwrap() < total, "{bin}: {r}");
     }
+}
+
+#[test]
+fn pin_quotes_rustc_and_runs_the_future_it_pins() {
+    for (bin, _) in binaries() {
+        let r = lesson(bin, "pin");
+        let says = r["rustc_says"].as_str().unwrap();
+        assert!(
+            says.starts_with("error[E0277]") && says.contains("cannot be unpinned"),
+            "{bin}: {r}"
+        );
+        assert_eq!(r["output"], 32, "{bin}: {r}");
+        let pointer = std::mem::size_of::<usize>() as u64;
+        assert_eq!(r["pin_box_bytes"].as_u64(), Some(pointer), "{bin}: {r}");
+        assert_eq!(r["pin_stack_bytes"].as_u64(), Some(pointer), "{bin}: {r}");
+        assert!(r["future_bytes"].as_u64().unwrap() > 16, "{bin}: {r}");
+    }
+    let text = common::run("fetch-tokio", &["lesson", "pin"])
+        .success()
+        .stdout;
+    assert!(!text.contains("$RUST") && !text.contains("$DIR"), "{text}");
 }
 
 #[test]

@@ -12,4 +12,5 @@
 //! - `tests/ui/async_block_in_fn.rs`: a non-async fn whose body is an `async` block.
 //! - `tests/ui/option_for_result.rs`: an `async fn` declared to return `Result` that returns `Option`.
 //! - `tests/ui/unused_future.rs`: calling an async fn and dropping the future (a warning, denied here).
+//! - `tests/ui/move_pinned_future.rs`: moving a self-referential future out of its `Pin` (the `pin` lesson).
 //! - `tests/compile_errors.rs`: the trybuild test over them.

@@ -196,9 +196,9 @@ fn spin(rounds: u64) -> u64 {
 }
 
 /// Shown as rustc prints it for you: the compile-fail harness writes the
-/// test's folder as `$DIR`.
+/// test's folder as `$DIR` and the standard library's as `$RUST`.
 pub(crate) fn as_printed(stderr: &str) -> String {
-    stderr.replace("$DIR/", "")
+    stderr.replace("$DIR/", "").replace("$RUST/", "library/")
 }
 
 #[cfg(test)]
@@ -223,6 +223,10 @@ mod tests {
         assert_eq!(
             as_printed("found `async` block `{async block@$DIR/tests/ui/a.rs:4:5}`"),
             "found `async` block `{async block@tests/ui/a.rs:4:5}`"
+        );
+        assert_eq!(
+            as_printed("--> $RUST/core/src/pin.rs"),
+            "--> library/core/src/pin.rs"
         );
     }
 }

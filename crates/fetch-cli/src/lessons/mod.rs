@@ -23,6 +23,7 @@
 //! - `compiler`: what rustc really says about the seed's mistakes.
 //! - `switch`: the cost of a switch between tasks, against one between OS threads.
 //! - `detach`: fire and forget: a dropped handle, a detached task, and `main` returning.
+//! - `pin`: what Pin forbids (rustc's message, pinned), and where Pin is written by hand.
 
 mod blocking;
 mod compiler;
@@ -32,6 +33,7 @@ mod errors;
 mod kit;
 mod lazy;
 mod machine;
+mod pin;
 mod switch;
 
 use std::process::ExitCode;
@@ -65,6 +67,7 @@ fn each(visitor: &mut impl Visit) {
     visitor.visit::<concurrency::Spawn>();
     visitor.visit::<switch::Switch>();
     visitor.visit::<detach::FireAndForget>();
+    visitor.visit::<pin::PinLesson>();
 }
 
 /// Every lesson's [`About`], in teaching order.
