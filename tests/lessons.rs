@@ -40,6 +40,7 @@ fn lesson_lists_the_lessons() {
             "spawn",
             "fire-and-forget",
             "pin",
+            "sync-or-async",
         ] {
             assert!(
                 out.stdout.contains(name),
@@ -207,6 +208,29 @@ fn pin_quotes_rustc_and_runs_the_future_it_pins() {
         .success()
         .stdout;
     assert!(!text.contains("$RUST") && !text.contains("$DIR"), "{text}");
+}
+
+#[test]
+fn sync_or_async_spawning_and_async_file_reads_cost_more_than_the_work() {
+    for (bin, _) in binaries() {
+        let r = lesson(bin, "sync-or-async");
+        let ns = &r["compute_ns"];
+        // Orders, not speeds: a spawned task (a queue and a wake-up, or a
+        // thread) costs more than calling the function.
+        assert!(f(&ns["spawned"]) > f(&ns["plain"]), "{bin}: {r}");
+        let read = &r["read_us"];
+        if bin == "fetch-threads" {
+            assert!(
+                r["file_api"].is_null() && read["async"].is_null(),
+                "{bin}: {r}"
+            );
+        } else {
+            // The async file API hands each read to a blocking pool: a
+            // round trip between threads on top of the read itself.
+            assert!(r["file_api"].is_string(), "{bin}: {r}");
+            assert!(f(&read["async"]) > f(&read["std"]), "{bin}: {r}");
+        }
+    }
 }
 
 #[test]

@@ -100,3 +100,17 @@ impl Runtime for AsyncStdRuntime {
         async_std::task::block_on(future)
     }
 }
+
+impl fetch_cli::Hooks for AsyncStdRuntime {
+    fn file_api(&self) -> Option<&'static str> {
+        Some("async_std::fs::read")
+    }
+
+    fn read_file(
+        &self,
+        path: &std::path::Path,
+    ) -> impl Future<Output = std::io::Result<Vec<u8>>> + Send {
+        // async-std's file API runs each call on its blocking pool.
+        async_std::fs::read(path.to_owned())
+    }
+}

@@ -9,6 +9,8 @@
 //!
 //! - `args`: the clap definitions of the options and commands.
 //! - `context`: what commands and lessons both run with: the runtime, the client, the embedded server.
+//! - [`Hooks`]: what lessons need of a runtime beyond fetch-core's `Runtime` (its file API);
+//!   each runtime crate implements it.
 //! - `commands`: `tour`, `title`, `user` and `load`, generic over runtime and client.
 //! - `lessons`: the lessons of the async fn pattern, each claim of the seed run and measured;
 //!   each lesson module exports its own lessons, and the registry lists them.
@@ -22,6 +24,7 @@
 mod args;
 mod commands;
 mod context;
+mod hooks;
 mod interrupt;
 mod lessons;
 mod limits;
@@ -33,10 +36,11 @@ pub mod usage;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use fetch_core::{ClientConfig, HttpClient, Runtime};
+use fetch_core::{ClientConfig, HttpClient};
 
 use crate::args::{Cli, Command};
 pub use crate::context::{App, SURF_HTTP1, available_cores};
+pub use crate::hooks::Hooks;
 
 /// The parsed command line: what to build, and what to run on it.
 #[derive(Debug)]
@@ -174,11 +178,7 @@ impl Setup {
     }
 
     /// Runs the command on `runtime` with `client`.
-    pub fn run<R: Runtime, C: HttpClient>(
-        self,
-        runtime: &R,
-        client: C,
-    ) -> anyhow::Result<ExitCode> {
+    pub fn run<R: Hooks, C: HttpClient>(self, runtime: &R, client: C) -> anyhow::Result<ExitCode> {
         interrupt::install();
         let ctx = context::Context {
             runtime,

@@ -145,3 +145,17 @@ impl Runtime for SmolRuntime {
         smol::block_on(future)
     }
 }
+
+impl fetch_cli::Hooks for SmolRuntime {
+    fn file_api(&self) -> Option<&'static str> {
+        Some("smol::fs::read")
+    }
+
+    fn read_file(
+        &self,
+        path: &std::path::Path,
+    ) -> impl Future<Output = std::io::Result<Vec<u8>>> + Send {
+        // async-fs runs each call on the `blocking` crate's thread pool.
+        smol::fs::read(path.to_owned())
+    }
+}

@@ -177,3 +177,17 @@ impl Future for Sleep {
         Poll::Pending
     }
 }
+
+impl fetch_cli::Hooks for ThreadsRuntime {
+    fn file_api(&self) -> Option<&'static str> {
+        // Every task is an OS thread: a blocking read is the only kind.
+        None
+    }
+
+    fn read_file(
+        &self,
+        path: &std::path::Path,
+    ) -> impl Future<Output = std::io::Result<Vec<u8>>> + Send {
+        std::future::ready(std::fs::read(path))
+    }
+}

@@ -111,3 +111,17 @@ impl Runtime for TokioRuntime {
         self.runtime.block_on(future)
     }
 }
+
+impl fetch_cli::Hooks for TokioRuntime {
+    fn file_api(&self) -> Option<&'static str> {
+        Some("tokio::fs::read")
+    }
+
+    fn read_file(
+        &self,
+        path: &std::path::Path,
+    ) -> impl Future<Output = std::io::Result<Vec<u8>>> + Send {
+        // tokio's file API runs each call on its blocking pool.
+        tokio::fs::read(path.to_owned())
+    }
+}

@@ -10,6 +10,7 @@ use fetch_core::{HttpClient, Runtime, yield_now};
 use serde_json::{Value, json};
 
 use super::kit::{About, CpuJob, Lesson, Out, child, self_exe, the_step};
+use crate::Hooks;
 use crate::context::Context;
 use crate::context::ms;
 
@@ -268,11 +269,11 @@ impl<const CPU: bool> Heartbeat<CPU> {
 impl<const CPU: bool> Lesson for Heartbeat<CPU> {
     const ABOUT: &'static About = if CPU { &CPU_WORK } else { &BLOCKING };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         run(ctx, out, Self::WORK, Self::ABOUT.name)
     }
 
-    fn step<R: Runtime, C: HttpClient>(
+    fn step<R: Hooks, C: HttpClient>(
         ctx: &Context<'_, R, C>,
         step: &str,
         _base: &str,

@@ -6,9 +6,10 @@
 
 use serde_json::{Value, json};
 
-use fetch_core::{HttpClient, Runtime};
+use fetch_core::HttpClient;
 
 use super::kit::{About, Lesson, Out, as_printed};
+use crate::Hooks;
 use crate::context::Context;
 
 /// rustc's warning for a future that is created and dropped (denied in the test).
@@ -113,7 +114,7 @@ impl Lesson for NeedsARuntime {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(_ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(_ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         Ok(run(out))
     }
 }

@@ -10,6 +10,7 @@ use fetch_core::{
 use serde_json::{Value, json};
 
 use super::kit::{About, CpuJob, Lesson, Out, child, self_exe, the_step, threads_exe};
+use crate::Hooks;
 use crate::context::ms;
 use crate::context::{Context, embedded_server};
 use crate::limits;
@@ -368,11 +369,11 @@ impl Lesson for TenUsers {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         ten_users(ctx, out)
     }
 
-    fn step<R: Runtime, C: HttpClient>(
+    fn step<R: Hooks, C: HttpClient>(
         ctx: &Context<'_, R, C>,
         step: &str,
         base: &str,
@@ -397,11 +398,11 @@ impl Lesson for Thousands {
         in_flight: THOUSANDS as usize,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         thousands(ctx, out)
     }
 
-    fn step<R: Runtime, C: HttpClient>(
+    fn step<R: Hooks, C: HttpClient>(
         ctx: &Context<'_, R, C>,
         step: &str,
         base: &str,
@@ -424,7 +425,7 @@ impl Lesson for Spawn {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         spawn(ctx, out)
     }
 }

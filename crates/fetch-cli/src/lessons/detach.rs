@@ -15,6 +15,7 @@ use fetch_core::{HttpClient, Runtime};
 use serde_json::{Value, json};
 
 use super::kit::{About, Lesson, Out, child, self_exe, the_step};
+use crate::Hooks;
 use crate::context::Context;
 
 /// Steps of the short task, 10 ms apart.
@@ -42,7 +43,7 @@ impl Lesson for FireAndForget {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         let rt = ctx.runtime;
         out.say(format!(
             "A task counts to {STEPS}, one step every 10 ms. On {}, spawned two ways:\n",
@@ -99,7 +100,7 @@ impl Lesson for FireAndForget {
         }))
     }
 
-    fn step<R: Runtime, C: HttpClient>(
+    fn step<R: Hooks, C: HttpClient>(
         ctx: &Context<'_, R, C>,
         step: &str,
         _base: &str,

@@ -2,10 +2,11 @@
 //! each failure comes back as a `FetchError` whose kind a report can count
 //! and whose source chain says what really happened.
 
-use fetch_core::{HttpClient, Runtime, get_user, within};
+use fetch_core::{HttpClient, get_user, within};
 use serde_json::{Value, json};
 
 use super::kit::{About, Lesson, Out};
+use crate::Hooks;
 use crate::context::{Context, embedded_server};
 
 /// The seed's get_user, as fetch-core writes it.
@@ -28,7 +29,7 @@ impl Lesson for Errors {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         let server = embedded_server()?;
         let base = server.url();
         let closed = {

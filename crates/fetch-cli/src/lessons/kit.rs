@@ -11,6 +11,7 @@ use anyhow::{Context as _, bail};
 use fetch_core::{HttpClient, Runtime};
 use serde_json::Value;
 
+use crate::Hooks;
 use crate::context::Context;
 use crate::stdout::outln;
 
@@ -52,12 +53,12 @@ pub(crate) trait Lesson {
 
     /// Runs the lesson, printing its explanation through `out`, and
     /// returns the numbers it measured.
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value>;
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value>;
 
     /// One measurement step in a child process (`--step STEP`), for the
     /// lessons that need a runtime with other threads or a process of
     /// their own; its numbers come back as one JSON line.
-    fn step<R: Runtime, C: HttpClient>(
+    fn step<R: Hooks, C: HttpClient>(
         _ctx: &Context<'_, R, C>,
         step: &str,
         _base: &str,

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use fetch_core::{HttpClient, Runtime, fetch_title, within};
+use fetch_core::{HttpClient, fetch_title, within};
 use serde_json::{Value, json};
 
 use super::compiler;
 use super::kit::{About, Lesson, Out, as_printed};
+use crate::Hooks;
 use crate::context::ms;
 use crate::context::{Context, embedded_server};
 
@@ -27,7 +28,7 @@ impl Lesson for Lazy {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         let rt = ctx.runtime;
         let server = embedded_server()?;
         let url = format!("{}/pages/1", server.url());

@@ -5,10 +5,11 @@
 use std::hint::black_box;
 use std::mem::size_of_val;
 
-use fetch_core::{HttpClient, Runtime, fetch_title, get_user, yield_now};
+use fetch_core::{HttpClient, fetch_title, get_user, yield_now};
 use serde_json::{Value, json};
 
 use super::kit::{About, Lesson, Out};
+use crate::Hooks;
 use crate::context::Context;
 
 /// Nothing to remember: just which state it is in.
@@ -50,7 +51,7 @@ impl Lesson for StateMachine {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         let url = "http://127.0.0.1:1/pages/1";
         let client = &*ctx.client;
         let rows = [

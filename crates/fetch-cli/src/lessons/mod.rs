@@ -24,6 +24,7 @@
 //! - `switch`: the cost of a switch between tasks, against one between OS threads.
 //! - `detach`: fire and forget: a dropped handle, a detached task, and `main` returning.
 //! - `pin`: what Pin forbids (rustc's message, pinned), and where Pin is written by hand.
+//! - `sync_or_async`: a computation and a file read per call, sync against async.
 
 mod blocking;
 mod compiler;
@@ -35,6 +36,7 @@ mod lazy;
 mod machine;
 mod pin;
 mod switch;
+mod sync_or_async;
 
 use std::process::ExitCode;
 
@@ -44,6 +46,7 @@ use serde_json::{Value, json};
 
 pub(crate) use self::kit::About;
 use self::kit::{Lesson, Out};
+use crate::Hooks;
 use crate::context::{Context, runtime_description};
 use crate::stdout::outln;
 
@@ -66,6 +69,7 @@ fn each(visitor: &mut impl Visit) {
     visitor.visit::<compiler::NeedsARuntime>();
     visitor.visit::<concurrency::Spawn>();
     visitor.visit::<switch::Switch>();
+    visitor.visit::<sync_or_async::SyncOrAsync>();
     visitor.visit::<detach::FireAndForget>();
     visitor.visit::<pin::PinLesson>();
 }
@@ -94,7 +98,7 @@ pub(crate) fn names() -> Vec<&'static str> {
 }
 
 /// `lesson [NAME] [--json]`, and the hidden `--step` of child processes.
-pub(crate) fn run<R: Runtime, C: HttpClient>(
+pub(crate) fn run<R: Hooks, C: HttpClient>(
     ctx: &Context<'_, R, C>,
     name: Option<String>,
     json: bool,
@@ -191,7 +195,7 @@ struct Runner<'c, 'a, R, C> {
     result: Option<anyhow::Result<Value>>,
 }
 
-impl<R: Runtime, C: HttpClient> Visit for Runner<'_, '_, R, C> {
+impl<R: Hooks, C: HttpClient> Visit for Runner<'_, '_, R, C> {
     fn visit<L: Lesson>(&mut self) {
         if L::ABOUT.name != self.name {
             return;

@@ -5,11 +5,12 @@
 use std::mem::size_of_val;
 use std::pin::{Pin, pin};
 
-use fetch_core::{HttpClient, Runtime};
+use fetch_core::HttpClient;
 use serde_json::{Value, json};
 
 use super::compiler::indented;
 use super::kit::{About, Lesson, Out, as_printed};
+use crate::Hooks;
 use crate::context::Context;
 
 const SOURCE: &str = include_str!("../../../fetch-compile-errors/tests/ui/move_pinned_future.rs");
@@ -58,7 +59,7 @@ impl Lesson for PinLesson {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         out.say(
             "An async fn that keeps a reference into its own locals across an .await builds a future\n\
              that points into itself. Polled once, it must never move again, or the reference would\n\

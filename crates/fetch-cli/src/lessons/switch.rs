@@ -18,6 +18,7 @@ use nix::sys::resource::{UsageWho, getrusage};
 use serde_json::{Value, json};
 
 use super::kit::{About, Lesson, Out, child, self_exe};
+use crate::Hooks;
 use crate::context::Context;
 
 /// Round trips per measurement: two switches each.
@@ -38,7 +39,7 @@ impl Lesson for Switch {
         in_flight: 16,
     };
 
-    fn run<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         let exe = self_exe()?;
         let client = Some(ctx.client.name());
         let mut tasks = Vec::new();
@@ -105,7 +106,7 @@ impl Lesson for Switch {
         Ok(json!({"tasks": tasks, "os_threads": os}))
     }
 
-    fn step<R: Runtime, C: HttpClient>(
+    fn step<R: Hooks, C: HttpClient>(
         ctx: &Context<'_, R, C>,
         step: &str,
         _base: &str,
