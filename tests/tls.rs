@@ -282,6 +282,35 @@ fn http2_is_negotiated_over_tls_and_spoken_with_prior_knowledge() {
             assert_eq!(after.1, before.1, "{bin} {client} spoke HTTP/1 too");
         }
     }
+    // Requests one after another share one HTTP/2 connection, whatever
+    // --connections allows: the pool opens another only under load.
+    let server = TlsServer::start([127, 0, 0, 1], false, true);
+    let url = format!("{}/users/{{id}}", server.server.url());
+    for (bin, client) in [
+        ("fetch-tokio", "hyper"),
+        ("fetch-smol", "hyper"),
+        ("fetch-tokio", "reqwest"),
+    ] {
+        let before = server.server.connections().http2();
+        let args = [
+            "--http2",
+            "--url",
+            &url,
+            "-n",
+            "30",
+            "-c",
+            "1",
+            "--connections",
+            "4",
+        ];
+        let (_, report) = load_json(bin, client, &args, 0);
+        assert_eq!(report.ok, 30, "{bin} {client}: {report:?}");
+        assert_eq!(
+            server.server.connections().http2() - before,
+            1,
+            "{bin} {client}"
+        );
+    }
     // Not asked for, HTTP/2 is not offered: ALPN settles on http/1.1.
     let server = TlsServer::start([127, 0, 0, 1], true, false);
     let url = format!("{}/users/{{id}}", server.server.url());

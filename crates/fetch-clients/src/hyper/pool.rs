@@ -21,10 +21,13 @@
 //! HTTP/2 (`ClientConfig::http2`) is the other way round: one connection
 //! carries many requests at once, so its reads cannot belong to any one
 //! request's task. Each HTTP/2 connection gets a task of its own (spawned
-//! by the transport, on the client's runtime), and requests share the
-//! connections round-robin. The pool opens up to `max` of them (the first
-//! requests each open one; the rest wait for the first to be ready), so
-//! `--connections` caps the sockets while `-c` caps the requests.
+//! by the transport, on the client's runtime), and a request goes on the
+//! open connection with the fewest requests in flight. The pool opens
+//! another, up to `max`, only when there is none yet or every open one
+//! carries [`STREAMS_BEFORE_ANOTHER`] requests (a burst at the start opens
+//! up to `max` at once: none is ready yet), so `--connections` caps the
+//! sockets while `-c` caps the requests, and requests one after another
+//! share one connection.
 //!
 //! With `keep_alive` off, an HTTP/1 connection is closed after its one
 //! request instead of being handed back.
@@ -195,6 +198,39 @@ pub enum CheckoutError {
 type Sender = SendRequest<Empty<Bytes>>;
 type Sender2 = http2::SendRequest<Empty<Bytes>>;
 
+/// HTTP/2: requests in flight on every open connection before the pool
+/// opens another (while under `max`). Servers commonly allow 100 to 250
+/// streams per connection (hyper 200, nginx 128); at 100 a connection
+/// stays under that.
+pub const STREAMS_BEFORE_ANOTHER: usize = 100;
+
+/// An open HTTP/2 connection and the requests in flight on it.
+#[derive(Debug, Clone)]
+struct Shared {
+    sender: Sender2,
+    streams: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// One request's place on a shared HTTP/2 connection; leaving it (the
+/// lease dropped) takes the request off the connection's count.
+#[derive(Debug)]
+struct Stream(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Stream {
+    fn on(shared: &Shared) -> Self {
+        shared
+            .streams
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Stream(shared.streams.clone())
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The part of a connection that does its I/O. Boxed once per connection
 /// so it can move in and out of the pool while pinned.
 type Driver<T> = Pin<Box<http1::Connection<<T as Transport>::Io, Empty<Bytes>>>>;
@@ -257,16 +293,14 @@ struct Host<T: Transport> {
     authority: Authority,
     idle: Vec<Conn<T>>,
     /// HTTP/2: the open connections every request shares.
-    shared: Vec<Sender2>,
-    /// HTTP/2: the connection the next request goes on (round-robin).
-    next: usize,
+    shared: Vec<Shared>,
     open: usize,
 }
 
 /// What [`Pool::claim`] found for a host (by index).
 enum Claim<T: Transport> {
     Idle(usize, Conn<T>),
-    Shared(Sender2),
+    Shared(Sender2, Stream),
     Connect(usize),
     Wait(EventListener),
 }
@@ -341,7 +375,12 @@ impl<T: Transport> Pool<T> {
                         return Ok(lease);
                     }
                 }
-                Claim::Shared(sender) => return Ok(Lease(Kind::Http2(sender))),
+                Claim::Shared(sender, stream) => {
+                    return Ok(Lease(Kind::Http2 {
+                        sender,
+                        _stream: stream,
+                    }));
+                }
                 Claim::Connect(host) => {
                     let slot = Slot { pool: self, host };
                     return if self.http2 {
@@ -371,7 +410,6 @@ impl<T: Transport> Pool<T> {
                     authority: authority.clone(),
                     idle: Vec::new(),
                     shared: Vec::new(),
-                    next: 0,
                     open: 0,
                 });
                 hosts.len() - 1
@@ -380,16 +418,19 @@ impl<T: Transport> Pool<T> {
         let host = &mut hosts[index];
         // HTTP/2 connections that ended (their task is over) leave.
         let before = host.shared.len();
-        host.shared.retain(|sender| !sender.is_closed());
+        host.shared.retain(|shared| !shared.sender.is_closed());
         host.open -= before - host.shared.len();
+        let streams = |shared: &Shared| shared.streams.load(std::sync::atomic::Ordering::Relaxed);
+        let least = (0..host.shared.len()).min_by_key(|&i| streams(&host.shared[i]));
+        let busy = least.is_none_or(|i| streams(&host.shared[i]) >= STREAMS_BEFORE_ANOTHER);
         if let Some(conn) = host.idle.pop() {
             Claim::Idle(index, conn)
-        } else if host.open < self.max {
+        } else if host.open < self.max && busy {
             host.open += 1;
             Claim::Connect(index)
-        } else if !host.shared.is_empty() {
-            host.next = (host.next + 1) % host.shared.len();
-            Claim::Shared(host.shared[host.next].clone())
+        } else if let Some(i) = least {
+            let shared = &host.shared[i];
+            Claim::Shared(shared.sender.clone(), Stream::on(shared))
         } else {
             Claim::Wait(self.freed.listen())
         }
@@ -435,11 +476,19 @@ impl<T: Transport> Pool<T> {
             let _ = connection.await;
         }));
         let pool = slot.pool;
-        pool.hosts()[slot.host].shared.push(sender.clone());
+        let shared = Shared {
+            sender: sender.clone(),
+            streams: Arc::default(),
+        };
+        let stream = Stream::on(&shared);
+        pool.hosts()[slot.host].shared.push(shared);
         // It stays open (counted) until a claim finds it closed.
         std::mem::forget(slot);
         pool.freed.notify(usize::MAX.additional());
-        Ok(Lease(Kind::Http2(sender)))
+        Ok(Lease(Kind::Http2 {
+            sender,
+            _stream: stream,
+        }))
     }
 
     /// Opens a connection in `slot` (already counted as open).
@@ -498,8 +547,9 @@ enum Kind<'a, T: Transport> {
         conn: Conn<T>,
         slot: Slot<'a, T>,
     },
-    /// A handle to a shared HTTP/2 connection.
-    Http2(Sender2),
+    /// A handle to a shared HTTP/2 connection, and this request's place
+    /// in its count.
+    Http2 { sender: Sender2, _stream: Stream },
 }
 
 impl<T: Transport> Lease<'_, T> {
@@ -519,7 +569,7 @@ impl<T: Transport> Lease<'_, T> {
                 } = conn;
                 drive::<T, _>(driver, closed, sender.try_send_request(request)).await
             }
-            Kind::Http2(sender) => sender.try_send_request(request).await,
+            Kind::Http2 { sender, .. } => sender.try_send_request(request).await,
         }
     }
 
@@ -534,14 +584,14 @@ impl<T: Transport> Lease<'_, T> {
                 let Conn { driver, closed, .. } = conn;
                 drive::<T, _>(driver, closed, body.frame()).await
             }
-            Kind::Http2(_) => body.frame().await,
+            Kind::Http2 { .. } => body.frame().await,
         }
     }
 
     /// Whether requests on this connection need an absolute URI (HTTP/2's
     /// `:scheme` and `:authority`) rather than a path and a `Host` header.
     pub fn is_http2(&self) -> bool {
-        matches!(self.0, Kind::Http2(_))
+        matches!(self.0, Kind::Http2 { .. })
     }
 
     /// Returns an HTTP/1 connection to the pool, idle, for the next
