@@ -294,6 +294,13 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
         } else {
             c
         };
+        // Every row of the scenario: its name, requests in flight and sockets.
+        let placed = |run: Run| Run {
+            scenario,
+            concurrency: c,
+            connections,
+            ..run
+        };
         if plan.reference {
             let mut extra = vec!["--cacert".to_owned(), ca.clone()];
             let oha_c = match scenario {
@@ -312,21 +319,15 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
                 }
                 _ => c,
             };
-            let mut run = with_server_cpu(tls.server, "oha", c, || {
+            let run = with_server_cpu(tls.server, "oha", c, || {
                 oha(tls.server.url(), plan.seconds, (oha_c, c), None, extra)
             });
-            run.scenario = scenario;
-            run.concurrency = c;
-            run.connections = connections;
-            runs.push(run);
+            runs.push(placed(run));
             if scenario == Scenario::H2 {
-                let mut run = with_server_cpu(tls.server, "h2load", c, || {
+                let run = with_server_cpu(tls.server, "h2load", c, || {
                     h2load(tls.server.url(), plan.seconds, connections, c / connections)
                 });
-                run.scenario = scenario;
-                run.concurrency = c;
-                run.connections = connections;
-                runs.push(run);
+                runs.push(placed(run));
             }
         }
         let mut jobs = Vec::new();
@@ -336,10 +337,7 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
                 _ => combo.no_tls,
             };
             if let Some(why) = why {
-                let mut run = Run::not_supported(&combo.id(), c, why.to_owned());
-                run.scenario = scenario;
-                run.connections = connections;
-                runs.push(run);
+                runs.push(placed(Run::not_supported(&combo.id(), c, why.to_owned())));
                 continue;
             }
             jobs.push(Job {

@@ -75,7 +75,7 @@ impl<T: Transport> HyperClient<T> {
             .unwrap_or_else(|_| HeaderValue::from_static("async-fetch"));
         let pool = PoolConfig {
             max: config.connections,
-            tls: Some(crate::tls::client_config(config)?),
+            tls: Some(Arc::new(crate::tls::client_config(config)?)),
             http2: config.http2,
             keep_alive: config.keep_alive,
         };

@@ -60,7 +60,7 @@ impl ReqwestClient {
             builder.http1_only()
         };
         let client = builder
-            .tls_backend_preconfigured(crate::tls::client_config(config)?.as_ref().clone())
+            .tls_backend_preconfigured(crate::tls::client_config(config)?)
             // The same headers as every client (reqwest is built without
             // its decompression features, so it sends no Accept-Encoding).
             .user_agent(config.user_agent.as_str())

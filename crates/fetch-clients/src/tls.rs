@@ -28,9 +28,7 @@ fn alpn(config: &ClientConfig) -> Vec<Vec<u8>> {
 /// and 1.3, Mozilla's roots plus `config.ca_cert`, ALPN by `config.http2`.
 /// A CA file with no certificate in it, or one rustls refuses, is an error
 /// naming the file.
-pub(crate) fn client_config(
-    config: &ClientConfig,
-) -> Result<Arc<rustls::ClientConfig>, FetchError> {
+pub(crate) fn client_config(config: &ClientConfig) -> Result<rustls::ClientConfig, FetchError> {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -59,5 +57,5 @@ pub(crate) fn client_config(
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = alpn(config);
-    Ok(Arc::new(tls))
+    Ok(tls)
 }

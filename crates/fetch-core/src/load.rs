@@ -764,6 +764,7 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     plan: LoadPlan,
     progress: Arc<Progress>,
 ) -> Report {
+    let gate = client.config().gate_places(plan.concurrency);
     let config = RunConfig {
         runtime: rt.name(),
         threads: rt.threads(),
@@ -778,7 +779,7 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
         tls: plan.url.as_str().starts_with("https:"),
         http2: client.config().http2,
         keep_alive: client.config().keep_alive,
-        gated: client.config().gate_places(plan.concurrency).is_some(),
+        gated: gate.is_some(),
         rate: plan.rate,
         duration: match plan.stop {
             Stop::Duration(d) => Some(d),
@@ -790,7 +791,6 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     // A few histogram shards per thread keep their locks uncontended; each
     // is ~190 KB, so a runtime with thousands of threads shares 16.
     let shards = (rt.threads() * 4).clamp(1, 16);
-    let gate = client.config().gate_places(plan.concurrency);
     let state = Arc::new(LoadState::new(plan, progress, shards, gate));
     // Spawning is what makes the workers run at the same time: each
     // `spawn` hands a future to the runtime, which polls all of them,

@@ -35,7 +35,8 @@
 //! # Layout
 //! - [`Transport`]: what a runtime supplies: open a TCP connection (with
 //!   TLS when asked), and spawn an HTTP/2 connection's task.
-//! - [`MaybeTls`]: a plain or a TLS stream, as hyper reads and writes them.
+//! - [`MaybeTls`]: a plain or a TLS stream, as hyper reads and writes them;
+//!   `server_name` and `connect_timed_out`, what every transport's `dial` shares.
 //! - [`Pool`]: per host, the idle HTTP/1 connections (or the shared HTTP/2
 //!   ones) and the number open.
 //! - [`Lease`]: one checked-out connection, with `send` and `frame` that
@@ -161,6 +162,15 @@ where
     ) -> std::task::Poll<io::Result<usize>> {
         on_stream!(self, io => io.poll_write_vectored(cx, bufs))
     }
+}
+
+/// The error a transport's `dial` gives when its connect timeout ran
+/// out: `TimedOut`, which the client reports as a `connect_timeout`.
+pub(crate) fn connect_timed_out(limit: std::time::Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("connect timed out after {limit:?}"),
+    )
 }
 
 /// The name a TLS client checks the server's certificate against: `host`

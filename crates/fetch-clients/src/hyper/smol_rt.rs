@@ -14,7 +14,7 @@ use smol_hyper::rt::FuturesIo;
 
 use fetch_core::{ClientConfig, FetchError};
 
-use super::pool::{MaybeTls, server_name};
+use super::pool::{MaybeTls, connect_timed_out, server_name};
 use super::{HyperClient, Transport};
 
 impl HyperClient<SmolTransport> {
@@ -85,10 +85,7 @@ impl Transport for SmolTransport {
         };
         let give_up = async {
             smol::Timer::after(limit).await;
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("connect timed out after {limit:?}"),
-            ))
+            Err(connect_timed_out(limit))
         };
         smol::future::or(connect, give_up).await
     }

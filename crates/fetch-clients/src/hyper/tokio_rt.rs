@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 use fetch_core::{ClientConfig, FetchError};
 
-use super::pool::{MaybeTls, server_name};
+use super::pool::{MaybeTls, connect_timed_out, server_name};
 use super::{HyperClient, Transport};
 
 impl HyperClient<TokioTransport> {
@@ -63,12 +63,7 @@ impl Transport for TokioTransport {
         };
         tokio::time::timeout(self.connect_timeout, connect)
             .await
-            .map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("connect timed out after {:?}", self.connect_timeout),
-                )
-            })?
+            .map_err(|_| connect_timed_out(self.connect_timeout))?
     }
 
     fn spawn(&self, task: Pin<Box<dyn Future<Output = ()> + Send>>) {
