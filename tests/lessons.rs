@@ -41,6 +41,7 @@ fn lesson_lists_the_lessons() {
             "fire-and-forget",
             "pin",
             "sync-or-async",
+            "main-task",
         ] {
             assert!(
                 out.stdout.contains(name),
@@ -50,7 +51,8 @@ fn lesson_lists_the_lessons() {
         }
         let executor_lessons = out.stdout.contains("  blocking ")
             && out.stdout.contains("  cpu-work ")
-            && out.stdout.contains("  switch ");
+            && out.stdout.contains("  switch ")
+            && out.stdout.contains("  main-task ");
         assert_eq!(
             executor_lessons,
             bin != "fetch-threads",
@@ -187,6 +189,42 @@ fn fire_and_forget_a_dropped_handle_detaches_or_cancels_by_runtime() {
         let total = end["tasks"].as_u64().unwrap() * end["steps_each"].as_u64().unwrap();
         assert!(end["at_return"].as_u64().unwrap() < total, "{bin}: {r}");
     }
+}
+
+#[test]
+fn main_task_main_runs_on_the_main_thread_and_blocking_it_freezes_only_its_thread() {
+    for bin in async_binaries() {
+        let r = lesson(bin, "main-task");
+        let runs = r["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 2, "{bin}: {r}");
+        for run in runs {
+            // main's future is polled by block_on on the thread that called it.
+            assert_eq!(run["main_future"], "main", "{bin}: {run}");
+            // Blocked, its own timer could not fire; it waited the whole block.
+            assert_eq!(run["main_ticks_in_block"], 0, "{bin}: {run}");
+            assert!(
+                f(&run["main_longest_gap_ms"]) >= r["block_ms"].as_f64().unwrap(),
+                "{bin}: {run}"
+            );
+            // Only tokio's current_thread flavour runs tasks on main's thread,
+            // and there the task froze with it; elsewhere it ticked on.
+            let on_main = run["flavour"] == "current_thread";
+            let task_thread = run["spawned_task"].as_str().unwrap();
+            assert_eq!(task_thread == "main", on_main, "{bin}: {run}");
+            let task_ticks = run["task_ticks_in_block"].as_u64().unwrap();
+            assert_eq!(task_ticks == 0, on_main, "{bin}: {run}");
+        }
+        assert_eq!(
+            r["attribute"].as_str().is_some(),
+            bin == "fetch-tokio",
+            "{bin}: {r}"
+        );
+    }
+    let text = common::run("fetch-tokio", &["lesson", "main-task"])
+        .success()
+        .stdout;
+    assert!(text.contains("current_thread (1 worker thread)"), "{text}");
+    assert!(text.contains(".block_on(body);"), "{text}");
 }
 
 #[test]

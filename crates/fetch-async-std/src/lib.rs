@@ -113,4 +113,14 @@ impl fetch_cli::Hooks for AsyncStdRuntime {
         // async-std's file API runs each call on its blocking pool.
         async_std::fs::read(path.to_owned())
     }
+
+    fn flavour(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn main_attribute(&self) -> Result<fetch_cli::MainAttribute, &'static str> {
+        Err(
+            "#[async_std::main] needs async-std's `attributes` feature, which this project leaves off; main calls async_std::task::block_on itself",
+        )
+    }
 }

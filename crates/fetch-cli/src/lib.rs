@@ -9,7 +9,7 @@
 //!
 //! - `args`: the clap definitions of the options and commands.
 //! - `context`: what commands and lessons both run with: the runtime, the client, the embedded server.
-//! - [`Hooks`]: what lessons need of a runtime beyond fetch-core's `Runtime` (its file API);
+//! - [`Hooks`], [`MainAttribute`]: what lessons need of a runtime beyond fetch-core's `Runtime` (its file API, its flavours, its `main` attribute);
 //!   each runtime crate implements it.
 //! - `commands`: `tour`, `title`, `user` and `load`, generic over runtime and client.
 //! - `lessons`: the lessons of the async fn pattern, each claim of the seed run and measured;
@@ -40,7 +40,7 @@ use fetch_core::{ClientConfig, HttpClient};
 
 use crate::args::{Cli, Command};
 pub use crate::context::{App, SURF_HTTP1, available_cores};
-pub use crate::hooks::Hooks;
+pub use crate::hooks::{Hooks, MainAttribute};
 
 /// The parsed command line: what to build, and what to run on it.
 #[derive(Debug)]

@@ -158,4 +158,12 @@ impl fetch_cli::Hooks for SmolRuntime {
         // async-fs runs each call on the `blocking` crate's thread pool.
         smol::fs::read(path.to_owned())
     }
+
+    fn flavour(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn main_attribute(&self) -> Result<fetch_cli::MainAttribute, &'static str> {
+        Err("it has none; main calls smol::block_on itself")
+    }
 }

@@ -190,4 +190,12 @@ impl fetch_cli::Hooks for ThreadsRuntime {
     ) -> impl Future<Output = std::io::Result<Vec<u8>>> + Send {
         std::future::ready(std::fs::read(path))
     }
+
+    fn flavour(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn main_attribute(&self) -> Result<fetch_cli::MainAttribute, &'static str> {
+        Err("there is no executor; main is an ordinary fn and every task is an OS thread")
+    }
 }

@@ -8,6 +8,7 @@
 //! # Layout
 //!
 //! - this file: [`TokioRuntime`], the four operations of [`fetch_core::Runtime`] in tokio's terms.
+//! - `expanded`: `#[tokio::main]` written out by hand, as the lesson `main-task` shows it.
 //! - `main.rs`: the `fetch-tokio` binary: build the runtime, pick the client, hand over to `fetch-cli`.
 
 use std::future::Future;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fetch_core::{JoinError, Runtime, Task};
+
+pub mod expanded;
 
 /// A tokio runtime with a known number of worker threads.
 #[derive(Debug, Clone)]
@@ -123,5 +126,21 @@ impl fetch_cli::Hooks for TokioRuntime {
     ) -> impl Future<Output = std::io::Result<Vec<u8>>> + Send {
         // tokio's file API runs each call on its blocking pool.
         tokio::fs::read(path.to_owned())
+    }
+
+    fn flavour(&self) -> Option<&'static str> {
+        // `new` builds the current-thread flavour for one thread.
+        Some(if self.threads <= 1 {
+            "current_thread"
+        } else {
+            "multi_thread"
+        })
+    }
+
+    fn main_attribute(&self) -> Result<fetch_cli::MainAttribute, &'static str> {
+        Ok(fetch_cli::MainAttribute {
+            attribute: "#[tokio::main]",
+            expansion: expanded::expansion(),
+        })
     }
 }

@@ -25,6 +25,7 @@
 //! - `detach`: fire and forget: a dropped handle, a detached task, and `main` returning.
 //! - `pin`: what Pin forbids (rustc's message, pinned), and where Pin is written by hand.
 //! - `sync_or_async`: a computation and a file read per call, sync against async.
+//! - `main_task`: where `main`'s future runs, and what `#[tokio::main]` writes.
 
 mod blocking;
 mod compiler;
@@ -34,6 +35,7 @@ mod errors;
 mod kit;
 mod lazy;
 mod machine;
+mod main_task;
 mod pin;
 mod switch;
 mod sync_or_async;
@@ -71,6 +73,7 @@ fn each(visitor: &mut impl Visit) {
     visitor.visit::<switch::Switch>();
     visitor.visit::<sync_or_async::SyncOrAsync>();
     visitor.visit::<detach::FireAndForget>();
+    visitor.visit::<main_task::MainTask>();
     visitor.visit::<pin::PinLesson>();
 }
 
@@ -113,7 +116,7 @@ pub(crate) fn run<R: Hooks, C: HttpClient>(
         );
         outln!("{SEED}, and shows what is true:");
         for about in all().into_iter().filter(|a| a.applies_to(ctx.runtime)) {
-            outln!("  {:<14} {}", about.name, about.shows);
+            outln!("  {:<16} {}", about.name, about.shows);
         }
         if thread_per_task {
             let executor_only: Vec<_> = all()
