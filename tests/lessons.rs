@@ -42,6 +42,7 @@ fn lesson_lists_the_lessons() {
             "pin",
             "sync-or-async",
             "main-task",
+            "seed-code",
         ] {
             assert!(
                 out.stdout.contains(name),
@@ -225,6 +226,59 @@ fn main_task_main_runs_on_the_main_thread_and_blocking_it_freezes_only_its_threa
         .stdout;
     assert!(text.contains("current_thread (1 worker thread)"), "{text}");
     assert!(text.contains(".block_on(body);"), "{text}");
+}
+
+#[test]
+fn seed_code_runs_the_seeds_fetch_title_and_differs_where_the_lesson_says() {
+    for (bin, _) in binaries() {
+        let r = lesson(bin, "seed-code");
+        assert_eq!(r["as_written_compiles"], false, "{bin}: {r}");
+        let rustc = r["rustc_says"].as_str().unwrap();
+        assert!(rustc.starts_with("error[E0599]"), "{bin}: {rustc}");
+        let pages = r["pages"].as_array().unwrap();
+        let page = |what: &str| {
+            pages
+                .iter()
+                .find(|p| p["page"] == what)
+                .unwrap_or_else(|| panic!("{bin}: no page {what:?} in {r}"))
+        };
+        let seed = |what: &str| page(what)["seed"].clone();
+        let ours = |what: &str| page(what)["fetch_title"].clone();
+        assert_eq!(seed("entities")["title"], "Tom &amp; Jerry &lt;3");
+        assert_eq!(ours("entities")["title"], "Tom & Jerry <3", "{bin}");
+        let spaced = seed("white space")["title"].as_str().unwrap().to_owned();
+        assert!(
+            spaced.starts_with('\n') && spaced.contains("A title\n"),
+            "{spaced:?}"
+        );
+        assert_eq!(
+            ours("white space")["title"],
+            "A title on two lines",
+            "{bin}"
+        );
+        assert_eq!(seed("only an <svg> title")["title"], "Logo");
+        assert_eq!(ours("only an <svg> title")["title"], Value::Null, "{bin}");
+        assert_eq!(seed("no title")["title"], "No title");
+        assert_eq!(ours("no title")["title"], Value::Null, "{bin}");
+        let mangled = seed("windows-1252 in <meta>")["title"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(mangled, "Caf\u{fffd} cr\u{fffd}me");
+        assert_eq!(
+            ours("windows-1252 in <meta>")["title"],
+            "Café crème",
+            "{bin}"
+        );
+        assert_eq!(seed("a 404")["title"], "No title");
+        assert_eq!(ours("a 404")["error_kind"], "http_404", "{bin}");
+        let panicked = seed("a closed port")["panicked"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(panicked.contains("ConnectionRefused"), "{panicked}");
+        assert_eq!(ours("a closed port")["error_kind"], "connect", "{bin}");
+    }
 }
 
 #[test]

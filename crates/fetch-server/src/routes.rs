@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `GET /users/{id}` | `{"id":..,"name":..,"email":..}`; 404 (JSON error) for id 0 or over `u32::MAX`, 400 for a non-number |
 //! | `GET /pages/{n}` | an HTML page titled `Page {n}` |
+//! | `GET /quirks/{name}` | one of [`QUIRKS`]: titles with entities, white space, only an SVG's, none, or an encoding declared in a `<meta>` only |
 //! | `GET /delay/{ms}` | a small JSON answer after `ms` milliseconds (at most 60,000) |
 //! | `GET /status/{code}` and `/status/{code}/...` | that status with a JSON body |
 //! | `GET /bytes/{n}` | `n` bytes of `x` (at most 256 MiB) |
@@ -68,6 +69,7 @@ pub fn app(counter: RequestCounter, pause: Pause, connections: Arc<ConnectionSta
         .route("/pause/{ms}", post(start_pause).with_state(pause.clone()))
         .route("/users/{id}", get(user))
         .route("/pages/{n}", get(page))
+        .route("/quirks/{name}", get(quirk))
         .route("/delay/{ms}", get(delay))
         .route("/status/{code}", get(status))
         .route("/status/{code}/{*rest}", get(status_prefix))
@@ -208,6 +210,48 @@ async fn malformed() -> Response {
         r#"{"id": 1, "name": "trunc"#,
     )
         .into_response()
+}
+
+/// The pages of `GET /quirks/{name}`: titles as real pages write them,
+/// where a naive extractor and a browser disagree (the lesson `seed-code`).
+/// Each: its name, its `Content-Type`, its body.
+pub const QUIRKS: &[(&str, &str, &[u8])] = &[
+    (
+        "entities",
+        "text/html; charset=utf-8",
+        b"<!doctype html><html><head><title>Tom &amp; Jerry &lt;3</title></head><body></body></html>",
+    ),
+    (
+        "whitespace",
+        "text/html; charset=utf-8",
+        b"<!doctype html><html><head>\n  <title>\n    A title\n    on two lines\n  </title>\n</head><body></body></html>",
+    ),
+    (
+        "svg",
+        "text/html; charset=utf-8",
+        b"<!doctype html><html><head></head><body><svg viewBox=\"0 0 8 8\"><title>Logo</title><circle r=\"4\"/></svg></body></html>",
+    ),
+    (
+        "no-title",
+        "text/html; charset=utf-8",
+        b"<!doctype html><html><head></head><body><h1>A page with no title</h1></body></html>",
+    ),
+    (
+        // windows-1252, declared in the page only: "Caf\xe9" is "Caf\u{e9}".
+        "meta-charset",
+        "text/html",
+        b"<!doctype html><html><head><meta charset=\"windows-1252\"><title>Caf\xe9 cr\xe8me</title></head><body></body></html>",
+    ),
+];
+
+/// `GET /quirks/{name}`: one of [`QUIRKS`].
+async fn quirk(Path(name): Path<String>) -> Response {
+    match QUIRKS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, body)) => {
+            ([(header::CONTENT_TYPE, *content_type)], *body).into_response()
+        }
+        None => not_found().await,
+    }
 }
 
 async fn not_found() -> Response {

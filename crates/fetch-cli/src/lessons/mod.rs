@@ -26,6 +26,7 @@
 //! - `pin`: what Pin forbids (rustc's message, pinned), and where Pin is written by hand.
 //! - `sync_or_async`: a computation and a file read per call, sync against async.
 //! - `main_task`: where `main`'s future runs, and what `#[tokio::main]` writes.
+//! - `seed_code`: the seed's own `fetch_title` on trpl, beside this project's.
 
 mod blocking;
 mod compiler;
@@ -37,6 +38,7 @@ mod lazy;
 mod machine;
 mod main_task;
 mod pin;
+mod seed_code;
 mod switch;
 mod sync_or_async;
 
@@ -75,6 +77,7 @@ fn each(visitor: &mut impl Visit) {
     visitor.visit::<detach::FireAndForget>();
     visitor.visit::<main_task::MainTask>();
     visitor.visit::<pin::PinLesson>();
+    visitor.visit::<seed_code::SeedCode>();
 }
 
 /// Every lesson's [`About`], in teaching order.
