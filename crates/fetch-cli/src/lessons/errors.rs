@@ -5,7 +5,7 @@
 use fetch_core::{HttpClient, get_user, within};
 use serde_json::{Value, json};
 
-use super::kit::{About, Lesson, Out};
+use super::kit::{About, Lesson, Out, closed_port};
 use crate::Hooks;
 use crate::context::{Context, embedded_server};
 
@@ -32,10 +32,7 @@ impl Lesson for Errors {
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
         let server = embedded_server()?;
         let base = server.url();
-        let closed = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-            listener.local_addr()?.port()
-        };
+        let closed = closed_port()?;
         let cases = [
             ("a user that does not exist", format!("{base}/users/0")),
             ("a server error", format!("{base}/status/500/users/1")),

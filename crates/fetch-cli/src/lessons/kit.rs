@@ -130,6 +130,12 @@ pub(crate) fn child(
     serde_json::from_str(line).with_context(|| format!("the step printed no JSON: {stdout}"))
 }
 
+/// A loopback port nobody listens on: bound, read back, let go.
+pub(crate) fn closed_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
 /// Checks that `step` is `expected`, the one child-process step of
 /// `lesson`.
 pub(crate) fn the_step(lesson: &str, step: &str, expected: &str) -> anyhow::Result<()> {

@@ -20,7 +20,7 @@ use anyhow::{Context as _, bail};
 use fetch_core::{FetchError, HttpClient, fetch_title, within};
 use serde_json::{Value, json};
 
-use super::kit::{About, Lesson, Out};
+use super::kit::{About, Lesson, Out, closed_port};
 use crate::Hooks;
 use crate::context::{Context, embedded_server};
 
@@ -72,10 +72,7 @@ impl Lesson for SeedCode {
         let seed = seed_program()?;
         let server = embedded_server()?;
         let base = server.url();
-        let closed = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-            listener.local_addr()?.port()
-        };
+        let closed = closed_port()?;
         let mut cases: Vec<(&str, String)> = PAGES
             .iter()
             .map(|(what, path)| (*what, format!("{base}{path}")))
