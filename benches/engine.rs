@@ -17,7 +17,7 @@ fn accounting(c: &mut Criterion) {
     let plan = LoadPlan::new(url, Stop::Requests(u64::MAX))
         .concurrency(1)
         .parse(Parse::User);
-    let state = LoadState::new(plan, Progress::new(), 4, None);
+    let state = LoadState::new(plan, Progress::new(), 4);
     let mut recorder = state.recorder(0);
     let mut url = String::new();
     group.bench_function("claim+url+record_ok", |b| {

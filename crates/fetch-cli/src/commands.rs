@@ -1,23 +1,20 @@
 //! The commands, written once for every runtime and client.
 //!
 //! Each command is plain synchronous code that enters async code through
-//! [`Runtime::block_on`], the bridge `#[tokio::main]` builds for you. Inside,
-//! work that should happen at the same time is `spawn`ed; work that should
-//! happen in order is simply `.await`ed.
+//! the runtime's `block_on`, the bridge `#[tokio::main]` builds for you
+//! (see [`Drive`], which each kind of runtime implements). Inside, work that
+//! should happen at the same time is `spawn`ed; work that should happen in
+//! order is simply `.await`ed.
 
 use std::process::ExitCode;
-use std::time::Instant;
 
-use anyhow::Context as _;
-use fetch_core::{
-    HttpClient, LoadPlan, LoadReport, Parse, Progress, Runtime, ServerKind, Stop, UrlTemplate,
-    fetch_page, get_user, run_load, within,
-};
+use fetch_core::{LoadPlan, LoadReport, Parse, Progress, ServerKind, Stop, UrlTemplate};
 use fetch_server::Server;
 
 use crate::args::{LoadArgs, Output, ParseArg};
 use crate::check_url;
-use crate::context::{Context, embedded_server, ms, runtime_description};
+use crate::context::{embedded_server, ms};
+use crate::drive::Drive;
 use crate::interrupt::{self, INTERRUPTED};
 use crate::limits;
 use crate::printer;
@@ -43,19 +40,19 @@ fn default_pages(server: &Server) -> Vec<String> {
 }
 
 /// `tour`: the pattern in three steps on the embedded server.
-pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow::Result<ExitCode> {
+pub(crate) fn tour<D: Drive>(ctx: &D) -> anyhow::Result<ExitCode> {
     limits::ensure_open_files(
-        limits::needed_for_load(TOUR_CONCURRENCY, ctx.client.config().connections, true),
+        limits::needed_for_load(TOUR_CONCURRENCY, ctx.client_config().connections, true),
         "the tour",
     )?;
     let server = embedded_server()?;
     outln!(
         "async-fetch tour: {}, client {}, fixture server at {}",
-        runtime_description(ctx.runtime),
-        ctx.client.name(),
+        ctx.description(),
+        ctx.client_name(),
         server.url()
     );
-    if let Some(legacy) = ctx.app.legacy {
+    if let Some(legacy) = ctx.app().legacy {
         outln!("{legacy}");
     }
     outln!();
@@ -73,19 +70,19 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
     let (requests, concurrency) = (TOUR_REQUESTS, TOUR_CONCURRENCY);
     outln!(
         "3. load: {requests} get_user requests, {concurrency} in flight ({}): every request counted",
-        runtime_description(ctx.runtime)
+        ctx.description()
     );
     let url = UrlTemplate::new(&format!("{}/users/{{id}}", server.url()))?;
     let plan = LoadPlan::new(url, Stop::Requests(requests))
         .concurrency(concurrency)
-        .timeout(ctx.timeout)
+        .timeout(ctx.timeout())
         .parse(Parse::User);
-    let report = measure(ctx, plan, ServerKind::Embedded, true);
+    let report = measure(ctx, plan, ServerKind::Embedded, true)?;
     out!("{}", printer::text(&report));
     if report.interrupted {
         return Ok(ExitCode::from(INTERRUPTED));
     }
-    let bin = ctx.app.binary;
+    let bin = ctx.app().binary;
     outln!();
     outln!("Next: `{bin} lesson` lists the lessons, each claim of the async fn pattern run and");
     outln!("measured; `{bin} load --url URL` loads a server of your own (`{bin} load --help`).");
@@ -98,10 +95,7 @@ pub(crate) fn tour<R: Runtime, C: HttpClient>(ctx: &Context<'_, R, C>) -> anyhow
 }
 
 /// `title`: print the title of each page.
-pub(crate) fn title<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    urls: Vec<String>,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn title<D: Drive>(ctx: &D, urls: Vec<String>) -> anyhow::Result<ExitCode> {
     for url in &urls {
         check_url(url)?;
     }
@@ -124,41 +118,11 @@ pub(crate) fn title<R: Runtime, C: HttpClient>(
 /// `URL<TAB>title<TAB>(time)` on stdout, the time followed by where the
 /// redirects led when there were any, and an error line on stderr for
 /// each failure. Returns whether all succeeded.
-fn print_titles<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    urls: &[String],
-) -> anyhow::Result<bool> {
-    let results = ctx.runtime.block_on(async {
-        // Spawn first, await after: all requests are in flight together.
-        // Awaiting each right after spawning it would run them one by one.
-        let tasks: Vec<_> = urls
-            .iter()
-            .map(|url| {
-                let (rt, client, url, limit) = (
-                    ctx.runtime.clone(),
-                    ctx.client.clone(),
-                    url.clone(),
-                    ctx.timeout,
-                );
-                ctx.runtime.spawn(async move {
-                    let started = Instant::now();
-                    let page = within(&rt, limit, &url, fetch_page(&*client, &url)).await;
-                    // The page borrows `url`, which this task owns: keep
-                    // what is printed, owned.
-                    let page = page.map(|p| (p.title, p.redirects, p.url.into_owned()));
-                    (page, started.elapsed())
-                })
-            })
-            .collect();
-        let mut results = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            results.push(task.await);
-        }
-        results
-    });
+fn print_titles<D: Drive>(ctx: &D, urls: &[String]) -> anyhow::Result<bool> {
+    let results = ctx.titles(urls)?;
     let mut all_ok = true;
     for (url, result) in urls.iter().zip(results) {
-        let (page, took) = result.context("a title task failed")?;
+        let (page, took) = result;
         match page {
             Ok((title, redirects, last)) => {
                 let title = title.as_deref().unwrap_or("(no title)");
@@ -179,11 +143,7 @@ fn print_titles<R: Runtime, C: HttpClient>(
 }
 
 /// `user`: fetch one user and print it as JSON.
-pub(crate) fn user<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    id: u64,
-    base: Option<String>,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn user<D: Drive>(ctx: &D, id: u64, base: Option<String>) -> anyhow::Result<ExitCode> {
     let server;
     let base = match base {
         Some(base) => check_url(&base)?,
@@ -207,26 +167,12 @@ fn user_url(mut base: url::Url, id: u64) -> String {
 }
 
 /// Runs `get_user` to completion under the time limit.
-fn fetch_user<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    url: &str,
-) -> Result<fetch_core::User, fetch_core::FetchError> {
-    // `block_on` is the bridge from this synchronous function into async
-    // code: it polls the future until it is done, parking the thread
-    // whenever the future waits.
-    ctx.runtime.block_on(within(
-        ctx.runtime,
-        ctx.timeout,
-        url,
-        get_user(&*ctx.client, url),
-    ))
+fn fetch_user<D: Drive>(ctx: &D, url: &str) -> Result<fetch_core::User, fetch_core::FetchError> {
+    ctx.user(url)
 }
 
 /// `load`: run the load engine and print its report.
-pub(crate) fn load<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
-    args: LoadArgs,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn load<D: Drive>(ctx: &D, args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mut server = None;
     let (url, default_parse, kind) = match args.url {
         Some(url) => {
@@ -243,7 +189,7 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
             )
         }
     };
-    let connections = ctx.client.config().connections;
+    let connections = ctx.client_config().connections;
     limits::ensure_open_files(
         limits::needed_for_load(args.concurrency as usize, connections, server.is_some()),
         "this load run",
@@ -255,12 +201,12 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
     };
     let mut plan = LoadPlan::new(UrlTemplate::new(&url)?, stop)
         .concurrency(args.concurrency as usize)
-        .timeout(ctx.timeout)
+        .timeout(ctx.timeout())
         .parse(args.parse.unwrap_or(default_parse).into());
     if let Some(rate) = args.rate {
         plan = plan.rate(rate);
     }
-    let report = measure(ctx, plan, kind, args.output == Output::Text);
+    let report = measure(ctx, plan, kind, args.output == Output::Text)?;
     drop(server);
     match args.output {
         Output::Text => out!("{}", printer::text(&report)),
@@ -285,22 +231,20 @@ pub(crate) fn load<R: Runtime, C: HttpClient>(
 
 /// Runs `plan` with a progress bar and Ctrl-C handling, and measures what
 /// the run cost this process.
-fn measure<R: Runtime, C: HttpClient>(
-    ctx: &Context<'_, R, C>,
+fn measure<D: Drive>(
+    ctx: &D,
     plan: LoadPlan,
     server: ServerKind,
     bar: bool,
-) -> LoadReport {
+) -> anyhow::Result<LoadReport> {
     let progress = Progress::new();
     let _watch = interrupt::Watch::new(&progress);
     let bar = Bar::start(&progress, plan.stop, bar);
     let before = Usage::now();
-    let report = ctx
-        .runtime
-        .block_on(run_load(ctx.runtime, ctx.client.clone(), plan, progress));
+    let report = ctx.load(plan, progress);
     let usage = Usage::now().since(before);
     drop(bar);
-    LoadReport::new(&report, server, usage.into())
+    Ok(LoadReport::new(&report?, server, usage.into()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //!
 //! A runtime binary (`fetch-tokio`, ...) describes itself with an [`App`],
 //! calls [`parse`], builds its runtime and the chosen client, and hands both
-//! to [`Setup::run`]. Everything after that, the commands, the embedded
+//! to [`Setup::run`] (a thread-per-core runtime hands a maker of one runtime
+//! and client per shard to [`Setup::run_local`]). Everything after that, the commands, the embedded
 //! server, the progress bar and the report, is written once, here.
 //!
 //! # Layout
@@ -11,7 +12,9 @@
 //! - `context`: what commands and lessons both run with: the runtime, the client, the embedded server.
 //! - [`Hooks`], [`MainAttribute`]: what lessons need of a runtime beyond fetch-core's `Runtime` (its file API, its flavours, its `main` attribute);
 //!   each runtime crate implements it.
-//! - `commands`: `tour`, `title`, `user` and `load`, generic over runtime and client.
+//! - `drive`: what the commands need of a runtime and client (`Drive`), for a Send runtime and
+//!   for a thread-per-core one (a runtime and a client per shard).
+//! - `commands`: `tour`, `title`, `user` and `load`, generic over `Drive`.
 //! - `lessons`: the lessons of the async fn pattern, each claim of the seed run and measured;
 //!   each lesson module exports its own lessons, and the registry lists them.
 //! - `limits`: the open-file limit, raised when a run needs it, or a clear refusal.
@@ -24,6 +27,7 @@
 mod args;
 mod commands;
 mod context;
+mod drive;
 mod hooks;
 mod interrupt;
 mod lessons;
@@ -36,7 +40,7 @@ pub mod usage;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use fetch_core::{ClientConfig, HttpClient};
+use fetch_core::{ClientConfig, FetchError, HttpClient, LocalHttpClient, LocalRuntime, ShardPlan};
 
 use crate::args::{Cli, Command};
 pub use crate::context::{App, SURF_HTTP1, available_cores};
@@ -197,6 +201,47 @@ impl Setup {
                 step,
                 base,
             } => lessons::run(&ctx, name, json, step, base),
+        }
+    }
+
+    /// Runs the command on a thread-per-core runtime: `make` builds a
+    /// runtime and a client for one shard ([`ShardPlan`]), on the thread
+    /// that will use them. `tour`, `title` and `user` run on one, built on
+    /// this thread with every connection; `load` runs on `--threads`
+    /// shards, each with its share of the requests in flight and of the
+    /// connections ([`fetch_core::run_sharded`]).
+    pub fn run_local<R, C, M>(self, make: M) -> anyhow::Result<ExitCode>
+    where
+        R: LocalRuntime,
+        C: LocalHttpClient,
+        M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Sync,
+    {
+        interrupt::install();
+        if let Some(Command::Lesson { name, .. }) = &self.cli.command {
+            return lessons::not_on_thread_per_core(&self.app, name.as_deref());
+        }
+        let (runtime, client) = make(ShardPlan {
+            index: 0,
+            count: 1,
+            in_flight: self.concurrency(),
+            connections: self.client_config.connections,
+        })?;
+        let ctx = drive::LocalContext {
+            runtime,
+            client: std::sync::Arc::new(client),
+            make,
+            threads: self.threads,
+            timeout: self.cli.timeout,
+            app: self.app,
+        };
+        match self.cli.command.unwrap_or(Command::Tour) {
+            Command::Tour => commands::tour(&ctx),
+            Command::Title { urls } => commands::title(&ctx, urls),
+            Command::User { id, base } => commands::user(&ctx, id, base),
+            Command::Load(args) => commands::load(&ctx, args),
+            Command::Lesson { name, .. } => {
+                lessons::not_on_thread_per_core(&self.app, name.as_deref())
+            }
         }
     }
 }

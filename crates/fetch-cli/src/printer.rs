@@ -142,12 +142,38 @@ pub fn text(r: &LoadReport) -> String {
         }
     }
     let _ = writeln!(s, "Configuration");
-    let _ = writeln!(
-        s,
-        "  runtime      {}, {}",
-        r.runtime,
-        plural(r.threads as u64, "worker thread", "worker threads")
-    );
+    match &r.shards {
+        // Thread-per-core: a runtime and a client per shard, the work split.
+        Some(shards) => {
+            let join = |v: &[usize]| {
+                v.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            };
+            let _ = writeln!(
+                s,
+                "  runtime      {} ({}), thread-per-core: {}, each a runtime and a client",
+                r.runtime,
+                shards.driver,
+                plural(shards.count as u64, "shard", "shards")
+            );
+            let _ = writeln!(
+                s,
+                "  shards       in flight {}; connections {}",
+                join(&shards.in_flight),
+                join(&shards.connections)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  runtime      {}, {}",
+                r.runtime,
+                plural(r.threads as u64, "worker thread", "worker threads")
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "  client       {}, pool of {} per host",

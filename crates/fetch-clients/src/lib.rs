@@ -18,12 +18,20 @@
 //!   this crate's pool (`hyper::pool`), http or https, over tokio's or smol's transport
 //!   (`hyper::tokio_rt`, `hyper::smol_rt`).
 //! - `tls`: the one rustls client configuration reqwest and hyper share (roots, ALPN).
+//! - [`cyper`] (feature `cyper`): cyper, hyper on compio, thread-per-core: a `LocalHttpClient`.
 //! - [`surf`] (feature `surf`): surf's h1 client on async-io, for smol and async-std (unmaintained).
 //! - [`ureq`] (feature `ureq`): ureq's blocking agent, for the one-thread-per-request baseline only.
-//! - `head`: what reqwest, hyper and ureq (all on the `http` crate's types) read from a
+//! - `head`: what reqwest, hyper, cyper and ureq (all on the `http` crate's types) read from a
 //!   response head, read one way.
 
-#[cfg(any(feature = "reqwest", feature = "_hyper", feature = "ureq"))]
+#[cfg(feature = "cyper")]
+pub mod cyper;
+#[cfg(any(
+    feature = "reqwest",
+    feature = "_hyper",
+    feature = "ureq",
+    feature = "cyper"
+))]
 mod head;
 #[cfg(feature = "_hyper")]
 pub mod hyper;

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::encoding::decode_html;
 use crate::redirect::{Fetched, get_following};
-use crate::{FetchError, HttpClient, Response, Runtime, Timeout, timeout};
+use crate::{FetchError, LocalHttpClient, Response, Timeout, Timer, timeout};
 
 /// A user, as the fixture server's `GET /users/{id}` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub struct User {
 /// goes out only when that future is awaited (or spawned). Redirects are
 /// followed (10 at most, unless the client is configured otherwise), as the
 /// seed's `reqwest::get` does; [`fetch_page`] says where they led.
-pub async fn fetch_title<C: HttpClient>(
+pub async fn fetch_title<C: LocalHttpClient>(
     client: &C,
     url: &str,
 ) -> Result<Option<String>, FetchError> {
@@ -58,7 +58,7 @@ pub struct Page<'a> {
 }
 
 /// [`fetch_title`], with the URL the page finally came from.
-pub async fn fetch_page<'a, C: HttpClient>(
+pub async fn fetch_page<'a, C: LocalHttpClient>(
     client: &C,
     url: &'a str,
 ) -> Result<Page<'a>, FetchError> {
@@ -72,21 +72,21 @@ pub async fn fetch_page<'a, C: HttpClient>(
 
 /// Fetches `url` and decodes the body as a [`User`] (JSON, so UTF-8 by
 /// its RFC whatever the headers say). Redirects are followed.
-pub async fn get_user<C: HttpClient>(client: &C, url: &str) -> Result<User, FetchError> {
+pub async fn get_user<C: LocalHttpClient>(client: &C, url: &str) -> Result<User, FetchError> {
     let fetched = get_ok_following(client, url).await?;
     decode_user(&fetched.url, &fetched.response.body)
 }
 
 /// GETs `url`, following redirects, and turns a final status other than
 /// 2xx into [`FetchError::Status`].
-pub async fn get_ok<C: HttpClient>(client: &C, url: &str) -> Result<Response, FetchError> {
+pub async fn get_ok<C: LocalHttpClient>(client: &C, url: &str) -> Result<Response, FetchError> {
     Ok(get_ok_following(client, url).await?.response)
 }
 
 /// [`get_ok`], saying where the redirects led. With redirects turned off
 /// ([`ClientConfig::max_redirects`](crate::ClientConfig::max_redirects)
 /// 0), a 3xx is an error like any other non-2xx.
-pub async fn get_ok_following<'a, C: HttpClient>(
+pub async fn get_ok_following<'a, C: LocalHttpClient>(
     client: &C,
     url: &'a str,
 ) -> Result<Fetched<'a>, FetchError> {
@@ -118,9 +118,9 @@ pub fn within<'a, R, T, F>(
     limit: Duration,
     url: &'a str,
     fetch: F,
-) -> Within<'a, F, impl Future<Output = ()> + Send + 'static>
+) -> Within<'a, F, impl Future<Output = ()> + 'static>
 where
-    R: Runtime,
+    R: Timer,
     F: Future<Output = Result<T, FetchError>>,
 {
     Within {

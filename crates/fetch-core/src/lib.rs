@@ -14,12 +14,16 @@
 //! # Layout
 //!
 //! - [`runtime`]: the [`Runtime`] trait (spawn, spawn blocking, sleep, block on) and [`timeout`].
+//! - [`local`]: [`Timer`], [`LocalHttpClient`] and [`LocalRuntime`]: runtimes and clients whose
+//!   futures are not `Send` (thread-per-core), and what the shared code needs of any runtime and client.
 //! - [`client`]: the [`HttpClient`] trait, [`Response`], [`ClientConfig`] and URL checks.
 //! - [`error`]: [`FetchError`], one enum for every failure, and the [`ErrorKind`]s a report counts.
 //! - [`fetch`]: the pattern itself: [`fetch_title`], [`get_user`], [`extract_title`].
 //! - [`encoding`]: which encoding a page is in, as a browser decides ([`encoding::decode_html`]).
 //! - [`redirect`]: redirects followed the same way for every client ([`get_following`]).
 //! - [`load`]: the load engine, [`run_load`]: N requests, C in flight, every outcome counted once.
+//! - [`shard`]: [`run_sharded`], the load engine on a thread-per-core runtime: a runtime and a
+//!   client per thread, the same workers, one report.
 //! - [`gate`]: the fair [`Gate`] that queues requests beyond the connections.
 //! - [`pace`]: the open loop's schedule: a request due every 1/rate, released once per tick.
 //! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`], and
@@ -33,10 +37,12 @@ pub mod error;
 pub mod fetch;
 pub mod gate;
 pub mod load;
+pub mod local;
 pub mod pace;
 pub mod redirect;
 pub mod report;
 pub mod runtime;
+pub mod shard;
 
 pub use client::{
     BodyBuffer, CaCert, ClientConfig, HttpClient, HttpVersion, OriginCache, Response, ShortBody,
@@ -51,8 +57,12 @@ pub use gate::{Enter, Gate, Pass};
 pub use load::{
     Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
 };
+pub use local::{LocalHttpClient, LocalRuntime, LocalTask, Timer};
 pub use redirect::{Fetched, MAX_REDIRECTS, get_following};
-pub use report::{LoadReport, Parse, Percentiles, ProcessCost, Report, RunConfig, ServerKind};
+pub use report::{
+    LoadReport, Parse, Percentiles, ProcessCost, Report, RunConfig, ServerKind, ShardSplit,
+};
 pub use runtime::{
     JoinError, Runtime, Task, Timeout, catch_blocking_panics, catch_panics, timeout, yield_now,
 };
+pub use shard::{ShardPlan, run_sharded};

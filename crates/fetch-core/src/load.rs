@@ -45,8 +45,8 @@ use crate::gate::Gate;
 use crate::pace::{Pacing, TICK};
 use crate::report::latency_histogram;
 use crate::{
-    ErrorKind, FetchError, HttpClient, HttpVersion, Parse, Report, RunConfig, Runtime, decode_user,
-    get_ok_following, parse_url, title_of, within,
+    ClientConfig, ErrorKind, FetchError, HttpClient, HttpVersion, LocalHttpClient, Parse, Report,
+    RunConfig, Runtime, Timer, decode_user, get_ok_following, parse_url, title_of, within,
 };
 
 /// A URL in which each `{id}` is replaced by the request's number (1, 2, 3, ...).
@@ -265,7 +265,6 @@ pub struct LoadState {
     created_at: Instant,
     start: StartLine,
     shards: Vec<Mutex<Shard>>,
-    gate: Option<Gate>,
     pacing: Option<Pacing>,
 }
 
@@ -307,16 +306,7 @@ struct StartLine {
 impl LoadState {
     /// Starts the clock of a run of `plan`, with `shards` latency histograms
     /// for workers to share (a few per thread keeps locks uncontended).
-    ///
-    /// With `gate` places ([`ClientConfig::gate_places`](crate::ClientConfig::gate_places)),
-    /// at most that many requests are in the client at once and the rest
-    /// queue for a free connection (see [`run_load`]).
-    pub fn new(
-        plan: LoadPlan,
-        progress: Arc<Progress>,
-        shards: usize,
-        gate: Option<usize>,
-    ) -> Self {
+    pub fn new(plan: LoadPlan, progress: Arc<Progress>, shards: usize) -> Self {
         LoadState {
             progress,
             next: AtomicU64::new(0),
@@ -330,7 +320,6 @@ impl LoadState {
                     })
                 })
                 .collect(),
-            gate: gate.map(Gate::new),
             pacing: plan.rate.map(Pacing::new),
             plan,
         }
@@ -764,39 +753,36 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     plan: LoadPlan,
     progress: Arc<Progress>,
 ) -> Report {
-    let gate = client.config().gate_places(plan.concurrency);
-    let config = RunConfig {
-        runtime: rt.name(),
-        threads: rt.threads(),
-        thread_per_task: rt.thread_per_task(),
-        client: client.name(),
-        connections: client.config().connections,
-        concurrency: plan.concurrency,
-        url: plan.url.as_str().to_owned(),
-        parse: plan.parse,
-        timeout: plan.timeout,
-        max_redirects: client.config().max_redirects,
-        tls: plan.url.as_str().starts_with("https:"),
-        http2: client.config().http2,
-        keep_alive: client.config().keep_alive,
-        gated: gate.is_some(),
-        rate: plan.rate,
-        duration: match plan.stop {
-            Stop::Duration(d) => Some(d),
-            Stop::Requests(_) => None,
-        },
-    };
+    let gate = client
+        .config()
+        .gate_places(plan.concurrency)
+        .map(|places| Arc::new(Gate::new(places)));
+    let config = RunConfig::of(
+        &plan,
+        (rt.name(), rt.threads(), rt.thread_per_task()),
+        (client.name(), client.config()),
+        gate.is_some(),
+    );
     let workers = plan.concurrency.max(1);
     let opened_before = client.connections_opened();
-    // A few histogram shards per thread keep their locks uncontended; each
-    // is ~190 KB, so a runtime with thousands of threads shares 16.
-    let shards = (rt.threads() * 4).clamp(1, 16);
-    let state = Arc::new(LoadState::new(plan, progress, shards, gate));
+    let state = Arc::new(LoadState::new(
+        plan,
+        progress,
+        histogram_shards(rt.threads()),
+    ));
     // Spawning is what makes the workers run at the same time: each
     // `spawn` hands a future to the runtime, which polls all of them,
     // switching to whichever has data ready.
     let tasks: Vec<_> = (0..workers)
-        .map(|i| rt.spawn(worker(rt.clone(), client.clone(), state.clone(), i)))
+        .map(|i| {
+            rt.spawn(worker(
+                rt.clone(),
+                client.clone(),
+                state.clone(),
+                i,
+                gate.clone(),
+            ))
+        })
         .collect();
     // An open loop's schedule is kept by one more task.
     let pacer = state
@@ -830,12 +816,60 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     state.report(total, config, panic, opened)
 }
 
+/// Latency histogram shards for a run on `threads` threads: a few per
+/// thread keep their locks uncontended; each is ~190 KB, so a runtime with
+/// thousands of threads shares 16.
+pub(crate) fn histogram_shards(threads: usize) -> usize {
+    (threads * 4).clamp(1, 16)
+}
+
+impl RunConfig {
+    /// The configuration of a run of `plan` on a runtime (name, threads,
+    /// thread per task) with a client (name, configuration); `gated` when
+    /// the engine's gate caps the requests in the client.
+    pub(crate) fn of(
+        plan: &LoadPlan,
+        (runtime, threads, thread_per_task): (&'static str, usize, bool),
+        (client, client_config): (&'static str, &ClientConfig),
+        gated: bool,
+    ) -> Self {
+        RunConfig {
+            runtime,
+            threads,
+            thread_per_task,
+            client,
+            connections: client_config.connections,
+            concurrency: plan.concurrency,
+            url: plan.url.as_str().to_owned(),
+            parse: plan.parse,
+            timeout: plan.timeout,
+            max_redirects: client_config.max_redirects,
+            tls: plan.url.as_str().starts_with("https:"),
+            http2: client_config.http2,
+            keep_alive: client_config.keep_alive,
+            gated,
+            rate: plan.rate,
+            duration: match plan.stop {
+                Stop::Duration(d) => Some(d),
+                Stop::Requests(_) => None,
+            },
+            shards: None,
+        }
+    }
+}
+
 /// One worker: claims requests until the run is over.
-async fn worker<R: Runtime, C: HttpClient>(
+///
+/// Written against [`Timer`] and [`LocalHttpClient`], so the same worker
+/// runs as a task of a Send runtime ([`run_load`]) and on a thread-per-core
+/// runtime's shard ([`run_sharded`](crate::run_sharded)). With a `gate`,
+/// each request first waits for one of its places.
+pub(crate) async fn worker<R: Timer, C: LocalHttpClient>(
     rt: R,
     client: Arc<C>,
     state: Arc<LoadState>,
     index: usize,
+    gate: Option<Arc<Gate>>,
 ) -> Tally {
     let mut recorder = state.recorder(index);
     let mut url = String::new();
@@ -860,7 +894,7 @@ async fn worker<R: Runtime, C: HttpClient>(
             &rt,
             plan.timeout,
             &url,
-            request(&*client, &url, plan, state.gate.as_ref()),
+            request(&*client, &url, plan, gate.as_deref()),
         );
         let until = Until {
             work: request,
@@ -891,7 +925,7 @@ async fn worker<R: Runtime, C: HttpClient>(
 /// every other task of the run. A pacer that wakes late releases late, and
 /// the requests it held count their delay in their latency and as late
 /// starts: nothing is hidden, the report shows what the pacer managed.
-async fn pace<R: Runtime>(rt: R, state: Arc<LoadState>) {
+pub(crate) async fn pace<R: Timer>(rt: R, state: Arc<LoadState>) {
     let Some(pacing) = state.pacing() else {
         return;
     };
@@ -931,7 +965,7 @@ async fn pace<R: Runtime>(rt: R, state: Arc<LoadState>) {
 /// connection of its own, kept for every hop of its redirects. The wait
 /// counts in the request's time and its timeout, as a wait for a pooled
 /// connection does in any client.
-async fn request<C: HttpClient>(
+async fn request<C: LocalHttpClient>(
     client: &C,
     url: &str,
     plan: &LoadPlan,
@@ -1033,7 +1067,7 @@ mod tests {
 
     #[test]
     fn claims_stop_at_the_request_count() {
-        let state = LoadState::new(plan(Stop::Requests(3)), Progress::new(), 2, None);
+        let state = LoadState::new(plan(Stop::Requests(3)), Progress::new(), 2);
         let ids: Vec<_> = std::iter::from_fn(|| state.claim()).collect();
         assert_eq!(ids, [1, 2, 3]);
         assert_eq!(state.claim(), None);
@@ -1043,7 +1077,7 @@ mod tests {
     #[test]
     fn claims_stop_on_cancel() {
         let progress = Progress::new();
-        let state = LoadState::new(plan(Stop::Requests(100)), progress.clone(), 2, None);
+        let state = LoadState::new(plan(Stop::Requests(100)), progress.clone(), 2);
         assert_eq!(state.claim(), Some(1));
         progress.cancel.cancel();
         assert_eq!(state.claim(), None);
@@ -1052,12 +1086,7 @@ mod tests {
 
     #[test]
     fn claims_stop_at_the_deadline() {
-        let state = LoadState::new(
-            plan(Stop::Duration(Duration::ZERO)),
-            Progress::new(),
-            1,
-            None,
-        );
+        let state = LoadState::new(plan(Stop::Duration(Duration::ZERO)), Progress::new(), 1);
         assert_eq!(state.claim(), None);
         assert_eq!(state.started(), 0);
     }
@@ -1065,7 +1094,7 @@ mod tests {
     #[test]
     fn recorders_merge_into_a_consistent_report() {
         let progress = Progress::new();
-        let state = LoadState::new(plan(Stop::Requests(200)), progress.clone(), 3, None);
+        let state = LoadState::new(plan(Stop::Requests(200)), progress.clone(), 3);
         let mut total = Tally::default();
         for w in 0..4 {
             let mut rec = state.recorder(w);
@@ -1100,7 +1129,7 @@ mod tests {
 
     #[test]
     fn requests_in_flight_peak_where_claims_outrun_outcomes() {
-        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1, None);
+        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1);
         state.open();
         let mut recorders: Vec<_> = (0..3).map(|w| state.recorder(w)).collect();
         // Three claims before any outcome: three in flight at the third.
@@ -1135,7 +1164,6 @@ mod tests {
             plan(Stop::Duration(Duration::from_millis(50))),
             Progress::new(),
             1,
-            None,
         );
         std::thread::sleep(Duration::from_millis(80));
         // Not opened yet: the deadline counts from creation.
@@ -1147,7 +1175,7 @@ mod tests {
 
     #[test]
     fn unreported_requests_count_as_panicked() {
-        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1, None);
+        let state = LoadState::new(plan(Stop::Requests(10)), Progress::new(), 1);
         for _ in 0..10 {
             state.claim();
         }
@@ -1177,6 +1205,7 @@ mod tests {
             gated: false,
             rate: None,
             duration: None,
+            shards: None,
         }
     }
 }

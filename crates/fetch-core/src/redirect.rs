@@ -26,7 +26,7 @@
 
 use std::borrow::Cow;
 
-use crate::{FetchError, HttpClient, Response, parse_url};
+use crate::{FetchError, LocalHttpClient, Response, parse_url};
 
 /// The most redirects followed for one request, unless told otherwise.
 pub const MAX_REDIRECTS: u32 = 10;
@@ -46,7 +46,7 @@ pub struct Fetched<'a> {
 /// [`ClientConfig::max_redirects`](crate::ClientConfig::max_redirects)
 /// redirects (0: none; a 3xx is then the answer) by the rules in the
 /// module docs. The status of the final answer is not checked here.
-pub async fn get_following<'a, C: HttpClient>(
+pub async fn get_following<'a, C: LocalHttpClient>(
     client: &C,
     url: &'a str,
 ) -> Result<Fetched<'a>, FetchError> {
@@ -141,7 +141,7 @@ fn refused(url: &str, mut chain: Vec<String>, problem: String, last: String) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ClientConfig, ErrorKind};
+    use crate::{ClientConfig, ErrorKind, HttpClient};
     use bytes::Bytes;
     use std::collections::HashMap;
     use std::future::Future;

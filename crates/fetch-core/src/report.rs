@@ -81,6 +81,24 @@ pub struct RunConfig {
     /// The planned length of a run that stops after a duration (`-d`);
     /// `None` for one that stops after a number of requests.
     pub duration: Option<Duration>,
+    /// How a sharded run (a thread-per-core runtime) was split; `None`
+    /// for a run on one runtime.
+    pub shards: Option<ShardSplit>,
+}
+
+/// How a sharded run split its work: one runtime and one client per
+/// thread, each with its share of the requests in flight and of the
+/// connections ([`run_sharded`](crate::run_sharded)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardSplit {
+    /// Shards (OS threads, each with its own runtime and client).
+    pub count: usize,
+    /// The I/O driver each shard's runtime ran on (`io_uring`, ...).
+    pub driver: String,
+    /// Requests in flight, per shard.
+    pub in_flight: Vec<usize>,
+    /// Connections (the shard's own pool and gate), per shard.
+    pub connections: Vec<usize>,
 }
 
 /// The outcome of a load run.
@@ -349,6 +367,9 @@ pub struct LoadReport {
     pub cpu_s: f64,
     /// The process's peak resident set size, KiB.
     pub peak_rss_kb: u64,
+    /// A sharded run (thread-per-core): how requests in flight and
+    /// connections were split between the shards; `null` otherwise.
+    pub shards: Option<ShardSplit>,
 }
 
 impl LoadReport {
@@ -416,6 +437,7 @@ impl LoadReport {
             behind_s: report.behind.map(|d| d.as_secs_f64()),
             cpu_s: cost.cpu_s,
             peak_rss_kb: cost.peak_rss_kb,
+            shards: c.shards.clone(),
         }
     }
 
@@ -482,6 +504,7 @@ mod tests {
                 gated: false,
                 rate: None,
                 duration: None,
+                shards: None,
             },
             requests,
             ok,

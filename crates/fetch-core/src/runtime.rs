@@ -14,6 +14,8 @@ use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::Timer;
+
 /// An async runtime: the thing that polls futures until they finish.
 ///
 /// Implementations are cheap handles (`Clone`): the load engine gives one to
@@ -205,11 +207,11 @@ pub fn catch_blocking_panics<T>(f: impl FnOnce() -> T) -> Result<T, JoinError> {
 /// assert_eq!(out, None);
 /// # }
 /// ```
-pub fn timeout<R: Runtime, F: Future>(
+pub fn timeout<R: Timer, F: Future>(
     rt: &R,
     limit: Duration,
     future: F,
-) -> Timeout<F, impl Future<Output = ()> + Send + 'static> {
+) -> Timeout<F, impl Future<Output = ()> + 'static> {
     Timeout {
         future,
         timer: rt.sleep(limit),

@@ -103,6 +103,35 @@ pub(crate) fn names() -> Vec<&'static str> {
     all().into_iter().map(|about| about.name).collect()
 }
 
+/// `lesson [NAME]` on a thread-per-core runtime: the list, and why none
+/// runs there. Listing succeeds; asking for one is an error (exit 1).
+pub(crate) fn not_on_thread_per_core(
+    app: &crate::App,
+    name: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let why = format!(
+        "the lessons do not run on {} yet: each is written against fetch-core's Send `Runtime` \
+         (spawn, spawn_blocking, the runtime's hooks), which a thread-per-core runtime, whose \
+         tasks never leave their thread, does not implement; run them with fetch-tokio, \
+         fetch-smol or fetch-async-std",
+        app.runtime
+    );
+    match name {
+        Some(name) => {
+            find(name).with_context(|| format!("no lesson named {name:?}"))?;
+            bail!("{name}: {why}")
+        }
+        None => {
+            outln!("The async fn pattern, lesson by lesson:");
+            for about in all() {
+                outln!("  {:<16} {}", about.name, about.shows);
+            }
+            outln!("({why}.)");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 /// `lesson [NAME] [--json]`, and the hidden `--step` of child processes.
 pub(crate) fn run<R: Hooks, C: HttpClient>(
     ctx: &Context<'_, R, C>,

@@ -1,0 +1,227 @@
+//! What the commands need of a runtime and a client, however the runtime
+//! runs its tasks: [`Drive`].
+//!
+//! Two kinds of runtime drive the commands. A Send runtime (tokio, smol,
+//! async-std, the threads baseline) is one runtime whose tasks may run on
+//! any of its worker threads: [`Context`], with one client shared by all.
+//! A thread-per-core runtime (compio) runs one executor per thread and
+//! never moves a task: [`LocalContext`], with a runtime and a client on
+//! this thread for `tour`, `title` and `user`, and a runtime and a client
+//! per shard for `load` ([`fetch_core::run_sharded`]). The fetches
+//! themselves are the same generic functions for both
+//! ([`fetch_page`], [`get_user`], the load engine's worker).
+//!
+//! # Layout
+//!
+//! - [`Drive`], and [`Page`], a title as the commands print it.
+//! - [`LocalContext`]: a thread-per-core runtime's context.
+//! - the two impls, and [`one_page`], the fetch both run for each title.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fetch_core::{
+    ClientConfig, FetchError, HttpClient, LoadPlan, LocalHttpClient, LocalRuntime, Progress,
+    Report, Runtime, ShardPlan, Timer, User, fetch_page, get_user, run_load, run_sharded, within,
+};
+
+use crate::App;
+use crate::context::{Context, runtime_description};
+
+/// A page's title, the redirects followed and where they led.
+pub(crate) type Page = (Option<String>, u32, String);
+
+/// One title's outcome and how long it took.
+pub(crate) type Titled = (Result<Page, FetchError>, Duration);
+
+/// What the commands (`tour`, `title`, `user`, `load`) need.
+pub(crate) trait Drive {
+    /// The binary's description of itself.
+    fn app(&self) -> &App;
+    /// The time limit of each request.
+    fn timeout(&self) -> Duration;
+    /// The client's name.
+    fn client_name(&self) -> &'static str;
+    /// The client's configuration.
+    fn client_config(&self) -> &ClientConfig;
+    /// "tokio, 2 worker threads": how the runtime runs its tasks.
+    fn description(&self) -> String;
+    /// Fetches every page's title, all in flight at once, each its own
+    /// task; the results in the order given. An error is a task that
+    /// failed (panicked).
+    fn titles(&self, urls: &[String]) -> anyhow::Result<Vec<Titled>>;
+    /// `get_user` on `url`, to completion, under the time limit.
+    fn user(&self, url: &str) -> Result<User, FetchError>;
+    /// Runs the load engine on `plan`.
+    fn load(&self, plan: LoadPlan, progress: Arc<Progress>) -> anyhow::Result<Report>;
+}
+
+/// The fetch behind each title: `fetch_page` under the time limit, timed,
+/// its result owned (the page borrows `url`).
+async fn one_page<R: Timer, C: LocalHttpClient>(
+    rt: R,
+    client: Arc<C>,
+    url: String,
+    limit: Duration,
+) -> Titled {
+    let started = Instant::now();
+    let page = within(&rt, limit, &url, fetch_page(&*client, &url)).await;
+    let page = page.map(|p| (p.title, p.redirects, p.url.into_owned()));
+    (page, started.elapsed())
+}
+
+impl<R: Runtime, C: HttpClient> Drive for Context<'_, R, C> {
+    fn app(&self) -> &App {
+        &self.app
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn client_name(&self) -> &'static str {
+        HttpClient::name(&*self.client)
+    }
+
+    fn client_config(&self) -> &ClientConfig {
+        HttpClient::config(&*self.client)
+    }
+
+    fn description(&self) -> String {
+        runtime_description(self.runtime)
+    }
+
+    fn titles(&self, urls: &[String]) -> anyhow::Result<Vec<Titled>> {
+        self.runtime.block_on(async {
+            // Spawn first, await after: all requests are in flight
+            // together. Awaiting each right after spawning it would run
+            // them one by one.
+            let tasks: Vec<_> = urls
+                .iter()
+                .map(|url| {
+                    let (rt, client) = (self.runtime.clone(), self.client.clone());
+                    self.runtime
+                        .spawn(one_page(rt, client, url.clone(), self.timeout))
+                })
+                .collect();
+            let mut results = Vec::with_capacity(tasks.len());
+            for task in tasks {
+                results.push(
+                    task.await
+                        .map_err(|e| anyhow::anyhow!("a title task failed: {e}"))?,
+                );
+            }
+            Ok(results)
+        })
+    }
+
+    fn user(&self, url: &str) -> Result<User, FetchError> {
+        // `block_on` is the bridge from synchronous code into async code:
+        // it polls the future until it is done, parking the thread
+        // whenever the future waits.
+        self.runtime.block_on(within(
+            self.runtime,
+            self.timeout,
+            url,
+            get_user(&*self.client, url),
+        ))
+    }
+
+    fn load(&self, plan: LoadPlan, progress: Arc<Progress>) -> anyhow::Result<Report> {
+        Ok(self
+            .runtime
+            .block_on(run_load(self.runtime, self.client.clone(), plan, progress)))
+    }
+}
+
+/// What the commands run with on a thread-per-core runtime: a runtime and
+/// a client on this thread, and `make` to build one of each per shard.
+pub(crate) struct LocalContext<R, C, M> {
+    pub(crate) runtime: R,
+    pub(crate) client: Arc<C>,
+    pub(crate) make: M,
+    /// Shards for `load`: `--threads`.
+    pub(crate) threads: usize,
+    pub(crate) timeout: Duration,
+    pub(crate) app: App,
+}
+
+impl<R, C, M> Drive for LocalContext<R, C, M>
+where
+    R: LocalRuntime,
+    C: LocalHttpClient,
+    M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Sync,
+{
+    fn app(&self) -> &App {
+        &self.app
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn client_name(&self) -> &'static str {
+        self.client.name()
+    }
+
+    fn client_config(&self) -> &ClientConfig {
+        self.client.config()
+    }
+
+    fn description(&self) -> String {
+        format!(
+            "{} ({}), thread-per-core: {} shard{}, each a runtime and a client on its own thread",
+            self.runtime.name(),
+            self.runtime.driver(),
+            self.threads,
+            if self.threads == 1 { "" } else { "s" }
+        )
+    }
+
+    fn titles(&self, urls: &[String]) -> anyhow::Result<Vec<Titled>> {
+        let rt = &self.runtime;
+        rt.block_on(async {
+            // The same as on a Send runtime, with tasks that stay on this
+            // thread: spawn them all, then await them in order.
+            let tasks: Vec<_> = urls
+                .iter()
+                .map(|url| {
+                    rt.spawn_local(one_page(
+                        rt.clone(),
+                        self.client.clone(),
+                        url.clone(),
+                        self.timeout,
+                    ))
+                })
+                .collect();
+            let mut results = Vec::with_capacity(tasks.len());
+            for task in tasks {
+                results.push(
+                    task.await
+                        .map_err(|e| anyhow::anyhow!("a title task failed: {e}"))?,
+                );
+            }
+            Ok(results)
+        })
+    }
+
+    fn user(&self, url: &str) -> Result<User, FetchError> {
+        self.runtime.block_on(within(
+            &self.runtime,
+            self.timeout,
+            url,
+            get_user(&*self.client, url),
+        ))
+    }
+
+    fn load(&self, plan: LoadPlan, progress: Arc<Progress>) -> anyhow::Result<Report> {
+        let connections = self.client.config().connections;
+        Ok(run_sharded(
+            self.threads,
+            connections,
+            &self.make,
+            plan,
+            progress,
+        )?)
+    }
+}

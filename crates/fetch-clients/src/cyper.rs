@@ -1,0 +1,119 @@
+//! cyper: the HTTP client of compio, hyper (through hyper-util's pool) on
+//! compio's thread-per-core runtime.
+//!
+//! A cyper client, its connections and its futures belong to the thread
+//! that made them (they hold `Rc`s of compio's runtime), so it implements
+//! [`LocalHttpClient`], not `HttpClient`: a sharded run gives each thread
+//! a client of its own ([`fetch_core::run_sharded`]).
+//!
+//! Its pool is hyper-util's legacy pool, as reqwest's: idle connections
+//! are kept without a cap on those open at once, so in a load run the
+//! engine's gate caps them (each shard's gate at its share of
+//! `--connections`). It has no connect timeout of its own and does not say
+//! how many connections it opened; the load engine's per-request timeout
+//! bounds every wait. TLS is the same rustls configuration as reqwest's
+//! and the hyper pool's (`crate::tls`), given to cyper whole.
+
+use std::sync::Arc;
+
+use fetch_core::{ClientConfig, FetchError, LocalHttpClient, OriginCache, Response};
+use futures_lite::StreamExt as _;
+
+use crate::head::Head;
+
+/// A [`LocalHttpClient`] backed by `cyper::Client`.
+#[derive(Debug)]
+pub struct CyperClient {
+    client: cyper::Client,
+    urls: OriginCache,
+    config: ClientConfig,
+}
+
+impl CyperClient {
+    /// The name reports use.
+    pub const NAME: &'static str = "cyper";
+
+    /// Builds the client. Certificate verification stays on for https.
+    pub fn new(config: &ClientConfig) -> Result<Self, FetchError> {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::ACCEPT,
+            http::HeaderValue::from_static(ClientConfig::ACCEPT),
+        );
+        headers.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_str(&config.user_agent)
+                .map_err(|e| FetchError::setup("the User-Agent header", e))?,
+        );
+        if !config.keep_alive {
+            headers.insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+        }
+        let builder = cyper::Client::builder();
+        let builder = if config.http2 {
+            builder.http2_prior_knowledge()
+        } else {
+            builder
+        };
+        let client = builder
+            .use_rustls(Arc::new(crate::tls::client_config(config)?))
+            .default_headers(headers)
+            // No proxy, and no redirects: fetch-core follows them, the
+            // same way for every client; to cyper a 3xx is an answer.
+            .no_proxy()
+            .redirect(cyper::redirect::Policy::none())
+            .build()
+            .map_err(|e| FetchError::setup("the cyper client", e))?;
+        Ok(CyperClient {
+            client,
+            urls: OriginCache::default(),
+            config: config.clone(),
+        })
+    }
+}
+
+impl LocalHttpClient for CyperClient {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    async fn get(&self, url: &str) -> Result<Response, FetchError> {
+        let parsed = self.urls.parse(url)?;
+        let request = self
+            .client
+            .get(parsed.as_str())
+            .map_err(|e| map_error(url, e))?;
+        // `.await`: compio submits the socket's reads and writes to the
+        // kernel (io_uring) and parks this task until they complete.
+        let response = request.send().await.map_err(|e| map_error(url, e))?;
+        let head = Head::of(response.status(), response.version(), response.headers());
+        let mut body = head.body(url, self.config.max_body)?;
+        // Chunk by chunk, so a body over the limit is refused before it is
+        // all in memory.
+        let mut chunks = std::pin::pin!(response.bytes_stream());
+        while let Some(chunk) = chunks.next().await {
+            body.push_bytes(chunk.map_err(|e| map_error(url, e))?)?;
+        }
+        head.with_body(body)
+    }
+}
+
+/// Sorts a cyper error into the kind a report counts.
+fn map_error(url: &str, err: cyper::Error) -> FetchError {
+    match err {
+        cyper::Error::HyperClient(e) if e.is_connect() => FetchError::connect(url, e),
+        cyper::Error::InvalidUrl(_) | cyper::Error::UrlParse(_) | cyper::Error::BadScheme(_) => {
+            FetchError::InvalidUrl {
+                url: url.to_owned(),
+                reason: fetch_core::error_chain(&err),
+            }
+        }
+        other => FetchError::transport(url, other),
+    }
+}
