@@ -12,9 +12,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use async_fetch::combos::{self, Combo, Visit};
+use async_fetch::combos::{self, Combo, LocalCombo, Visit};
 use criterion::{Criterion, SamplingMode, Throughput};
-use fetch_core::{ClientConfig, HttpClient, Runtime};
+use fetch_core::{ClientConfig, HttpClient, LocalHttpClient, LocalRuntime, Runtime};
 
 const TASKS: u64 = 10_000;
 
@@ -25,13 +25,7 @@ struct Spawn<'a, 'c> {
 
 impl Visit for Spawn<'_, '_> {
     fn visit<R: Runtime, C: HttpClient>(&mut self, combo: Combo, rt: &R, client: C) {
-        let url = "http://127.0.0.1:1/pages/1";
-        println!(
-            "size of a fetch_title future with {:<8} {:>5} bytes; get_user {:>5} bytes",
-            combo.client,
-            std::mem::size_of_val(&fetch_core::fetch_title(&client, url)),
-            std::mem::size_of_val(&fetch_core::get_user(&client, url)),
-        );
+        sizes(combo, &client);
         if self.seen.contains(&combo.runtime) {
             return;
         }
@@ -43,6 +37,29 @@ impl Visit for Spawn<'_, '_> {
                 rt.block_on(async {
                     let tasks: Vec<_> = (0..TASKS)
                         .map(|i| rt.spawn(async move { black_box(i) }))
+                        .collect();
+                    for task in tasks {
+                        black_box(task.await.ok());
+                    }
+                })
+            })
+        });
+    }
+
+    /// A thread-per-core runtime: tasks spawned on one thread, which they
+    /// never leave (no queue shared with other threads to go through).
+    fn visit_local<R: LocalRuntime, C: LocalHttpClient>(
+        &mut self,
+        combo: Combo,
+        local: LocalCombo<R, C>,
+    ) {
+        sizes(combo, &local.client);
+        let rt = &local.runtime;
+        self.group.bench_function(combo.runtime, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let tasks: Vec<_> = (0..TASKS)
+                        .map(|i| rt.spawn_local(async move { black_box(i) }))
                         .collect();
                     for task in tasks {
                         black_box(task.await.ok());
@@ -69,6 +86,17 @@ fn spawn(c: &mut Criterion) {
     combos::for_each(threads, threads, &ClientConfig::default(), &mut visitor)
         .expect("build the combinations");
     group.finish();
+}
+
+/// Prints, once per client, how large the pattern's futures are with it.
+fn sizes<C: LocalHttpClient>(combo: Combo, client: &C) {
+    let url = "http://127.0.0.1:1/pages/1";
+    println!(
+        "size of a fetch_title future with {:<8} {:>5} bytes; get_user {:>5} bytes",
+        combo.client,
+        std::mem::size_of_val(&fetch_core::fetch_title(client, url)),
+        std::mem::size_of_val(&fetch_core::get_user(client, url)),
+    );
 }
 
 criterion::criterion_group!(benches, spawn);

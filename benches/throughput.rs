@@ -15,13 +15,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_fetch::combos::{self, Combo, Visit};
+use async_fetch::combos::{self, Combo, LocalCombo, Visit};
 use async_fetch::harness::ServerProcess;
 use criterion::async_executor::AsyncExecutor;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use fetch_core::{
-    ClientConfig, HttpClient, LoadPlan, Parse, Progress, Runtime, Stop, UrlTemplate, run_load,
+    ClientConfig, HttpClient, LoadPlan, LocalHttpClient, LocalRuntime, Parse, Progress, Report,
+    Runtime, Stop, UrlTemplate, run_load,
 };
 
 /// Criterion's hook for async benchmarks, implemented once for every
@@ -77,30 +78,54 @@ impl Visit for Bench<'_, '_> {
             shape.plan(shape.in_flight as u64 * 2),
             Progress::new(),
         ));
-        assert!(
-            warm.is_consistent() && warm.error_count() == 0,
-            "{combo:?} warm-up: {:?}",
-            warm.errors
-        );
+        checked(combo, &warm);
         let id = BenchmarkId::new(combo.id(), shape.in_flight);
         let batch = batch(shape.in_flight);
         self.group.bench_function(id, |b| {
             b.to_async(Exec(rt)).iter_custom(|iters| {
                 let plan = shape.plan(iters * batch);
                 let client = client.clone();
-                async move {
-                    let report = run_load(rt, client, plan, Progress::new()).await;
-                    assert!(
-                        report.is_consistent() && report.error_count() == 0,
-                        "{}: {:?}",
-                        combo.id(),
-                        report.error_samples
-                    );
-                    report.elapsed
-                }
+                async move { checked(combo, &run_load(rt, client, plan, Progress::new()).await) }
             });
         });
     }
+
+    /// A thread-per-core runtime: its shards (a runtime and a client per
+    /// worker thread) are started and warmed outside the measurement, as
+    /// a Send runtime and its client are; each iteration is a run on them.
+    fn visit_local<R: LocalRuntime, C: LocalHttpClient>(
+        &mut self,
+        combo: Combo,
+        local: LocalCombo<R, C>,
+    ) {
+        let shape = self.shape;
+        let shards = local.shards(shape.in_flight).expect("start the shards");
+        checked(
+            combo,
+            &shards.run(shape.plan(shape.in_flight as u64 * 2), Progress::new()),
+        );
+        let id = BenchmarkId::new(combo.id(), shape.in_flight);
+        let batch = batch(shape.in_flight);
+        self.group.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                checked(
+                    combo,
+                    &shards.run(shape.plan(iters * batch), Progress::new()),
+                )
+            });
+        });
+    }
+}
+
+/// A run's time, once it is checked: every request counted, none failed.
+fn checked(combo: Combo, report: &Report) -> Duration {
+    assert!(
+        report.is_consistent() && report.error_count() == 0,
+        "{}: {:?}",
+        combo.id(),
+        report.error_samples
+    );
+    report.elapsed
 }
 
 fn throughput(c: &mut Criterion) {

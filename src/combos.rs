@@ -2,11 +2,15 @@
 //! inside this process (for `cargo bench`).
 
 use fetch_async_std::AsyncStdRuntime;
+use fetch_clients::cyper::CyperClient;
 use fetch_clients::hyper::HyperClient;
 use fetch_clients::reqwest::ReqwestClient;
 use fetch_clients::surf::SurfClient;
 use fetch_clients::ureq::UreqClient;
-use fetch_core::{ClientConfig, FetchError, HttpClient, Runtime};
+use fetch_compio::CompioRuntime;
+use fetch_core::{
+    ClientConfig, FetchError, HttpClient, LocalHttpClient, LocalRuntime, Runtime, Shards,
+};
 use fetch_smol::SmolRuntime;
 use fetch_threads::ThreadsRuntime;
 use fetch_tokio::TokioRuntime;
@@ -28,6 +32,9 @@ pub struct Combo {
     pub no_tls: Option<&'static str>,
     /// Why it cannot speak HTTP/2, or `None` when it can.
     pub no_http2: Option<&'static str>,
+    /// A thread-per-core runtime: its load runs on `--threads` shards, a
+    /// runtime and a client each, and the lessons do not run on it.
+    pub thread_per_core: bool,
 }
 
 /// surf's reason for each: its TLS stack is left out, its client is HTTP/1 only.
@@ -61,6 +68,7 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        thread_per_core: false,
     },
     Combo {
         runtime: "tokio",
@@ -69,6 +77,7 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        thread_per_core: false,
     },
     Combo {
         runtime: "smol",
@@ -77,6 +86,7 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        thread_per_core: false,
     },
     Combo {
         runtime: "smol",
@@ -85,6 +95,7 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: SURF_NO_TLS,
         no_http2: SURF_NO_H2,
+        thread_per_core: false,
     },
     Combo {
         runtime: "async-std",
@@ -93,6 +104,7 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: SURF_NO_TLS,
         no_http2: SURF_NO_H2,
+        thread_per_core: false,
     },
     Combo {
         runtime: "threads",
@@ -101,14 +113,53 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: false,
         no_tls: None,
         no_http2: Some("ureq 3 speaks HTTP/1.1 only"),
+        thread_per_core: false,
+    },
+    Combo {
+        runtime: "compio",
+        client: "cyper",
+        binary: "fetch-compio",
+        worker_threads: true,
+        no_tls: None,
+        no_http2: None,
+        thread_per_core: true,
     },
 ];
 
 /// Something to do with one combination, given its runtime and client as
 /// concrete types (a generic closure, which Rust has no syntax for).
 pub trait Visit {
-    /// Called once per combination.
+    /// Called once per combination of a Send runtime.
     fn visit<R: Runtime, C: HttpClient>(&mut self, combo: Combo, runtime: &R, client: C);
+
+    /// Called once per thread-per-core combination, with a runtime and a
+    /// client on this thread and the way to start its shards.
+    fn visit_local<R: LocalRuntime, C: LocalHttpClient>(
+        &mut self,
+        combo: Combo,
+        local: LocalCombo<R, C>,
+    );
+}
+
+/// A thread-per-core combination as a visitor gets it.
+#[derive(Debug)]
+pub struct LocalCombo<R, C> {
+    /// A runtime on this thread.
+    pub runtime: R,
+    /// A client on this thread, with every connection.
+    pub client: C,
+    threads: usize,
+    config: ClientConfig,
+    start: fn(usize, usize, &ClientConfig) -> Result<Shards, FetchError>,
+}
+
+impl<R, C> LocalCombo<R, C> {
+    /// Starts its shards for runs of `in_flight` requests in flight: one
+    /// per worker thread, a runtime and a client each, the connections
+    /// split between them.
+    pub fn shards(&self, in_flight: usize) -> Result<Shards, FetchError> {
+        (self.start)(self.threads, in_flight, &self.config)
+    }
 }
 
 /// Builds every combination in turn and hands it to `visitor`.
@@ -149,6 +200,19 @@ pub fn for_each(
             ("threads", "ureq") => {
                 let rt = ThreadsRuntime::new(os_threads);
                 visitor.visit(combo, &rt, UreqClient::new(config)?);
+            }
+            ("compio", "cyper") => {
+                let local = LocalCombo {
+                    runtime: CompioRuntime::new(os_threads).map_err(io)?,
+                    client: CyperClient::new(config)?,
+                    threads,
+                    config: config.clone(),
+                    start: |threads, in_flight, config| {
+                        let make = fetch_compio::shard_maker(config);
+                        Shards::start(threads, in_flight, config.connections, make)
+                    },
+                };
+                visitor.visit_local(combo, local);
             }
             _ => unreachable!("every combination in COMBINATIONS has a match arm"),
         }

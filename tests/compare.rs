@@ -14,6 +14,7 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        thread_per_core: false,
     };
     // fetch-tokio has no ureq client: it exits at once with a usage error
     // and prints no report, as a crashed binary would.
@@ -24,6 +25,7 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        thread_per_core: false,
     };
     let plan = Plan {
         seconds: 1,

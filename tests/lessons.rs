@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{binaries, run_with_limit};
+use common::{lesson_binaries as binaries, run_with_limit};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -61,6 +61,12 @@ fn lesson_lists_the_lessons() {
             out.stdout
         );
     }
+    // A thread-per-core runtime lists them and says why none runs there.
+    let out = common::run("fetch-compio", &["lesson"]).success();
+    assert!(out.stdout.contains("  seed-code "), "{out:#?}");
+    assert!(out.stdout.contains("thread-per-core"), "{out:#?}");
+    let out = common::run("fetch-compio", &["lesson", "lazy"]).fails_with(1);
+    assert!(out.stderr.contains("fetch-tokio"), "{out:#?}");
     let out = common::run("fetch-threads", &["lesson", "blocking"]).fails_with(1);
     assert!(out.stderr.contains("fetch-tokio"), "{out:#?}");
     common::run("fetch-tokio", &["lesson", "no-such-lesson"]).fails_with(2);

@@ -24,6 +24,21 @@ pub fn binaries() -> Vec<(&'static str, Vec<&'static str>)> {
     out
 }
 
+/// The binaries the lessons run on: every one but a thread-per-core
+/// runtime's (its tasks never leave their thread; the lessons are written
+/// against the Send `Runtime`).
+pub fn lesson_binaries() -> Vec<(&'static str, Vec<&'static str>)> {
+    let thread_per_core = |bin: &str| {
+        async_fetch::combos::COMBINATIONS
+            .iter()
+            .any(|c| c.binary == bin && c.thread_per_core)
+    };
+    binaries()
+        .into_iter()
+        .filter(|(bin, _)| !thread_per_core(bin))
+        .collect()
+}
+
 /// Every (binary, client) pair.
 pub fn combinations() -> impl Iterator<Item = (&'static str, &'static str)> {
     async_fetch::combos::COMBINATIONS

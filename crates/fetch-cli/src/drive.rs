@@ -139,7 +139,7 @@ impl<R: Runtime, C: HttpClient> Drive for Context<'_, R, C> {
 pub(crate) struct LocalContext<R, C, M> {
     pub(crate) runtime: R,
     pub(crate) client: Arc<C>,
-    pub(crate) make: M,
+    pub(crate) make: Arc<M>,
     /// Shards for `load`: `--threads`.
     pub(crate) threads: usize,
     pub(crate) timeout: Duration,
@@ -150,7 +150,7 @@ impl<R, C, M> Drive for LocalContext<R, C, M>
 where
     R: LocalRuntime,
     C: LocalHttpClient,
-    M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Sync,
+    M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Send + Sync + 'static,
 {
     fn app(&self) -> &App {
         &self.app
@@ -216,10 +216,11 @@ where
 
     fn load(&self, plan: LoadPlan, progress: Arc<Progress>) -> anyhow::Result<Report> {
         let connections = self.client.config().connections;
+        let make = self.make.clone();
         Ok(run_sharded(
             self.threads,
             connections,
-            &self.make,
+            move |shard| make(shard),
             plan,
             progress,
         )?)

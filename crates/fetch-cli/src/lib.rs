@@ -214,7 +214,7 @@ impl Setup {
     where
         R: LocalRuntime,
         C: LocalHttpClient,
-        M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Sync,
+        M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Send + Sync + 'static,
     {
         interrupt::install();
         if let Some(Command::Lesson { name, .. }) = &self.cli.command {
@@ -229,7 +229,7 @@ impl Setup {
         let ctx = drive::LocalContext {
             runtime,
             client: std::sync::Arc::new(client),
-            make,
+            make: std::sync::Arc::new(make),
             threads: self.threads,
             timeout: self.cli.timeout,
             app: self.app,

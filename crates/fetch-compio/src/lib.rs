@@ -12,14 +12,16 @@
 //!
 //! # Layout
 //!
-//! - this file: [`CompioRuntime`]: sleep, spawn on this thread, block on.
+//! - this file: [`CompioRuntime`]: sleep, spawn on this thread, block on; [`shard_maker`]: a
+//!   runtime and a cyper client for one shard (the binary, the benches and compare use it).
 //! - `main.rs`: the `fetch-compio` binary: a runtime and a cyper client per shard, handed to `fetch-cli`.
 
 use std::future::Future;
 use std::time::Duration;
 
 use compio::driver::DriverType;
-use fetch_core::{JoinError, LocalRuntime, LocalTask, Timer};
+use fetch_clients::cyper::CyperClient;
+use fetch_core::{ClientConfig, FetchError, JoinError, LocalRuntime, LocalTask, ShardPlan, Timer};
 
 /// One compio runtime: the executor and I/O driver of the thread that
 /// made it.
@@ -30,11 +32,22 @@ pub struct CompioRuntime {
 
 impl CompioRuntime {
     /// A runtime for this thread, on io_uring where the kernel allows it,
-    /// else on epoll.
-    pub fn new() -> std::io::Result<Self> {
-        Ok(CompioRuntime {
-            runtime: compio::runtime::Runtime::new()?,
-        })
+    /// else on epoll, for up to `tasks` tasks that other threads may wake.
+    ///
+    /// A task woken from another thread (a load run's start line, its
+    /// cancel switch, the open loop's pacer on another shard) goes through
+    /// a queue of fixed size (compio's `sync_queue_size`, 64 by default).
+    /// When it is full, `wake` spins until the runtime's own thread drains
+    /// it; if that thread is waiting for a lock the waker's caller holds
+    /// (event-listener wakes its listeners under its lock), neither moves:
+    /// seen here as a hang at 400 requests in flight on 2 shards. A task
+    /// is queued at most once until it runs, so room for every task makes
+    /// the queue never full.
+    pub fn new(tasks: usize) -> std::io::Result<Self> {
+        let runtime = compio::runtime::Runtime::builder()
+            .sync_queue_size(tasks.saturating_mul(2).saturating_add(1024))
+            .build()?;
+        Ok(CompioRuntime { runtime })
     }
 }
 
@@ -76,5 +89,22 @@ impl LocalRuntime for CompioRuntime {
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+}
+
+/// What builds one shard of a sharded run: a compio runtime and a cyper
+/// client with the shard's share of `config`'s connections, on the shard's
+/// own thread.
+pub fn shard_maker(
+    config: &ClientConfig,
+) -> impl Fn(ShardPlan) -> Result<(CompioRuntime, CyperClient), FetchError> + Send + Sync + 'static
+{
+    let config = config.clone();
+    move |shard| {
+        let runtime = CompioRuntime::new(shard.in_flight)
+            .map_err(|e| FetchError::setup("the compio runtime", e))?;
+        let mut config = config.clone();
+        config.connections = shard.connections;
+        Ok((runtime, CyperClient::new(&config)?))
     }
 }

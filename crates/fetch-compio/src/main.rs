@@ -8,9 +8,6 @@
 use std::process::ExitCode;
 
 use fetch_cli::{App, Setup};
-use fetch_clients::cyper::CyperClient;
-use fetch_compio::CompioRuntime;
-use fetch_core::{FetchError, ShardPlan};
 
 /// What this binary offers: its runtime and the clients it can drive.
 const APP: App = App {
@@ -32,12 +29,6 @@ fn main() -> ExitCode {
 /// Hands the shared commands a maker of one runtime and one client per
 /// shard, each built on the shard's own thread.
 fn run(setup: Setup) -> anyhow::Result<ExitCode> {
-    let config = setup.client_config.clone();
-    setup.run_local(move |shard: ShardPlan| {
-        let runtime =
-            CompioRuntime::new().map_err(|e| FetchError::setup("the compio runtime", e))?;
-        let mut config = config.clone();
-        config.connections = shard.connections;
-        Ok((runtime, CyperClient::new(&config)?))
-    })
+    let make = fetch_compio::shard_maker(&setup.client_config);
+    setup.run_local(make)
 }

@@ -21,7 +21,8 @@
 //! # Layout
 //!
 //! - [`ShardPlan`]: what one shard is given.
-//! - [`run_sharded`]: the run.
+//! - [`Shards`]: the shards' threads, each with its runtime and client, started once; runs.
+//! - [`run_sharded`]: start, one run, stop.
 //! - `shares`: splitting a number as evenly as it goes.
 
 use std::sync::Arc;
@@ -30,8 +31,8 @@ use std::sync::mpsc;
 use crate::gate::Gate;
 use crate::load::{LoadState, histogram_shards, pace, worker};
 use crate::{
-    ClientConfig, FetchError, JoinError, LoadPlan, LocalHttpClient, LocalRuntime, Progress, Report,
-    RunConfig, ShardSplit, Tally,
+    ClientConfig, FetchError, LoadPlan, LocalHttpClient, LocalRuntime, Progress, Report, RunConfig,
+    ShardSplit, Tally,
 };
 
 /// What one shard of a sharded run is given.
@@ -47,10 +48,8 @@ pub struct ShardPlan {
     pub connections: usize,
 }
 
-/// What a shard says once its workers exist, or why it could not start.
-type Ready = Result<ShardInfo, FetchError>;
-
 /// A started shard's names, for the run's configuration.
+#[derive(Debug, Clone)]
 struct ShardInfo {
     runtime: &'static str,
     driver: &'static str,
@@ -59,7 +58,7 @@ struct ShardInfo {
     gated: bool,
 }
 
-/// What a shard brings back when it ends.
+/// What a shard brings back from one run.
 #[derive(Default)]
 struct ShardOutcome {
     tally: Tally,
@@ -67,18 +66,191 @@ struct ShardOutcome {
     opened: Option<u64>,
 }
 
+/// A run handed to every shard.
+struct Job {
+    state: Arc<LoadState>,
+    /// Says the shard's workers exist.
+    spawned: mpsc::Sender<()>,
+    /// Brings back the shard's outcome.
+    done: mpsc::Sender<ShardOutcome>,
+}
+
+/// Shards started and waiting for runs: `threads` OS threads, each with
+/// its own runtime and client, built once, so a benchmark's runs reuse
+/// them (and their connections) as it reuses a Send runtime's.
+///
+/// Dropping it ends the threads.
+pub struct Shards {
+    jobs: Vec<mpsc::Sender<Job>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    info: ShardInfo,
+    split: ShardSplit,
+    connections: usize,
+}
+
+impl std::fmt::Debug for Shards {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shards")
+            .field("split", &self.split)
+            .finish()
+    }
+}
+
+impl Shards {
+    /// Starts the shards for runs of `in_flight` requests in flight on
+    /// `connections` connections: at most `threads` of them, and at most
+    /// `in_flight` and `connections`, so each has at least one of both.
+    ///
+    /// `make` builds one shard's runtime and client from its [`ShardPlan`],
+    /// on the shard's own thread (a thread-per-core runtime's sockets
+    /// belong to the thread that made them). A shard that cannot be built
+    /// is an error here, and the others are stopped.
+    pub fn start<R, C, M>(
+        threads: usize,
+        in_flight: usize,
+        connections: usize,
+        make: M,
+    ) -> Result<Self, FetchError>
+    where
+        R: LocalRuntime,
+        C: LocalHttpClient,
+        M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Send + Sync + 'static,
+    {
+        let count = threads.min(in_flight).min(connections).max(1);
+        let in_flight = shares(in_flight.max(1), count);
+        let pools = shares(connections.max(1), count);
+        let make = Arc::new(make);
+        let (built_tx, built_rx) = mpsc::channel::<Result<ShardInfo, FetchError>>();
+        let mut jobs = Vec::with_capacity(count);
+        let mut handles = Vec::with_capacity(count);
+        let mut first_worker = 0;
+        for index in 0..count {
+            let shard = ShardPlan {
+                index,
+                count,
+                in_flight: in_flight[index],
+                connections: pools[index],
+            };
+            let (job_tx, job_rx) = mpsc::channel::<Job>();
+            let (make, built) = (make.clone(), built_tx.clone());
+            let first = first_worker;
+            first_worker += shard.in_flight;
+            let handle = std::thread::Builder::new()
+                .name(format!("shard-{index}"))
+                .spawn(move || shard_thread(shard, first, &*make, built, job_rx))
+                .map_err(|e| FetchError::setup("a shard's thread", e))?;
+            jobs.push(job_tx);
+            handles.push(handle);
+        }
+        drop(built_tx);
+        let mut info: Option<ShardInfo> = None;
+        let mut failed = None;
+        for built in built_rx.iter().take(count) {
+            match built {
+                Ok(shard) => {
+                    let gated = shard.gated || info.as_ref().is_some_and(|i| i.gated);
+                    info = Some(ShardInfo {
+                        gated,
+                        ..info.unwrap_or(shard)
+                    });
+                }
+                Err(e) => failed = Some(e),
+            }
+        }
+        let shards = info.map(|info| Shards {
+            jobs,
+            threads: handles,
+            split: ShardSplit {
+                count,
+                driver: info.driver.to_owned(),
+                in_flight,
+                connections: pools,
+            },
+            info,
+            connections,
+        });
+        match (shards, failed) {
+            (Some(shards), None) => Ok(shards),
+            // Dropping the shards that started ends their threads.
+            (_, Some(e)) => Err(e),
+            (None, None) => Err(FetchError::setup(
+                "the sharded run",
+                "no shard started (a shard's thread ended before building its runtime)",
+            )),
+        }
+    }
+
+    /// How the work is split.
+    pub fn split(&self) -> &ShardSplit {
+        &self.split
+    }
+
+    /// Runs `plan` (its requests in flight must be those the shards were
+    /// started for) and reports every request's outcome. Blocks until the
+    /// run is over; call it from a plain thread.
+    pub fn run(&self, plan: LoadPlan, progress: Arc<Progress>) -> Report {
+        let count = self.jobs.len();
+        let state = Arc::new(LoadState::new(plan, progress, histogram_shards(count)));
+        let (spawned_tx, spawned_rx) = mpsc::channel();
+        let (done_tx, done_rx) = mpsc::channel();
+        let mut sent = 0;
+        for jobs in &self.jobs {
+            let job = Job {
+                state: state.clone(),
+                spawned: spawned_tx.clone(),
+                done: done_tx.clone(),
+            };
+            if jobs.send(job).is_ok() {
+                sent += 1;
+            }
+        }
+        drop((spawned_tx, done_tx));
+        // Every shard has spawned its workers (a shard that died sends
+        // nothing, and its sender's drop ends the wait): open the start
+        // line, so the clock starts with all of them ready.
+        for () in spawned_rx.iter().take(sent) {}
+        state.open();
+        let mut total = Tally::default();
+        let mut panic = (sent < count).then(|| "a shard's thread had ended".to_owned());
+        let mut opened = Some(0u64);
+        let mut reported = 0;
+        for outcome in done_rx.iter().take(sent) {
+            reported += 1;
+            total.merge(outcome.tally);
+            panic = panic.or(outcome.panic);
+            opened = opened.zip(outcome.opened).map(|(a, b)| a + b);
+        }
+        if reported < count {
+            // A shard that panicked mid-run: its requests count as
+            // panicked in the report (its claims with no outcome).
+            panic = panic.or_else(|| Some("a shard panicked".to_owned()));
+            opened = None;
+        }
+        let mut config = RunConfig::of(
+            state.plan(),
+            (self.info.runtime, count, false),
+            (self.info.client, &self.info.config),
+            self.info.gated,
+        );
+        config.connections = self.connections;
+        config.shards = Some(self.split.clone());
+        state.report(total, config, panic, opened)
+    }
+}
+
+impl Drop for Shards {
+    fn drop(&mut self) {
+        // Closing the job channels ends each shard's loop.
+        self.jobs.clear();
+        for handle in self.threads.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
 /// Runs `plan` on `threads` shards with `connections` connections in all,
-/// and reports every request's outcome.
-///
-/// `make` builds one shard's runtime and client from its [`ShardPlan`]; it
-/// is called on the shard's own thread (a thread-per-core runtime's
-/// sockets belong to the thread that made them). The shards used are at
-/// most `threads`, at most the requests in flight and at most the
-/// connections, so each has at least one of both.
-///
-/// Call it from a plain thread, not from inside a runtime: it blocks until
-/// the run is over. A shard that cannot be built stops the run before it
-/// starts, and that error is returned.
+/// and reports every request's outcome: [`Shards::start`], one
+/// [`Shards::run`], and the shards stopped.
 pub fn run_sharded<R, C, M>(
     threads: usize,
     connections: usize,
@@ -89,115 +261,31 @@ pub fn run_sharded<R, C, M>(
 where
     R: LocalRuntime,
     C: LocalHttpClient,
-    M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Sync,
+    M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Send + Sync + 'static,
 {
-    let count = threads.min(plan.concurrency).min(connections).max(1);
-    let in_flight = shares(plan.concurrency.max(1), count);
-    let pools = shares(connections.max(1), count);
-    let state = Arc::new(LoadState::new(plan, progress, histogram_shards(count)));
-    let (ready_tx, ready_rx) = mpsc::channel::<Ready>();
-    std::thread::scope(|scope| {
-        let mut first_worker = 0;
-        let handles: Vec<_> = (0..count)
-            .map(|index| {
-                let shard = ShardPlan {
-                    index,
-                    count,
-                    in_flight: in_flight[index],
-                    connections: pools[index],
-                };
-                let (state, ready, make) = (state.clone(), ready_tx.clone(), &make);
-                let first = first_worker;
-                first_worker += shard.in_flight;
-                std::thread::Builder::new()
-                    .name(format!("shard-{index}"))
-                    .spawn_scoped(scope, move || run_shard(shard, first, make, state, ready))
-            })
-            .collect();
-        drop(ready_tx);
-        // Every shard has spawned its workers (or failed): open the start
-        // line, so the clock starts with all of them ready.
-        let mut info: Option<ShardInfo> = None;
-        let mut gated = false;
-        let mut failed = None;
-        for ready in ready_rx.iter().take(count) {
-            match ready {
-                Ok(shard) => {
-                    gated |= shard.gated;
-                    info.get_or_insert(shard);
-                }
-                Err(e) => failed = Some(e),
-            }
-        }
-        if failed.is_some() {
-            // The shards that started end at their first claim.
-            state.cancel().cancel();
-        }
-        state.open();
-        let mut total = Tally::default();
-        let mut panic = None;
-        let mut opened = Some(0u64);
-        for handle in handles {
-            match handle.map_err(|e| e.to_string()).and_then(|h| {
-                h.join()
-                    .map_err(|p| JoinError::from_panic(p.as_ref()).to_string())
-            }) {
-                Ok(outcome) => {
-                    total.merge(outcome.tally);
-                    panic = panic.or(outcome.panic);
-                    opened = opened.zip(outcome.opened).map(|(a, b)| a + b);
-                }
-                Err(e) => {
-                    panic = Some(e);
-                    opened = None;
-                }
-            }
-        }
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        let Some(info) = info else {
-            return Err(FetchError::Setup {
-                what: "the sharded run".to_owned(),
-                source: "no shard started".into(),
-            });
-        };
-        let mut config = RunConfig::of(
-            state.plan(),
-            (info.runtime, count, false),
-            (info.client, &info.config),
-            gated,
-        );
-        config.connections = connections;
-        config.shards = Some(ShardSplit {
-            count,
-            driver: info.driver.to_owned(),
-            in_flight,
-            connections: pools,
-        });
-        Ok(state.report(total, config, panic, opened))
-    })
+    let shards = Shards::start(threads, plan.concurrency, connections, make)?;
+    Ok(shards.run(plan, progress))
 }
 
-/// One shard, on its own thread: build the runtime and client, spawn this
-/// shard's workers (numbered from `first`), say so, and run them.
-fn run_shard<R, C, M>(
+/// One shard's thread: build the runtime and client, say so, then run
+/// each job that comes: spawn this shard's workers (numbered from
+/// `first`), say so, and run them.
+fn shard_thread<R, C, M>(
     shard: ShardPlan,
     first: usize,
     make: &M,
-    state: Arc<LoadState>,
-    ready: mpsc::Sender<Ready>,
-) -> ShardOutcome
-where
+    built: mpsc::Sender<Result<ShardInfo, FetchError>>,
+    jobs: mpsc::Receiver<Job>,
+) where
     R: LocalRuntime,
     C: LocalHttpClient,
     M: Fn(ShardPlan) -> Result<(R, C), FetchError>,
 {
     let (rt, client) = match make(shard) {
-        Ok(built) => built,
+        Ok(made) => made,
         Err(e) => {
-            let _ = ready.send(Err(e));
-            return ShardOutcome::default();
+            let _ = built.send(Err(e));
+            return;
         }
     };
     let client = Arc::new(client);
@@ -205,46 +293,59 @@ where
         .config()
         .gate_places(shard.in_flight)
         .map(|places| Arc::new(Gate::new(places)));
-    let opened_before = client.connections_opened();
-    rt.block_on(async {
-        let tasks: Vec<_> = (0..shard.in_flight)
-            .map(|i| {
-                rt.spawn_local(worker(
-                    rt.clone(),
-                    client.clone(),
-                    state.clone(),
-                    first + i,
-                    gate.clone(),
-                ))
-            })
-            .collect();
-        let pacer = (shard.index == 0 && state.pacing().is_some())
-            .then(|| rt.spawn_local(pace(rt.clone(), state.clone())));
-        let _ = ready.send(Ok(ShardInfo {
-            runtime: rt.name(),
-            driver: rt.driver(),
-            client: client.name(),
-            config: client.config().clone(),
-            gated: gate.is_some(),
-        }));
-        let mut outcome = ShardOutcome::default();
-        for task in tasks {
-            match task.await {
-                Ok(tally) => outcome.tally.merge(tally),
-                Err(e) => outcome.panic = Some(e.to_string()),
+    let _ = built.send(Ok(ShardInfo {
+        runtime: rt.name(),
+        driver: rt.driver(),
+        client: client.name(),
+        config: client.config().clone(),
+        gated: gate.is_some(),
+    }));
+    drop(built);
+    for Job {
+        state,
+        spawned,
+        done,
+    } in jobs
+    {
+        let opened_before = client.connections_opened();
+        let outcome = rt.block_on(async {
+            let tasks: Vec<_> = (0..shard.in_flight)
+                .map(|i| {
+                    rt.spawn_local(worker(
+                        rt.clone(),
+                        client.clone(),
+                        state.clone(),
+                        first + i,
+                        gate.clone(),
+                    ))
+                })
+                .collect();
+            let pacer = (shard.index == 0 && state.pacing().is_some())
+                .then(|| rt.spawn_local(pace(rt.clone(), state.clone())));
+            // Said, then let go: the caller waits for this message or for
+            // every sender to be gone (a shard that panicked sends none).
+            let _ = spawned.send(());
+            drop(spawned);
+            let mut outcome = ShardOutcome::default();
+            for task in tasks {
+                match task.await {
+                    Ok(tally) => outcome.tally.merge(tally),
+                    Err(e) => outcome.panic = Some(e.to_string()),
+                }
             }
-        }
-        if let Some(pacer) = pacer
-            && let Err(e) = pacer.await
-        {
-            outcome.panic = Some(e.to_string());
-        }
-        outcome.opened = client
+            if let Some(pacer) = pacer
+                && let Err(e) = pacer.await
+            {
+                outcome.panic = Some(e.to_string());
+            }
+            outcome
+        });
+        let opened = client
             .connections_opened()
             .zip(opened_before)
             .map(|(after, before)| after.saturating_sub(before));
-        outcome
-    })
+        let _ = done.send(ShardOutcome { opened, ..outcome });
+    }
 }
 
 /// `total` split into `parts` shares as even as whole numbers allow, the
