@@ -1,5 +1,6 @@
 //! The load engine: N requests (or a duration), C of them in flight at once,
-//! on any [`Runtime`] and [`HttpClient`].
+//! on any [`Runtime`] and [`HttpClient`] ([`run_load`]), or sharded over
+//! thread-per-core runtimes (`crate::shard`, with the same workers).
 //!
 //! The shape is "C workers pull from one counter": the engine spawns
 //! `concurrency` tasks, and each loops: claim the next request number, build
