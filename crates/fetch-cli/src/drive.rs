@@ -21,8 +21,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fetch_core::{
-    ClientConfig, FetchError, HttpClient, LoadPlan, LocalHttpClient, LocalRuntime, Progress,
-    Report, Runtime, ShardPlan, Timer, User, fetch_page, get_user, run_load, run_sharded, within,
+    ClientConfig, FetchError, HttpClient, JoinError, LoadPlan, LocalHttpClient, LocalRuntime,
+    Progress, Report, Runtime, ShardPlan, Timer, User, fetch_page, get_user, run_load, run_sharded,
+    within,
 };
 
 use crate::App;
@@ -70,6 +71,20 @@ async fn one_page<R: Timer, C: LocalHttpClient>(
     (page, started.elapsed())
 }
 
+/// Awaits each task in order, after all were spawned.
+async fn awaited<T: Future<Output = Result<Titled, JoinError>>>(
+    tasks: Vec<T>,
+) -> anyhow::Result<Vec<Titled>> {
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(
+            task.await
+                .map_err(|e| anyhow::anyhow!("a title task failed: {e}"))?,
+        );
+    }
+    Ok(results)
+}
+
 impl<R: Runtime, C: HttpClient> Drive for Context<'_, R, C> {
     fn app(&self) -> &App {
         &self.app
@@ -104,14 +119,7 @@ impl<R: Runtime, C: HttpClient> Drive for Context<'_, R, C> {
                         .spawn(one_page(rt, client, url.clone(), self.timeout))
                 })
                 .collect();
-            let mut results = Vec::with_capacity(tasks.len());
-            for task in tasks {
-                results.push(
-                    task.await
-                        .map_err(|e| anyhow::anyhow!("a title task failed: {e}"))?,
-                );
-            }
-            Ok(results)
+            awaited(tasks).await
         })
     }
 
@@ -194,14 +202,7 @@ where
                     ))
                 })
                 .collect();
-            let mut results = Vec::with_capacity(tasks.len());
-            for task in tasks {
-                results.push(
-                    task.await
-                        .map_err(|e| anyhow::anyhow!("a title task failed: {e}"))?,
-                );
-            }
-            Ok(results)
+            awaited(tasks).await
         })
     }
 

@@ -190,18 +190,9 @@ impl Setup {
             timeout: self.cli.timeout,
             app: self.app,
         };
-        match self.cli.command.unwrap_or(Command::Tour) {
-            Command::Tour => commands::tour(&ctx),
-            Command::Title { urls } => commands::title(&ctx, urls),
-            Command::User { id, base } => commands::user(&ctx, id, base),
-            Command::Load(args) => commands::load(&ctx, args),
-            Command::Lesson {
-                name,
-                json,
-                step,
-                base,
-            } => lessons::run(&ctx, name, json, step, base),
-        }
+        dispatch(&ctx, self.cli.command, |name, json, step, base| {
+            lessons::run(&ctx, name, json, step, base)
+        })
     }
 
     /// Runs the command on a thread-per-core runtime: `make` builds a
@@ -217,9 +208,6 @@ impl Setup {
         M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Send + Sync + 'static,
     {
         interrupt::install();
-        if let Some(Command::Lesson { name, .. }) = &self.cli.command {
-            return lessons::not_on_thread_per_core(&self.app, name.as_deref());
-        }
         let (runtime, client) = make(ShardPlan {
             index: 0,
             count: 1,
@@ -234,15 +222,35 @@ impl Setup {
             timeout: self.cli.timeout,
             app: self.app,
         };
-        match self.cli.command.unwrap_or(Command::Tour) {
-            Command::Tour => commands::tour(&ctx),
-            Command::Title { urls } => commands::title(&ctx, urls),
-            Command::User { id, base } => commands::user(&ctx, id, base),
-            Command::Load(args) => commands::load(&ctx, args),
-            Command::Lesson { name, .. } => {
-                lessons::not_on_thread_per_core(&self.app, name.as_deref())
-            }
-        }
+        dispatch(&ctx, self.cli.command, |name, _, _, _| {
+            lessons::not_on_thread_per_core(&self.app, name.as_deref())
+        })
+    }
+}
+
+/// Runs `command` (the tour when none) on `ctx`; `lesson` runs the
+/// `lesson` command, which only a Send runtime's context can.
+fn dispatch<D: drive::Drive>(
+    ctx: &D,
+    command: Option<Command>,
+    lesson: impl FnOnce(
+        Option<String>,
+        bool,
+        Option<String>,
+        Option<String>,
+    ) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    match command.unwrap_or(Command::Tour) {
+        Command::Tour => commands::tour(ctx),
+        Command::Title { urls } => commands::title(ctx, urls),
+        Command::User { id, base } => commands::user(ctx, id, base),
+        Command::Load(args) => commands::load(ctx, args),
+        Command::Lesson {
+            name,
+            json,
+            step,
+            base,
+        } => lesson(name, json, step, base),
     }
 }
 
