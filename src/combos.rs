@@ -7,7 +7,7 @@ use fetch_clients::hyper::HyperClient;
 use fetch_clients::reqwest::ReqwestClient;
 use fetch_clients::surf::SurfClient;
 use fetch_clients::ureq::UreqClient;
-use fetch_compio::CompioRuntime;
+use fetch_compio::{CompioRuntime, shard_maker};
 use fetch_core::{
     ClientConfig, FetchError, HttpClient, LocalHttpClient, LocalRuntime, Runtime, Shards,
 };
@@ -124,6 +124,15 @@ pub const COMBINATIONS: &[Combo] = &[
         no_http2: None,
         thread_per_core: true,
     },
+    Combo {
+        runtime: "compio",
+        client: "hyper",
+        binary: "fetch-compio",
+        worker_threads: true,
+        no_tls: None,
+        no_http2: None,
+        thread_per_core: true,
+    },
 ];
 
 /// Something to do with one combination, given its runtime and client as
@@ -208,7 +217,20 @@ pub fn for_each(
                     threads,
                     config: config.clone(),
                     start: |threads, in_flight, config| {
-                        let make = fetch_compio::shard_maker(config);
+                        let make = shard_maker(config, CyperClient::new);
+                        Shards::start(threads, in_flight, config.connections, make)
+                    },
+                };
+                visitor.visit_local(combo, local);
+            }
+            ("compio", "hyper") => {
+                let local = LocalCombo {
+                    runtime: CompioRuntime::new(os_threads).map_err(io)?,
+                    client: HyperClient::compio(config)?,
+                    threads,
+                    config: config.clone(),
+                    start: |threads, in_flight, config| {
+                        let make = shard_maker(config, HyperClient::compio);
                         Shards::start(threads, in_flight, config.connections, make)
                     },
                 };

@@ -17,9 +17,10 @@
 //! # Layout
 //! - [`HyperClient`]: the [`HttpClient`] over a pool.
 //! - [`pool`]: the connection pool and the [`Transport`] trait.
-//! - `tokio_rt`, `smol_rt`: the two transports, each with its constructor
-//!   (`HyperClient::tokio`, `HyperClient::smol`). Adding a runtime to hyper
-//!   is one more such file: a [`Transport`] and a constructor.
+//! - `tokio_rt`, `smol_rt`, `compio_rt`: the three transports, each with
+//!   its constructor (`HyperClient::tokio`, `HyperClient::smol`,
+//!   `HyperClient::compio`). Adding a runtime to hyper is one more such
+//!   file: a [`Transport`] and a constructor.
 
 use std::sync::{Arc, OnceLock};
 
@@ -32,6 +33,8 @@ use hyper::header::{ACCEPT, CONNECTION, HOST, HeaderValue, USER_AGENT};
 use crate::head::Head;
 use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 
+#[cfg(feature = "hyper-compio")]
+pub mod compio_rt;
 pub mod pool;
 #[cfg(feature = "hyper-smol")]
 pub mod smol_rt;

@@ -13,14 +13,14 @@
 //! # Layout
 //!
 //! - this file: [`CompioRuntime`]: sleep, spawn on this thread, block on; [`shard_maker`]: a
-//!   runtime and a cyper client for one shard (the binary, the benches and compare use it).
-//! - `main.rs`: the `fetch-compio` binary: a runtime and a cyper client per shard, handed to `fetch-cli`.
+//!   runtime and a client for one shard (the binary, the benches and compare use it).
+//! - `main.rs`: the `fetch-compio` binary: a runtime and a client (cyper, or this project's
+//!   hyper pool over compio's sockets) per shard, handed to `fetch-cli`.
 
 use std::future::Future;
 use std::time::Duration;
 
 use compio::driver::DriverType;
-use fetch_clients::cyper::CyperClient;
 use fetch_core::{ClientConfig, FetchError, JoinError, LocalRuntime, LocalTask, ShardPlan, Timer};
 
 /// One compio runtime: the executor and I/O driver of the thread that
@@ -92,12 +92,15 @@ impl LocalRuntime for CompioRuntime {
     }
 }
 
-/// What builds one shard of a sharded run: a compio runtime and a cyper
-/// client with the shard's share of `config`'s connections, on the shard's
-/// own thread.
-pub fn shard_maker(
+/// What builds one shard of a sharded run: a compio runtime and a client
+/// (`client`: `CyperClient::new` or `HyperClient::compio`) with the shard's
+/// share of `config`'s connections, on the shard's own thread.
+pub fn shard_maker<C, F>(
     config: &ClientConfig,
-) -> impl Fn(ShardPlan) -> Result<(CompioRuntime, CyperClient), FetchError> + Send + Sync + 'static
+    client: F,
+) -> impl Fn(ShardPlan) -> Result<(CompioRuntime, C), FetchError> + Send + Sync + 'static
+where
+    F: Fn(&ClientConfig) -> Result<C, FetchError> + Send + Sync + 'static,
 {
     let config = config.clone();
     move |shard| {
@@ -105,6 +108,8 @@ pub fn shard_maker(
             .map_err(|e| FetchError::setup("the compio runtime", e))?;
         let mut config = config.clone();
         config.connections = shard.connections;
-        Ok((runtime, CyperClient::new(&config)?))
+        // Made on the shard's thread, after its runtime: a client over
+        // compio belongs to the thread whose runtime it was made under.
+        Ok((runtime, client(&config)?))
     }
 }

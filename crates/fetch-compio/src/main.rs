@@ -2,19 +2,23 @@
 //!
 //! Run with: `cargo run --release -p fetch-compio` (a guided tour on the
 //! embedded fixture server), or `cargo run --release -p fetch-compio -- --help`.
-//! `load` runs `--threads` shards, each a compio runtime and a cyper client
-//! on a thread of its own.
+//! `load` runs `--threads` shards, each a compio runtime and a client on a
+//! thread of its own: cyper (compio's own hyper client) or `--client hyper`
+//! (this project's hyper pool, as on tokio and smol, over compio's sockets).
 
 use std::process::ExitCode;
 
 use fetch_cli::{App, Setup};
+use fetch_clients::cyper::CyperClient;
+use fetch_clients::hyper::HyperClient;
+use fetch_compio::shard_maker;
 
 /// What this binary offers: its runtime and the clients it can drive.
 const APP: App = App {
     binary: "fetch-compio",
     runtime: "compio",
     about: "async-fetch on compio (thread-per-core, io_uring): the async fn pattern, measured.",
-    clients: &["cyper"],
+    clients: &["cyper", "hyper"],
     legacy: None,
     thread_per_task: false,
     lacking: &[],
@@ -29,6 +33,9 @@ fn main() -> ExitCode {
 /// Hands the shared commands a maker of one runtime and one client per
 /// shard, each built on the shard's own thread.
 fn run(setup: Setup) -> anyhow::Result<ExitCode> {
-    let make = fetch_compio::shard_maker(&setup.client_config);
-    setup.run_local(make)
+    let config = setup.client_config.clone();
+    match setup.client {
+        "hyper" => setup.run_local(shard_maker(&config, HyperClient::compio)),
+        _ => setup.run_local(shard_maker(&config, CyperClient::new)),
+    }
 }
