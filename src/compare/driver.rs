@@ -387,7 +387,8 @@ fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ProcessCost
         .context("could not run /usr/bin/time (install GNU time: apt-get install time)")?;
     let time_text = std::fs::read_to_string(&time_file).unwrap_or_default();
     let _ = std::fs::remove_file(&time_file);
-    let (cpu, rss) =
+    // What the client process cost, from GNU time.
+    let cost =
         parse_gnu_time(&time_text).with_context(|| format!("measuring {}", program.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if stdout.trim().is_empty() {
@@ -397,11 +398,6 @@ fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ProcessCost
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    // What the client process cost, from GNU time.
-    let cost = ProcessCost {
-        cpu_s: cpu,
-        peak_rss_kb: rss,
-    };
     Ok((stdout, cost, output.status.code().unwrap_or(-1)))
 }
 

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context as _, bail};
+use fetch_core::ProcessCost;
 
-/// CPU time and peak memory of a finished child, from GNU time's
-/// `-f "%U %S %M"` output file.
-pub fn parse_gnu_time(text: &str) -> anyhow::Result<(f64, u64)> {
+/// CPU time (user + system, and system alone) and peak memory of a
+/// finished child, from GNU time's `-f "%U %S %M"` output file.
+pub fn parse_gnu_time(text: &str) -> anyhow::Result<ProcessCost> {
     let line = text
         .lines()
         .rev()
@@ -16,7 +17,12 @@ pub fn parse_gnu_time(text: &str) -> anyhow::Result<(f64, u64)> {
     let [user, system, rss] = fields[..] else {
         bail!("unexpected GNU time line {line:?}");
     };
-    Ok((user.parse::<f64>()? + system.parse::<f64>()?, rss.parse()?))
+    let (user, system) = (user.parse::<f64>()?, system.parse::<f64>()?);
+    Ok(ProcessCost {
+        cpu_s: user + system,
+        cpu_system_s: system,
+        peak_rss_kb: rss.parse()?,
+    })
 }
 
 /// What wrk, oha or h2load printed, reduced to the numbers the table needs.
@@ -276,7 +282,14 @@ time for request:      256us    107.21ms     33.50ms     15.16ms    68.80%
 
     #[test]
     fn gnu_time_parses() {
-        assert_eq!(parse_gnu_time("1.50 0.25 70136\n").unwrap(), (1.75, 70136));
+        assert_eq!(
+            parse_gnu_time("1.50 0.25 70136\n").unwrap(),
+            ProcessCost {
+                cpu_s: 1.75,
+                cpu_system_s: 0.25,
+                peak_rss_kb: 70136
+            }
+        );
         assert!(parse_gnu_time("Command exited with non-zero status 1\n1.0 2.0\n").is_err());
     }
 }

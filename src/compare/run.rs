@@ -96,6 +96,9 @@ pub struct Run {
     pub p99_ms: Option<f64>,
     /// The client process's CPU time, user + system, seconds (from GNU time).
     pub cpu_s: f64,
+    /// The system (kernel) part of `cpu_s`, seconds.
+    #[serde(default)]
+    pub cpu_system_s: f64,
     /// The client process's peak RSS, KiB (from GNU time).
     pub peak_rss_kb: u64,
     /// CPU seconds the server process used during the run.
@@ -168,6 +171,7 @@ impl Run {
             p50_ms: report.latency_ms.p50,
             p99_ms: report.latency_ms.p99,
             cpu_s: cost.cpu_s,
+            cpu_system_s: cost.cpu_system_s,
             peak_rss_kb: cost.peak_rss_kb,
             server_cpu_s: 0.0,
             command,
@@ -218,6 +222,7 @@ impl Run {
             p50_ms: None,
             p99_ms: None,
             cpu_s: 0.0,
+            cpu_system_s: 0.0,
             peak_rss_kb: 0,
             server_cpu_s: 0.0,
             command: String::new(),
@@ -314,6 +319,7 @@ impl Run {
             p50_ms: result.p50_ms,
             p99_ms: result.p99_ms,
             cpu_s: cost.cpu_s,
+            cpu_system_s: cost.cpu_system_s,
             peak_rss_kb: cost.peak_rss_kb,
             command,
             config,
@@ -376,7 +382,7 @@ impl Run {
         self.per_10k(self.server_cpu_s)
     }
 
-    fn per_10k(&self, seconds: f64) -> f64 {
+    pub(crate) fn per_10k(&self, seconds: f64) -> f64 {
         if self.requests == 0 {
             0.0
         } else {
@@ -449,6 +455,7 @@ impl Run {
             p50_ms: Some(1.0),
             p99_ms: Some(2.0),
             cpu_s: 0.5,
+            cpu_system_s: 0.25,
             peak_rss_kb: 2048,
             server_cpu_s: 0.25,
             ..Run::empty(tool, c)

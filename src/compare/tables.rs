@@ -124,6 +124,16 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
             "- {c} in flight: {tool}, {rps:.0} requests/sec ({ratio})"
         );
     }
+    md.push_str(
+        "\n## One client, three runtimes: hyper on tokio, smol and compio\n\n\
+         This project's hyper pool is the same code on every runtime (only the transport \
+         differs: tokio's sockets, async-io's, compio's on io_uring), so these rows isolate the \
+         runtime. compio runs `--threads` shards, a runtime and a pool on each thread, \
+         `-c` and `--connections` split between them; tokio and smol run one pool on their \
+         worker threads. CPU is the client process's, from GNU time (getrusage), split into \
+         user and system time. compio's own client, cyper, follows for reference.\n\n",
+    );
+    md.push_str(&runtime_table(runs));
     if info.queued {
         md.push_str(
             "\n## More requests in flight than connections\n\n\
@@ -475,6 +485,82 @@ pub fn table(runs: &[Run]) -> String {
     out
 }
 
+/// The client every runtime is measured with in [`runtime_table`].
+const SAME_CLIENT: &str = "hyper";
+/// The runtime the others are set against there.
+const BASE_RUNTIME: &str = "tokio";
+
+/// One client, each runtime: every `*+hyper` throughput run (this
+/// project's pool, so only the runtime differs) beside `tokio+hyper` at
+/// the same in flight, with the client's CPU split into user and system
+/// time (the system part is where epoll or io_uring shows), its peak RSS,
+/// and the memory run's KiB per request in flight. The thread-per-core
+/// runtime's own client (compio+cyper) is listed after, for reference.
+pub fn runtime_table(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| tool | in flight | requests/sec | vs {BASE_RUNTIME}+{SAME_CLIENT} | CPU s per 10k: user | system | system share | peak RSS MB | KiB per request (memory run) | errors |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let runtime = |r: &Run| r.tool.split('+').next().unwrap_or_default().to_owned();
+    let client = |r: &Run| r.tool.split('+').nth(1).unwrap_or_default().to_owned();
+    let shown = |r: &&Run| !r.reference && (client(r) == SAME_CLIENT || runtime(r) == "compio");
+    let throughput: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.scenario == Scenario::Throughput)
+        .filter(shown)
+        .collect();
+    let memory = |tool: &str| {
+        runs.iter()
+            .find(|r| r.scenario == Scenario::Memory && r.tool == tool && unmeasured(r).is_none())
+            .map(|r| (r.concurrency, r.kib_per_request()))
+    };
+    let mut concurrencies: Vec<usize> = throughput.iter().map(|r| r.concurrency).collect();
+    concurrencies.sort_unstable();
+    concurrencies.dedup();
+    let base = format!("{BASE_RUNTIME}+{SAME_CLIENT}");
+    for c in concurrencies {
+        let mut rows: Vec<&&Run> = throughput.iter().filter(|r| r.concurrency == c).collect();
+        // The same client first, then the others.
+        rows.sort_by_key(|r| client(r) != SAME_CLIENT);
+        let base_rps = rows
+            .iter()
+            .find(|r| r.tool == base && unmeasured(r).is_none())
+            .map(|r| r.requests_per_sec);
+        for r in rows {
+            if let Some(why) = unmeasured(r) {
+                out.push_str(&unmeasured_row(&r.tool, r, &why, 10));
+                continue;
+            }
+            let vs = base_rps.filter(|b| *b > 0.0).map_or_else(
+                || "-".to_owned(),
+                |b| format!("{:.2}x", r.requests_per_sec / b),
+            );
+            let system = r.per_10k(r.cpu_system_s);
+            let user = r.cpu_per_10k() - system;
+            let share = if r.cpu_s > 0.0 {
+                format!("{:.0}%", 100.0 * r.cpu_system_s / r.cpu_s)
+            } else {
+                "-".to_owned()
+            };
+            let memory = memory(&r.tool).map_or_else(
+                || "-".to_owned(),
+                |(n, kib)| format!("{kib:.1} ({n} in flight)"),
+            );
+            let _ = writeln!(
+                out,
+                "| {} | {c} | {:.0} | {vs} | {user:.3} | {system:.3} | {share} | {:.1} | {memory} | {} |",
+                r.tool,
+                r.requests_per_sec,
+                r.peak_rss_kb as f64 / 1024.0,
+                r.errors_text(),
+            );
+        }
+    }
+    out
+}
+
 /// The fastest combination (not a reference tool) at each concurrency, with
 /// its ratio to wrk: `(concurrency, tool, requests/sec, ratio)`.
 pub fn fastest(runs: &[Run]) -> Vec<(usize, String, f64, Option<f64>)> {
@@ -730,6 +816,36 @@ mod tests {
 
     fn run(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
         Run::sample(tool, reference, c, rps)
+    }
+
+    #[test]
+    fn the_runtime_table_sets_each_runtime_against_tokio_with_the_same_client() {
+        let mut compio = run("compio+hyper", false, 100, 25_000.0);
+        compio.cpu_system_s = 0.1;
+        let mut memory = run("compio+hyper", false, 10_000, 1.0);
+        memory.scenario = Scenario::Memory;
+        memory.peak_rss_kb = 200_000;
+        let runs = [
+            run("wrk", true, 100, 100_000.0),
+            run("tokio+reqwest", false, 100, 10_000.0),
+            run("compio+cyper", false, 100, 20_000.0),
+            compio,
+            run("tokio+hyper", false, 100, 50_000.0),
+            memory,
+        ];
+        let t = runtime_table(&runs);
+        // 1,000 requests, 0.5 s CPU of which 0.1 system: per 10k, 4.0 user
+        // and 1.0 system.
+        assert!(
+            t.contains("| compio+hyper | 100 | 25000 | 0.50x | 4.000 | 1.000 | 20% | 2.0 | 20.0 (10000 in flight) | 0 |"),
+            "{t}"
+        );
+        assert!(t.contains("| tokio+hyper | 100 | 50000 | 1.00x |"), "{t}");
+        assert!(t.contains("| compio+cyper | 100 | 20000 | 0.40x |"), "{t}");
+        // Another client on another runtime, and the reference tools, are not in it.
+        assert!(!t.contains("tokio+reqwest") && !t.contains("wrk"), "{t}");
+        // hyper's rows come before cyper's.
+        assert!(t.find("compio+hyper") < t.find("compio+cyper"), "{t}");
     }
 
     #[test]

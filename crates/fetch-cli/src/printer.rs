@@ -285,8 +285,10 @@ pub fn text(r: &LoadReport) -> String {
     };
     let _ = writeln!(
         s,
-        "  cpu          {:.2} s user + system, all threads ({cost})",
-        r.cpu_s
+        "  cpu          {:.2} s user + system ({:.2} user, {:.2} system), all threads ({cost})",
+        r.cpu_s,
+        r.cpu_s - r.cpu_system_s,
+        r.cpu_system_s
     );
     let _ = writeln!(s, "  peak RSS     {:.1} MiB", r.peak_rss_kb as f64 / 1024.0);
     s

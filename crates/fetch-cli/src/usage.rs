@@ -13,6 +13,8 @@ use nix::sys::resource::{UsageWho, getrusage};
 pub struct Usage {
     /// User plus system CPU time, in seconds, all threads.
     pub cpu_s: f64,
+    /// The system part of `cpu_s`.
+    pub cpu_system_s: f64,
     /// Peak resident set size so far, in KiB.
     pub peak_rss_kb: u64,
 }
@@ -26,6 +28,7 @@ impl Usage {
         let secs = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
         Usage {
             cpu_s: secs(usage.user_time()) + secs(usage.system_time()),
+            cpu_system_s: secs(usage.system_time()),
             // ru_maxrss (KiB on Linux) only where /proc is missing.
             peak_rss_kb: own_peak_rss_kb()
                 .unwrap_or_else(|| u64::try_from(usage.max_rss()).unwrap_or(0)),
@@ -37,6 +40,7 @@ impl Usage {
     pub fn since(self, earlier: Usage) -> Usage {
         Usage {
             cpu_s: (self.cpu_s - earlier.cpu_s).max(0.0),
+            cpu_system_s: (self.cpu_system_s - earlier.cpu_system_s).max(0.0),
             peak_rss_kb: self.peak_rss_kb,
         }
     }
@@ -59,6 +63,7 @@ impl From<Usage> for fetch_core::ProcessCost {
     fn from(u: Usage) -> Self {
         fetch_core::ProcessCost {
             cpu_s: u.cpu_s,
+            cpu_system_s: u.cpu_system_s,
             peak_rss_kb: u.peak_rss_kb,
         }
     }

@@ -224,6 +224,8 @@ pub enum ServerKind {
 pub struct ProcessCost {
     /// User plus system CPU time of the run, seconds, all threads.
     pub cpu_s: f64,
+    /// The system (kernel) part of `cpu_s`, seconds.
+    pub cpu_system_s: f64,
     /// The process's peak resident set size, KiB.
     pub peak_rss_kb: u64,
 }
@@ -365,6 +367,10 @@ pub struct LoadReport {
     pub behind_s: Option<f64>,
     /// CPU time (user + system) the process used during the run, seconds.
     pub cpu_s: f64,
+    /// The system (kernel) part of `cpu_s`, seconds: where a runtime's
+    /// I/O driver (epoll or io_uring) shows.
+    #[serde(default)]
+    pub cpu_system_s: f64,
     /// The process's peak resident set size, KiB.
     pub peak_rss_kb: u64,
     /// A sharded run (thread-per-core): how requests in flight and
@@ -436,6 +442,7 @@ impl LoadReport {
                 .map(|_| report.max_start_delay.as_secs_f64() * 1000.0),
             behind_s: report.behind.map(|d| d.as_secs_f64()),
             cpu_s: cost.cpu_s,
+            cpu_system_s: cost.cpu_system_s,
             peak_rss_kb: cost.peak_rss_kb,
             shards: c.shards.clone(),
         }
@@ -575,6 +582,7 @@ mod tests {
         r.config.duration = Some(Duration::from_millis(2500));
         let cost = ProcessCost {
             cpu_s: 0.25,
+            cpu_system_s: 0.125,
             peak_rss_kb: 1234,
         };
         let out = LoadReport::new(&r, ServerKind::Embedded, cost);
