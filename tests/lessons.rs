@@ -15,6 +15,22 @@ fn lesson(bin: &str, name: &str) -> Value {
     report["results"].clone()
 }
 
+/// The lessons that run on a thread-per-core runtime too.
+const RUN_ANYWHERE: [&str; 6] = [
+    "lazy",
+    "state-machine",
+    "errors",
+    "runtime",
+    "pin",
+    "seed-code",
+];
+
+/// Every runtime binary, thread-per-core ones included: for the lessons
+/// in [`RUN_ANYWHERE`].
+fn everywhere() -> impl Iterator<Item = &'static str> {
+    common::binaries().into_iter().map(|(bin, _)| bin)
+}
+
 fn async_binaries() -> impl Iterator<Item = &'static str> {
     binaries()
         .into_iter()
@@ -61,12 +77,40 @@ fn lesson_lists_the_lessons() {
             out.stdout
         );
     }
-    // A thread-per-core runtime lists them and says why none runs there.
+    // A thread-per-core runtime lists the lessons it runs, and gives each
+    // of the others a line on what it means there and why it does not run.
     let out = common::run("fetch-compio", &["lesson"]).success();
     assert!(out.stdout.contains("  seed-code "), "{out:#?}");
     assert!(out.stdout.contains("thread-per-core"), "{out:#?}");
-    let out = common::run("fetch-compio", &["lesson", "lazy"]).fails_with(1);
-    assert!(out.stderr.contains("fetch-tokio"), "{out:#?}");
+    for name in RUN_ANYWHERE {
+        assert!(
+            out.stdout.contains(&format!("  {name} ")),
+            "{name}: {out:#?}"
+        );
+    }
+    for name in [
+        "ten-users",
+        "thousands",
+        "blocking",
+        "cpu-work",
+        "spawn",
+        "switch",
+        "sync-or-async",
+        "fire-and-forget",
+        "main-task",
+    ] {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} not listed: {out:#?}"));
+        assert!(line.len() > 80, "{name} has no reason: {line}");
+    }
+    let out = common::run("fetch-compio", &["lesson", "blocking"]).fails_with(1);
+    assert!(
+        out.stderr.contains("spawn_blocking") && out.stderr.contains("fetch-tokio"),
+        "{out:#?}"
+    );
     let out = common::run("fetch-threads", &["lesson", "blocking"]).fails_with(1);
     assert!(out.stderr.contains("fetch-tokio"), "{out:#?}");
     common::run("fetch-tokio", &["lesson", "no-such-lesson"]).fails_with(2);
@@ -74,7 +118,7 @@ fn lesson_lists_the_lessons() {
 
 #[test]
 fn lazy_nothing_is_sent_before_await_and_nothing_when_dropped() {
-    for (bin, _) in binaries() {
+    for bin in everywhere() {
         let r = lesson(bin, "lazy");
         assert_eq!(r["block_ran_before_await"], false, "{bin}: {r}");
         assert_eq!(r["block_ran_after_await"], true, "{bin}: {r}");
@@ -88,7 +132,7 @@ fn lazy_nothing_is_sent_before_await_and_nothing_when_dropped() {
 
 #[test]
 fn state_machine_stores_what_lives_across_an_await() {
-    for (bin, _) in binaries() {
+    for bin in everywhere() {
         let rows = lesson(bin, "state-machine");
         let size = |label: &str| {
             rows.as_array()
@@ -236,7 +280,7 @@ fn main_task_main_runs_on_the_main_thread_and_blocking_it_freezes_only_its_threa
 
 #[test]
 fn seed_code_runs_the_seeds_fetch_title_and_differs_where_the_lesson_says() {
-    for (bin, _) in binaries() {
+    for bin in everywhere() {
         let r = lesson(bin, "seed-code");
         assert_eq!(r["as_written_compiles"], false, "{bin}: {r}");
         let rustc = r["rustc_says"].as_str().unwrap();
@@ -289,7 +333,7 @@ fn seed_code_runs_the_seeds_fetch_title_and_differs_where_the_lesson_says() {
 
 #[test]
 fn pin_quotes_rustc_and_runs_the_future_it_pins() {
-    for (bin, _) in binaries() {
+    for bin in everywhere() {
         let r = lesson(bin, "pin");
         let says = r["rustc_says"].as_str().unwrap();
         assert!(
@@ -333,7 +377,7 @@ fn sync_or_async_spawning_and_async_file_reads_cost_more_than_the_work() {
 
 #[test]
 fn errors_come_back_through_question_marks_with_their_kind() {
-    for (bin, _) in binaries() {
+    for bin in everywhere() {
         let rows = lesson(bin, "errors");
         let kinds: Vec<&str> = rows
             .as_array()
@@ -355,7 +399,7 @@ fn errors_come_back_through_question_marks_with_their_kind() {
 
 #[test]
 fn runtime_lesson_quotes_the_real_compiler_errors() {
-    for (bin, _) in binaries() {
+    for bin in everywhere() {
         let rows = lesson(bin, "runtime");
         let codes: Vec<&str> = rows
             .as_array()

@@ -505,7 +505,13 @@ pub fn runtime_table(runs: &[Run]) -> String {
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     let runtime = |r: &Run| r.tool.split('+').next().unwrap_or_default().to_owned();
     let client = |r: &Run| r.tool.split('+').nth(1).unwrap_or_default().to_owned();
-    let shown = |r: &&Run| !r.reference && (client(r) == SAME_CLIENT || runtime(r) == "compio");
+    // A connection per request in flight: the queued runs (fewer
+    // connections) have their own table.
+    let shown = |r: &&Run| {
+        !r.reference
+            && r.connections == r.concurrency
+            && (client(r) == SAME_CLIENT || runtime(r) == "compio")
+    };
     let throughput: Vec<&Run> = runs
         .iter()
         .filter(|r| r.scenario == Scenario::Throughput)
@@ -825,7 +831,10 @@ mod tests {
         let mut memory = run("compio+hyper", false, 10_000, 1.0);
         memory.scenario = Scenario::Memory;
         memory.peak_rss_kb = 200_000;
+        let mut queued = run("tokio+hyper", false, 100, 99_000.0);
+        queued.connections = 10;
         let runs = [
+            queued,
             run("wrk", true, 100, 100_000.0),
             run("tokio+reqwest", false, 100, 10_000.0),
             run("compio+cyper", false, 100, 20_000.0),
@@ -841,6 +850,8 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("| tokio+hyper | 100 | 50000 | 1.00x |"), "{t}");
+        // The run on fewer connections than requests in flight is not.
+        assert!(!t.contains("99000"), "{t}");
         assert!(t.contains("| compio+cyper | 100 | 20000 | 0.40x |"), "{t}");
         // Another client on another runtime, and the reference tools, are not in it.
         assert!(!t.contains("tokio+reqwest") && !t.contains("wrk"), "{t}");

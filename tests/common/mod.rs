@@ -24,9 +24,10 @@ pub fn binaries() -> Vec<(&'static str, Vec<&'static str>)> {
     out
 }
 
-/// The binaries the lessons run on: every one but a thread-per-core
-/// runtime's (its tasks never leave their thread; the lessons are written
-/// against the Send `Runtime`).
+/// The binaries every lesson runs on: all but a thread-per-core runtime's,
+/// which runs only the lessons that need no more than blocking on a future
+/// (the others are written against the Send `Runtime`; see
+/// `tests/lessons.rs`).
 pub fn lesson_binaries() -> Vec<(&'static str, Vec<&'static str>)> {
     let thread_per_core = |bin: &str| {
         async_fetch::combos::COMBINATIONS

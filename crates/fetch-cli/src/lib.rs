@@ -222,8 +222,14 @@ impl Setup {
             timeout: self.cli.timeout,
             app: self.app,
         };
-        dispatch(&ctx, self.cli.command, |name, _, _, _| {
-            lessons::not_on_thread_per_core(&self.app, name.as_deref())
+        let on = format!(
+            "{} ({}), one runtime on this thread, client {}",
+            ctx.runtime.name(),
+            ctx.runtime.driver(),
+            ctx.client.name()
+        );
+        dispatch(&ctx, self.cli.command, |name, json, _, _| {
+            lessons::run_thread_per_core(&ctx, &self.app, &on, name, json)
         })
     }
 }

@@ -14,9 +14,9 @@
 //! # Layout
 //!
 //! - [`reqwest`] (feature `reqwest`): reqwest on tokio, HTTP/1.1 or HTTP/2, rustls for https.
-//! - [`hyper`] (features `hyper-tokio`, `hyper-smol`): hyper's HTTP/1 or HTTP/2 connections in
-//!   this crate's pool (`hyper::pool`), http or https, over tokio's or smol's transport
-//!   (`hyper::tokio_rt`, `hyper::smol_rt`).
+//! - [`hyper`] (features `hyper-tokio`, `hyper-smol`, `hyper-compio`): hyper's HTTP/1 or HTTP/2
+//!   connections in this crate's pool (`hyper::pool`), http or https, over tokio's, smol's or
+//!   compio's transport (`hyper::tokio_rt`, `hyper::smol_rt`, `hyper::compio_rt`).
 //! - `tls`: the one rustls client configuration reqwest and hyper share (roots, ALPN).
 //! - [`cyper`] (feature `cyper`): cyper, hyper on compio, thread-per-core: a `LocalHttpClient`.
 //! - [`surf`] (feature `surf`): surf's h1 client on async-io, for smol and async-std (unmaintained).

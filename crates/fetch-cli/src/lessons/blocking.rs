@@ -250,6 +250,9 @@ const BLOCKING: About = About {
     shows: "a 10 ms heartbeat beside std::thread::sleep, an async sleep and spawn_blocking",
     thread_per_task_too: false,
     in_flight: 16,
+    thread_per_core: Some(
+        "a blocked thread is a blocked shard: every task on it stops and no other thread takes them over (a thread-per-core runtime steals nothing), as on tokio's current_thread; compio's spawn_blocking sends the closure to a pool of threads beside the shard and wakes the shard with the result, the one way to block there without stopping it. Not run here: the lesson measures through the Send runtimes' hooks (spawn_blocking, the worker count), not written for compio",
+    ),
     threads_note: Some(MEASURED_ON),
 };
 
@@ -259,6 +262,9 @@ const CPU_WORK: About = About {
     shows: "the same heartbeat beside a CPU job, inline, cooperative and on the blocking pool",
     thread_per_task_too: false,
     in_flight: 16,
+    thread_per_core: Some(
+        "CPU work inline stops the shard it runs on, the whole of it; yielding between slices lets the shard's other tasks in, and the blocking pool takes the work off the shard's thread. Not run here, for the reason the blocking lesson gives",
+    ),
     threads_note: Some(MEASURED_ON),
 };
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use fetch_core::HttpClient;
 
-use super::kit::{About, Lesson, Out, as_printed};
+use super::kit::{About, Basics, Lesson, Out, as_printed};
 use crate::Hooks;
 use crate::context::Context;
 
@@ -112,9 +112,14 @@ impl Lesson for NeedsARuntime {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: None,
     };
 
-    fn run<R: Hooks, C: HttpClient>(_ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+    fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        Self::run_anywhere(ctx, out)
+    }
+
+    fn run_anywhere<B: Basics>(_ctx: &B, out: Out) -> anyhow::Result<Value> {
         Ok(run(out))
     }
 }

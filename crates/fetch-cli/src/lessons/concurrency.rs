@@ -367,6 +367,9 @@ impl Lesson for TenUsers {
              threads, each in a process of its own",
         ),
         in_flight: 16,
+        thread_per_core: Some(
+            "ten requests at once on one thread is how every shard of a thread-per-core runtime works (the load command shows it: each shard's share of the requests in flight on one thread); not run here: the lesson spawns through the Send runtime trait and compares against the threads baseline in child processes, not written for compio",
+        ),
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
@@ -396,6 +399,9 @@ impl Lesson for Thousands {
             "measured on ONE worker thread and on 10,000 OS threads, each in a process of its own",
         ),
         in_flight: THOUSANDS as usize,
+        thread_per_core: Some(
+            "10,000 requests in flight on one thread is one shard's work (`fetch-compio --threads 1 load -c 10000` runs it and reports time and memory); not run here: the lesson's memory steps run as child processes through the Send runtime trait, not written for compio",
+        ),
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
@@ -423,6 +429,9 @@ impl Lesson for Spawn {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: Some(
+            "on a thread-per-core runtime a spawned task never leaves its shard's thread, so spawning runs tasks concurrently but not in parallel: parallelism comes from the shards, one per thread, as the load command runs them; the lesson's measurement (spawned against awaited work spread over the workers) has no workers to spread over",
+        ),
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {

@@ -41,6 +41,9 @@ impl Lesson for FireAndForget {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: Some(
+            "compio's task handle cancels the task when dropped unless detached (as smol's); not run here: the lesson's steps run through the Send runtime trait (spawn, spawn_detached), not written for compio",
+        ),
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {

@@ -5,7 +5,7 @@
 use fetch_core::{HttpClient, get_user, within};
 use serde_json::{Value, json};
 
-use super::kit::{About, Lesson, Out, closed_port};
+use super::kit::{About, Basics, Lesson, Out, closed_port};
 use crate::Hooks;
 use crate::context::{Context, embedded_server};
 
@@ -27,9 +27,14 @@ impl Lesson for Errors {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: None,
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        Self::run_anywhere(ctx, out)
+    }
+
+    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
         let server = embedded_server()?;
         let base = server.url();
         let closed = closed_port()?;
@@ -49,11 +54,11 @@ impl Lesson for Errors {
         out.say("\nget_user against four bad answers:\n");
         let mut rows = Vec::new();
         for (what, url) in &cases {
-            let result = ctx.runtime.block_on(within(
-                ctx.runtime,
-                ctx.timeout,
+            let result = ctx.block_on(within(
+                ctx.rt(),
+                ctx.timeout(),
                 url,
-                get_user(&*ctx.client, url),
+                get_user(ctx.client(), url),
             ));
             let (kind, chain) = match &result {
                 Ok(user) => ("ok".to_owned(), format!("{user:?}")),

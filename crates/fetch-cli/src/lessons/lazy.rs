@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use fetch_core::{HttpClient, fetch_title, within};
+use fetch_core::{HttpClient, Timer as _, fetch_title, within};
 use serde_json::{Value, json};
 
 use super::compiler;
-use super::kit::{About, Lesson, Out, as_printed};
+use super::kit::{About, Basics, Lesson, Out, as_printed};
 use crate::Hooks;
 use crate::context::ms;
 use crate::context::{Context, embedded_server};
@@ -26,10 +26,15 @@ impl Lesson for Lazy {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: None,
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
-        let rt = ctx.runtime;
+        Self::run_anywhere(ctx, out)
+    }
+
+    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
+        let rt = ctx.rt();
         let server = embedded_server()?;
         let url = format!("{}/pages/1", server.url());
         let start = Instant::now();
@@ -43,7 +48,7 @@ impl Lesson for Lazy {
             42
         };
         let ran_before_await = ran.load(Ordering::SeqCst);
-        let value = rt.block_on(future);
+        let value = ctx.block_on(future);
         let ran_after_await = ran.load(Ordering::SeqCst);
         out.say("1. An async block whose body sets a flag:");
         out.say(format!(
@@ -61,20 +66,20 @@ impl Lesson for Lazy {
             server.requests_received()
         ));
         // Calling the async fn builds the state machine; it sends nothing.
-        let future = fetch_title(&*ctx.client, &url);
+        let future = fetch_title(ctx.client(), &url);
         let after_call = server.requests_received();
         out.say(format!(
             "   {}  called fetch_title(..), got a future. requests received: {after_call}",
             t()
         ));
-        rt.block_on(rt.sleep(Duration::from_millis(200)));
+        ctx.block_on(rt.sleep(Duration::from_millis(200)));
         let after_wait = server.requests_received();
         out.say(format!(
             "   {}  waited 200 ms without awaiting it.     requests received: {after_wait}",
             t()
         ));
         // `.await` (here: block_on) polls it; only now does the request go out.
-        let title = rt.block_on(within(rt, ctx.timeout, &url, future))?;
+        let title = ctx.block_on(within(rt, ctx.timeout(), &url, future))?;
         let after_await = server.requests_received();
         out.say(format!(
             "   {}  awaited it: title {:?}.          requests received: {after_await}\n",
@@ -84,9 +89,9 @@ impl Lesson for Lazy {
 
         // 3. A future dropped without being awaited never runs at all.
         out.say("3. A second fetch_title future, dropped without being awaited:");
-        let never = fetch_title(&*ctx.client, &url);
+        let never = fetch_title(ctx.client(), &url);
         drop(never);
-        rt.block_on(rt.sleep(Duration::from_millis(100)));
+        ctx.block_on(rt.sleep(Duration::from_millis(100)));
         let after_drop = server.requests_received();
         out.say(format!(
             "   {}  dropped it, waited 100 ms.            requests received: {after_drop}\n",

@@ -5,10 +5,10 @@
 use std::hint::black_box;
 use std::mem::size_of_val;
 
-use fetch_core::{HttpClient, fetch_title, get_user, yield_now};
+use fetch_core::{HttpClient, LocalHttpClient as _, fetch_title, get_user, yield_now};
 use serde_json::{Value, json};
 
-use super::kit::{About, Lesson, Out};
+use super::kit::{About, Basics, Lesson, Out};
 use crate::Hooks;
 use crate::context::Context;
 
@@ -49,11 +49,17 @@ impl Lesson for StateMachine {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: None,
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        Self::run_anywhere(ctx, out)
+    }
+
+    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
         let url = "http://127.0.0.1:1/pages/1";
-        let client = &*ctx.client;
+        let client = ctx.client();
+        let task = ctx.task_handle_size();
         let rows = [
             (
                 "async fn empty()",
@@ -87,7 +93,7 @@ impl Lesson for StateMachine {
             ),
             (
                 "a spawned Task<T>",
-                size_of_val(&ctx.runtime.spawn(async {})),
+                task,
                 "a boxed pointer: spawn moved the future to the heap",
             ),
         ];
@@ -97,7 +103,7 @@ impl Lesson for StateMachine {
         }
         out.say(format!(
             "\nThe client here is {}. Each .await point is a state of the machine; each local that",
-            ctx.client.name()
+            ctx.client().name()
         ));
         out.say(
         "lives across one is a field. Large futures are copied when moved, so spawn (which boxes",
@@ -107,9 +113,9 @@ impl Lesson for StateMachine {
         out.say(
         "is a plain value, wherever its owner keeps it (these were measured on the stack). It goes",
     );
-        out.say(
-            "to the heap only when something boxes it, as spawn does: see the 16-byte Task above.",
-        );
+        out.say(format!(
+            "to the heap only when something boxes it, as spawn does: see the {task}-byte Task above."
+        ));
         Ok(json!(
             rows.iter()
                 .map(|(what, size, _)| json!({"future": what, "bytes": size}))

@@ -44,6 +44,9 @@ impl Lesson for MainTask {
             "measured with 1 and with 2 worker threads, each in a process of its own",
         ),
         in_flight: 16,
+        thread_per_core: Some(
+            "on compio, main's future and every task of a shard share one thread by design, the case of tokio's current_thread flavour: blocking main's future freezes them all; the lesson measures tokio's two flavours and the #[tokio::main] expansion through the runtime hooks, which compio (no main attribute here) does not implement",
+        ),
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {

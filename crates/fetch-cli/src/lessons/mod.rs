@@ -11,10 +11,15 @@
 //! Steps that compare with the one-thread-per-request world run the
 //! `fetch-threads` binary the same way.
 //!
+//! On a thread-per-core runtime (compio) the lessons that need only
+//! [`Basics`] (block on a future, a timer, a client) run as everywhere,
+//! through `Lesson::run_anywhere`; each other lesson's `About` says what its
+//! claim means there and why it does not run.
+//!
 //! # Layout
 //!
-//! - `kit`: what a lesson is made of: [`About`], the `Lesson` trait, `Out`, and
-//!   the helpers for steps in a child process.
+//! - `kit`: what a lesson is made of: [`About`], the `Lesson` trait, `Out`, [`Basics`] (what
+//!   every kind of runtime offers a lesson), and the helpers for steps in a child process.
 //! - `lazy`: futures do nothing until awaited.
 //! - `machine`: the state machine, measured with `size_of_val`.
 //! - `concurrency`: ten users, ten thousand connections, spawn versus await.
@@ -45,11 +50,11 @@ mod sync_or_async;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use fetch_core::{HttpClient, Runtime};
+use fetch_core::{HttpClient, LocalHttpClient as _, Runtime};
 use serde_json::{Value, json};
 
 pub(crate) use self::kit::About;
-use self::kit::{Lesson, Out};
+use self::kit::{Basics, Lesson, Out};
 use crate::Hooks;
 use crate::context::{Context, runtime_description};
 use crate::stdout::outln;
@@ -103,33 +108,86 @@ pub(crate) fn names() -> Vec<&'static str> {
     all().into_iter().map(|about| about.name).collect()
 }
 
-/// `lesson [NAME]` on a thread-per-core runtime: the list, and why none
-/// runs there. Listing succeeds; asking for one is an error (exit 1).
-pub(crate) fn not_on_thread_per_core(
+/// `lesson [NAME] [--json]` on a thread-per-core runtime, described by
+/// `on`: the lessons that run on one runtime on this thread (through
+/// [`Basics`]) run as anywhere; each of the others is listed with what its
+/// claim means there and why it does not run, and asking for one says so
+/// (exit 1).
+pub(crate) fn run_thread_per_core<B: Basics>(
+    ctx: &B,
     app: &crate::App,
-    name: Option<&str>,
+    on: &str,
+    name: Option<String>,
+    json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let why = format!(
-        "the lessons do not run on {} yet: each is written against fetch-core's Send `Runtime` \
-         (spawn, spawn_blocking, the runtime's hooks), which a thread-per-core runtime, whose \
-         tasks never leave their thread, does not implement; run them with fetch-tokio, \
-         fetch-smol or fetch-async-std",
-        app.runtime
-    );
-    match name {
-        Some(name) => {
-            find(name).with_context(|| format!("no lesson named {name:?}"))?;
-            bail!("{name}: {why}")
+    let Some(name) = name else {
+        outln!(
+            "The async fn pattern, lesson by lesson ({} lesson NAME). Each runs one claim of",
+            app.binary
+        );
+        outln!("{SEED}, and shows what is true:");
+        for about in all().into_iter().filter(|a| a.thread_per_core.is_none()) {
+            outln!("  {:<16} {}", about.name, about.shows);
         }
-        None => {
-            outln!("The async fn pattern, lesson by lesson:");
-            for about in all() {
-                outln!("  {:<16} {}", about.name, about.shows);
+        outln!(
+            "\nOn {}, a thread-per-core runtime, these do not run (each with what its claim means here):",
+            app.runtime
+        );
+        for about in all() {
+            if let Some(why) = about.thread_per_core {
+                outln!("  {:<16} {why}.", about.name);
             }
-            outln!("({why}.)");
-            Ok(ExitCode::SUCCESS)
+        }
+        outln!("(They run with fetch-tokio, fetch-smol or fetch-async-std.)");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let about = find(&name).with_context(|| format!("no lesson named {name:?}"))?;
+    if let Some(why) = about.thread_per_core {
+        bail!(
+            "the {name} lesson does not run on {} (thread-per-core): {why}; run it with fetch-tokio, \
+             fetch-smol or fetch-async-std",
+            app.binary
+        );
+    }
+    let out = Out { json };
+    out.say(format!(
+        "lesson {name}: \"{}\"\n  ({SEED})\n  on {on}\n",
+        about.claim
+    ));
+    struct Anywhere<'c, B> {
+        ctx: &'c B,
+        name: &'static str,
+        out: Out,
+        result: Option<anyhow::Result<Value>>,
+    }
+    impl<B: Basics> Visit for Anywhere<'_, B> {
+        fn visit<L: Lesson>(&mut self) {
+            if L::ABOUT.name == self.name {
+                self.result = Some(L::run_anywhere(self.ctx, self.out));
+            }
         }
     }
+    let mut runner = Anywhere {
+        ctx,
+        name: about.name,
+        out,
+        result: None,
+    };
+    each(&mut runner);
+    let results = runner
+        .result
+        .unwrap_or_else(|| Err(anyhow::anyhow!("no lesson named {name:?}")))?;
+    if json {
+        let report = json!({
+            "lesson": name,
+            "runtime": ctx.runtime_name(),
+            "threads": 1,
+            "client": ctx.client().name(),
+            "results": results,
+        });
+        outln!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `lesson [NAME] [--json]`, and the hidden `--step` of child processes.

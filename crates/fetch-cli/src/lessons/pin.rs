@@ -9,7 +9,7 @@ use fetch_core::HttpClient;
 use serde_json::{Value, json};
 
 use super::compiler::indented;
-use super::kit::{About, Lesson, Out, as_printed};
+use super::kit::{About, Basics, Lesson, Out, as_printed};
 use crate::Hooks;
 use crate::context::Context;
 
@@ -57,9 +57,14 @@ impl Lesson for PinLesson {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: None,
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        Self::run_anywhere(ctx, out)
+    }
+
+    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
         out.say(
             "An async fn that keeps a reference into its own locals across an .await builds a future\n\
              that points into itself. Polled once, it must never move again, or the reference would\n\
@@ -76,12 +81,12 @@ impl Lesson for PinLesson {
         let boxed_size = size_of_val(&boxed);
         let on_stack = pin!(page());
         let stack_size = size_of_val(&on_stack);
-        let output = ctx.runtime.block_on(async { boxed.await + on_stack.await });
+        let output = ctx.block_on(async { boxed.await + on_stack.await });
         out.say(format!(
             "The same page() where it compiles: the future is {unpinned} bytes; Box::pin puts it on the heap\n\
              behind a pointer of {boxed_size} bytes, pin!(..) keeps it on the stack behind a Pin<&mut _> of {stack_size}.\n\
              Awaited through their Pins on {}: {output} (16 + 16). Neither can be moved out again.\n",
-            ctx.runtime.name()
+            ctx.runtime_name()
         ));
         out.say(
             "The seed is right that async fn handles Pin for you while you only write .await. You meet it\n\

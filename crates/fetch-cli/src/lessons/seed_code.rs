@@ -17,10 +17,10 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use fetch_core::{FetchError, HttpClient, fetch_title, within};
+use fetch_core::{FetchError, HttpClient, LocalHttpClient as _, fetch_title, within};
 use serde_json::{Value, json};
 
-use super::kit::{About, Lesson, Out, closed_port};
+use super::kit::{About, Basics, Lesson, Out, closed_port};
 use crate::Hooks;
 use crate::context::{Context, embedded_server};
 
@@ -55,9 +55,14 @@ impl Lesson for SeedCode {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: None,
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
+        Self::run_anywhere(ctx, out)
+    }
+
+    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
         let rustc_says = AS_WRITTEN_STDERR.lines().next().unwrap_or_default();
         out.say("As the seed writes it, its fetch_title does not compile against trpl 0.3, the Rust book's");
         out.say("crate (seed-code/tests/ui/as_written.rs; rustc's message pinned by its compile-fail test):\n");
@@ -83,18 +88,18 @@ impl Lesson for SeedCode {
             "  {:<24}{:<34}fetch_title ({}, {})",
             "page",
             "the seed's code (trpl)",
-            ctx.runtime.name(),
-            ctx.client.name()
+            ctx.runtime_name(),
+            ctx.client().name()
         ));
         let mut rows = Vec::new();
         let mut panics = Vec::new();
         for (what, url) in &cases {
             let theirs = run_seed(&seed, url)?;
-            let ours = ctx.runtime.block_on(within(
-                ctx.runtime,
-                ctx.timeout,
+            let ours = ctx.block_on(within(
+                ctx.rt(),
+                ctx.timeout(),
                 url,
-                fetch_title(&*ctx.client, url),
+                fetch_title(ctx.client(), url),
             ));
             out.say(format!(
                 "  {what:<24}{:<34}{}",

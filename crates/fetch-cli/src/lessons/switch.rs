@@ -37,6 +37,9 @@ impl Lesson for Switch {
             "measured with 1 and with 2 worker threads, each in a process of its own",
         ),
         in_flight: 16,
+        thread_per_core: Some(
+            "a switch between tasks of one shard never crosses threads, the lesson's one-worker case; not run here: its measurement steps run as child processes with a worker count through the Send runtime trait, not written for compio",
+        ),
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {

@@ -56,6 +56,9 @@ impl Lesson for SyncOrAsync {
         thread_per_task_too: true,
         threads_note: None,
         in_flight: 16,
+        thread_per_core: Some(
+            "compio reads files through io_uring itself, not through a blocking pool, so its answer to the file half would differ from tokio's; not run here: the lesson reads through the runtime hooks' file API and spawns through the Send runtime trait, not written for compio",
+        ),
     };
 
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value> {
