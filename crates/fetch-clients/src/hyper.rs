@@ -282,6 +282,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
             }
         };
         let head = Head::of(response.status(), response.version(), response.headers());
+        let reusable = keeps_alive(response.version(), response.headers());
         let mut body = head.body(url, self.config.max_body)?;
         let mut incoming = response.into_body();
         // The body arrives in frames; each `.await` waits for the next one.
@@ -292,9 +293,34 @@ impl<T: Transport> HttpClient for HyperClient<T> {
                 body.push_bytes(data)?;
             }
         }
-        // Read to the end: the connection can carry the next request.
-        lease.give_back();
+        // Read to the end: the connection can carry the next request,
+        // unless the server said it would close it.
+        if reusable {
+            lease.give_back();
+        }
         head.with_body(body)
+    }
+}
+
+/// Whether the server means to keep an HTTP/1 connection open after this
+/// answer: HTTP/1.1 unless it says `Connection: close`, HTTP/1.0 only when
+/// it says `Connection: keep-alive`. (HTTP/2: always; the pool keeps those
+/// its own way.) A connection the server is closing is closed here rather
+/// than handed back: the next request would find it gone, at best after a
+/// wasted try, at worst only when the runtime next reads it.
+fn keeps_alive(version: hyper::Version, headers: &hyper::HeaderMap) -> bool {
+    let says = |token: &str| {
+        headers
+            .get_all(CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    match version {
+        hyper::Version::HTTP_10 | hyper::Version::HTTP_09 => says("keep-alive"),
+        hyper::Version::HTTP_11 => !says("close"),
+        _ => true,
     }
 }
 
@@ -346,6 +372,23 @@ mod tests {
             }
         });
         (url, accepted, closed)
+    }
+
+    #[test]
+    fn a_connection_is_kept_only_when_the_answer_says_so() {
+        use hyper::Version;
+        let with = |value: &str| {
+            let mut headers = hyper::HeaderMap::new();
+            headers.insert(CONNECTION, HeaderValue::from_str(value).unwrap());
+            headers
+        };
+        let none = hyper::HeaderMap::new();
+        assert!(keeps_alive(Version::HTTP_11, &none));
+        assert!(!keeps_alive(Version::HTTP_11, &with("close")));
+        assert!(!keeps_alive(Version::HTTP_11, &with("Upgrade, Close")));
+        assert!(!keeps_alive(Version::HTTP_10, &none));
+        assert!(keeps_alive(Version::HTTP_10, &with("Keep-Alive")));
+        assert!(keeps_alive(Version::HTTP_2, &none));
     }
 
     #[test]
