@@ -121,14 +121,7 @@ pub(crate) fn run_thread_per_core<B: Basics>(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let Some(name) = name else {
-        outln!(
-            "The async fn pattern, lesson by lesson ({} lesson NAME). Each runs one claim of",
-            app.binary
-        );
-        outln!("{SEED}, and shows what is true:");
-        for about in all().into_iter().filter(|a| a.thread_per_core.is_none()) {
-            outln!("  {:<16} {}", about.name, about.shows);
-        }
+        list(app.binary, |a| a.thread_per_core.is_none());
         outln!(
             "\nOn {}, a thread-per-core runtime, these do not run (each with what its claim means here):",
             app.runtime
@@ -150,10 +143,7 @@ pub(crate) fn run_thread_per_core<B: Basics>(
         );
     }
     let out = Out { json };
-    out.say(format!(
-        "lesson {name}: \"{}\"\n  ({SEED})\n  on {on}\n",
-        about.claim
-    ));
+    header(out, about, on);
     struct Anywhere<'c, B> {
         ctx: &'c B,
         name: &'static str,
@@ -178,14 +168,7 @@ pub(crate) fn run_thread_per_core<B: Basics>(
         .result
         .unwrap_or_else(|| Err(anyhow::anyhow!("no lesson named {name:?}")))?;
     if json {
-        let report = json!({
-            "lesson": name,
-            "runtime": ctx.runtime_name(),
-            "threads": 1,
-            "client": ctx.client().name(),
-            "results": results,
-        });
-        outln!("{report}");
+        report(about, ctx.runtime_name(), 1, ctx.client().name(), results);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -200,14 +183,7 @@ pub(crate) fn run<R: Hooks, C: HttpClient>(
 ) -> anyhow::Result<ExitCode> {
     let thread_per_task = ctx.runtime.thread_per_task();
     let Some(name) = name else {
-        outln!(
-            "The async fn pattern, lesson by lesson ({} lesson NAME). Each runs one claim of",
-            ctx.app.binary
-        );
-        outln!("{SEED}, and shows what is true:");
-        for about in all().into_iter().filter(|a| a.applies_to(ctx.runtime)) {
-            outln!("  {:<16} {}", about.name, about.shows);
-        }
+        list(ctx.app.binary, |a| a.applies_to(ctx.runtime));
         if thread_per_task {
             let executor_only: Vec<_> = all()
                 .into_iter()
@@ -246,11 +222,7 @@ pub(crate) fn run<R: Hooks, C: HttpClient>(
         );
     }
     let out = Out { json };
-    out.say(format!(
-        "lesson {name}: \"{}\"\n  ({SEED})\n  on {}\n",
-        about.claim,
-        describe(ctx, about)
-    ));
+    header(out, about, &describe(ctx, about));
     let mut runner = Runner {
         ctx,
         name: about.name,
@@ -260,16 +232,47 @@ pub(crate) fn run<R: Hooks, C: HttpClient>(
     each(&mut runner);
     let results = runner.into_result()?;
     if json {
-        let report = json!({
-            "lesson": name,
-            "runtime": ctx.runtime.name(),
-            "threads": ctx.runtime.threads(),
-            "client": ctx.client.name(),
-            "results": results,
-        });
-        outln!("{report}");
+        report(
+            about,
+            ctx.runtime.name(),
+            ctx.runtime.threads(),
+            ctx.client.name(),
+            results,
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The start of `lesson`'s list: what the lessons are, and each one for
+/// which `here` holds, with what it shows.
+fn list(binary: &str, here: impl Fn(&About) -> bool) {
+    outln!("The async fn pattern, lesson by lesson ({binary} lesson NAME). Each runs one claim of");
+    outln!("{SEED}, and shows what is true:");
+    for about in all().into_iter().filter(|a| here(a)) {
+        outln!("  {:<16} {}", about.name, about.shows);
+    }
+}
+
+/// What a lesson prints first: its name, the seed's claim, and what it
+/// runs `on`.
+fn header(out: Out, about: &About, on: &str) {
+    out.say(format!(
+        "lesson {}: \"{}\"\n  ({SEED})\n  on {on}\n",
+        about.name, about.claim
+    ));
+}
+
+/// `--json`: the lesson's results with what they were measured on, as one
+/// JSON object.
+fn report(about: &About, runtime: &str, threads: usize, client: &str, results: Value) {
+    let report = json!({
+        "lesson": about.name,
+        "runtime": runtime,
+        "threads": threads,
+        "client": client,
+        "results": results,
+    });
+    outln!("{report}");
 }
 
 /// What a [`Runner`] runs of the lesson it finds.
