@@ -33,14 +33,26 @@ pub struct Combo {
     /// Why it cannot speak HTTP/2, or `None` when it can.
     pub no_http2: Option<&'static str>,
     /// A thread-per-core runtime: its load runs on `--threads` shards, a
-    /// runtime and a client each, and the lessons do not run on it.
+    /// runtime and a client each, and only some lessons run on it.
     pub thread_per_core: bool,
+    /// Why its client has no connect timeout of its own (a connect that
+    /// hangs then ends at the request's time limit, as `timeout`), or
+    /// `None` when it has one (`connect_timeout`).
+    pub no_connect_timeout: Option<&'static str>,
+    /// The `Accept-Encoding` it sends: `None` for no header (every client
+    /// but one), `Some("")` for an empty one.
+    pub accept_encoding: Option<&'static str>,
 }
 
 /// surf's reason for each: its TLS stack is left out, its client is HTTP/1 only.
 const SURF_NO_TLS: Option<&str> =
     Some("surf is built without TLS (RUSTSEC-2024-0336 in its rustls 0.18)");
 const SURF_NO_H2: Option<&str> = Some("surf's async-h1 speaks HTTP/1.1 only");
+const SURF_NO_CONNECT_TIMEOUT: Option<&str> =
+    Some("surf 2 sets no connect timeout: the request's time limit ends the wait");
+/// cyper's reason: its pool (hyper-util's) is built without one.
+const CYPER_NO_CONNECT_TIMEOUT: Option<&str> =
+    Some("cyper 0.9 sets no connect timeout: the request's time limit ends the wait");
 
 impl Combo {
     /// `runtime+client`, the id benches and tables use.
@@ -68,6 +80,8 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        no_connect_timeout: None,
+        accept_encoding: None,
         thread_per_core: false,
     },
     Combo {
@@ -77,6 +91,8 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        no_connect_timeout: None,
+        accept_encoding: None,
         thread_per_core: false,
     },
     Combo {
@@ -86,6 +102,8 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        no_connect_timeout: None,
+        accept_encoding: None,
         thread_per_core: false,
     },
     Combo {
@@ -95,6 +113,8 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: SURF_NO_TLS,
         no_http2: SURF_NO_H2,
+        no_connect_timeout: SURF_NO_CONNECT_TIMEOUT,
+        accept_encoding: None,
         thread_per_core: false,
     },
     Combo {
@@ -104,6 +124,8 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: SURF_NO_TLS,
         no_http2: SURF_NO_H2,
+        no_connect_timeout: SURF_NO_CONNECT_TIMEOUT,
+        accept_encoding: None,
         thread_per_core: false,
     },
     Combo {
@@ -113,6 +135,8 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: false,
         no_tls: None,
         no_http2: Some("ureq 3 speaks HTTP/1.1 only"),
+        no_connect_timeout: None,
+        accept_encoding: None,
         thread_per_core: false,
     },
     Combo {
@@ -122,6 +146,8 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        no_connect_timeout: CYPER_NO_CONNECT_TIMEOUT,
+        accept_encoding: Some(""),
         thread_per_core: true,
     },
     Combo {
@@ -131,6 +157,8 @@ pub const COMBINATIONS: &[Combo] = &[
         worker_threads: true,
         no_tls: None,
         no_http2: None,
+        no_connect_timeout: None,
+        accept_encoding: None,
         thread_per_core: true,
     },
 ];

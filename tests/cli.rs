@@ -809,9 +809,9 @@ fn a_connect_that_hangs_is_a_connect_timeout() {
             ],
             1,
         );
-        // surf and cyper have no connect timeout of their own: the
-        // request's time limit ends the wait (each says so in its docs).
-        let kind = if client == "surf" || client == "cyper" {
+        // A client with no connect timeout of its own: the request's time
+        // limit ends the wait (each says so in its docs).
+        let kind = if common::combo(bin, client).no_connect_timeout.is_some() {
             "timeout"
         } else {
             "connect_timeout"

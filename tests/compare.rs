@@ -15,6 +15,8 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         no_tls: None,
         no_http2: None,
         thread_per_core: false,
+        no_connect_timeout: None,
+        accept_encoding: None,
     };
     // fetch-tokio has no ureq client: it exits at once with a usage error
     // and prints no report, as a crashed binary would.
@@ -26,6 +28,8 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         no_tls: None,
         no_http2: None,
         thread_per_core: false,
+        no_connect_timeout: None,
+        accept_encoding: None,
     };
     let plan = Plan {
         seconds: 1,

@@ -40,6 +40,14 @@ pub fn lesson_binaries() -> Vec<(&'static str, Vec<&'static str>)> {
         .collect()
 }
 
+/// The combination `bin` runs with `--client client`, for its properties.
+pub fn combo(bin: &str, client: &str) -> async_fetch::combos::Combo {
+    *async_fetch::combos::COMBINATIONS
+        .iter()
+        .find(|c| c.binary == bin && c.client == client)
+        .unwrap_or_else(|| panic!("no combination {bin} --client {client}"))
+}
+
 /// Every (binary, client) pair.
 pub fn combinations() -> impl Iterator<Item = (&'static str, &'static str)> {
     async_fetch::combos::COMBINATIONS
