@@ -20,14 +20,14 @@ const TASKS: u64 = 10_000;
 
 struct Spawn<'a, 'c> {
     group: &'a mut criterion::BenchmarkGroup<'c, criterion::measurement::WallTime>,
-    seen: Vec<&'static str>,
+    seen: Vec<combos::Runtime>,
 }
 
 impl Spawn<'_, '_> {
     /// Whether `runtime` has no benchmark yet: one per runtime, whichever
     /// client comes with it (a group's ids must be unique, and tokio,
     /// smol and compio each come with two clients).
-    fn first_time(&mut self, runtime: &'static str) -> bool {
+    fn first_time(&mut self, runtime: combos::Runtime) -> bool {
         if self.seen.contains(&runtime) {
             return false;
         }
@@ -44,7 +44,7 @@ impl Visit for Spawn<'_, '_> {
         }
         // For the threads "runtime" a task is an OS thread: this is the
         // 10,000-threads side of the comparison, through the same code.
-        self.group.bench_function(combo.runtime, |b| {
+        self.group.bench_function(combo.runtime.name(), |b| {
             b.iter(|| {
                 rt.block_on(async {
                     let tasks: Vec<_> = (0..TASKS)
@@ -70,7 +70,7 @@ impl Visit for Spawn<'_, '_> {
             return;
         }
         let rt = &local.runtime;
-        self.group.bench_function(combo.runtime, |b| {
+        self.group.bench_function(combo.runtime.name(), |b| {
             b.iter(|| {
                 rt.block_on(async {
                     let tasks: Vec<_> = (0..TASKS)

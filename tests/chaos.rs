@@ -87,7 +87,11 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
             .iter()
             .map(|k| got(k))
             .sum::<u64>();
-        if client == "surf" {
+        if common::combo(bin, client)
+            .client
+            .reuses_cancelled_connections()
+            .is_some()
+        {
             // surf (unmaintained) puts a connection whose request was
             // cancelled (timed out) back into its pool, it seems, so the
             // request after it can wait for the stalled answer and time out

@@ -24,6 +24,21 @@ fn tour_runs_every_step_without_errors() {
     }
 }
 
+/// Every combination of the registry runs through its binary as the one
+/// asked for: the report names its runtime and its client. A binary whose
+/// dispatch built another client for a name (a catch-all arm) fails here.
+#[test]
+fn every_combination_of_the_registry_runs_as_asked() {
+    let url = format!("{}/users/{{id}}", server_url());
+    for combo in common::COMBINATIONS {
+        let (bin, client) = (combo.binary(), combo.client.name());
+        let (out, report) = load_json(bin, client, &["--url", &url, "-n", "5", "-c", "1"], 0);
+        assert_eq!(report.runtime, combo.runtime.name(), "{combo}: {out:#?}");
+        assert_eq!(report.client, combo.client.name(), "{combo}: {out:#?}");
+        assert_eq!(report.ok, 5, "{combo}: {out:#?}");
+    }
+}
+
 #[test]
 fn title_prints_each_title_in_order() {
     let base = server_url();
@@ -575,15 +590,15 @@ fn http_1_0_server() -> String {
 }
 
 #[test]
-fn an_http_1_0_server_is_read_by_every_client_but_surf_which_says_why() {
+fn an_http_1_0_server_is_read_by_every_client_that_can_and_the_others_say_why() {
     let url = http_1_0_server();
     for (bin, client) in combinations() {
         let out = run(bin, &["--client", client, "title", &url]);
-        if client == "surf" {
+        if let Some(why) = common::combo(bin, client).client.no_http1_0() {
             let out = out.fails_with(1);
             assert!(
                 out.stderr.contains("does not accept HTTP/1.0 responses"),
-                "{bin}: {out:#?}"
+                "{bin}: {why}: {out:#?}"
             );
         } else {
             let out = out.success();
@@ -811,7 +826,11 @@ fn a_connect_that_hangs_is_a_connect_timeout() {
         );
         // A client with no connect timeout of its own: the request's time
         // limit ends the wait (each says so in its docs).
-        let kind = if common::combo(bin, client).no_connect_timeout.is_some() {
+        let kind = if common::combo(bin, client)
+            .client
+            .no_connect_timeout()
+            .is_some()
+        {
             "timeout"
         } else {
             "connect_timeout"
@@ -840,7 +859,7 @@ fn the_report_counts_the_connections_a_run_opened() {
         let server = common::own_server();
         let keeping = format!("{}/users/{{id}}", server.url());
         let (_, report) = load_json(bin, client, &["--url", &keeping, "-n", "200", "-c", "5"], 0);
-        if matches!(client, "hyper" | "reqwest") {
+        if common::combo(bin, client).client.counts_connections() {
             let accepted = server.connections().accepted();
             assert_eq!(
                 report.connections_opened,

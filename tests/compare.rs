@@ -1,36 +1,17 @@
 //! `scripts/compare` keeps going when a combination fails: its row says
 //! so, every other row and file is written, and the run reports failure.
 
-use async_fetch::combos::Combo;
+use async_fetch::combos::{Client, Combo, Runtime};
 use async_fetch::compare::driver::{Plan, run};
 
 #[test]
 fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
     let out = std::env::temp_dir().join(format!("compare-crash-{}", std::process::id()));
-    let working = Combo {
-        runtime: "tokio",
-        client: "hyper",
-        binary: "fetch-tokio",
-        worker_threads: true,
-        no_tls: None,
-        no_http2: None,
-        thread_per_core: false,
-        no_connect_timeout: None,
-        accept_encoding: None,
-    };
-    // fetch-tokio has no ureq client: it exits at once with a usage error
-    // and prints no report, as a crashed binary would.
-    let broken = Combo {
-        runtime: "tokio",
-        client: "ureq",
-        binary: "fetch-tokio",
-        worker_threads: true,
-        no_tls: None,
-        no_http2: None,
-        thread_per_core: false,
-        no_connect_timeout: None,
-        accept_encoding: None,
-    };
+    let working = Combo::new(Runtime::Tokio, Client::Hyper);
+    // fetch-tokio has no ureq client (not a combination of the registry):
+    // it exits at once with a usage error and prints no report, as a
+    // crashed binary would.
+    let broken = Combo::new(Runtime::Tokio, Client::Ureq);
     let plan = Plan {
         seconds: 1,
         concurrency: vec![20],

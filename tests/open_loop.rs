@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use common::{check_report, finish, spawn};
 
-/// One combination per runtime: the runtime is what paces the requests.
-const RUNTIMES: &[(&str, &str)] = &[
-    ("fetch-tokio", "hyper"),
-    ("fetch-smol", "hyper"),
-    ("fetch-async-std", "surf"),
-    ("fetch-threads", "ureq"),
-];
+/// One combination per runtime (its binary's default client): the runtime
+/// is what paces the requests.
+fn runtimes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    common::Runtime::ALL
+        .iter()
+        .filter_map(|r| r.combos().next().map(|c| (c.binary(), c.client.name())))
+}
 
 /// Runs `bin load ARGS --output json` against a fresh server that pauses
 /// for 1 s, 1.5 s after the run starts; returns the report.
@@ -45,7 +45,7 @@ fn seconds(ms: Option<f64>) -> f64 {
 
 #[test]
 fn the_open_loop_shows_a_stall_that_the_closed_loop_hides() {
-    for (bin_name, client) in RUNTIMES {
+    for (bin_name, client) in runtimes() {
         let open = run_with_a_pause(
             bin_name,
             client,
@@ -89,7 +89,7 @@ fn the_open_loop_shows_a_stall_that_the_closed_loop_hides() {
 fn ctrl_c_stops_an_open_loop_with_every_request_counted() {
     use std::time::Instant;
 
-    for (bin_name, client) in RUNTIMES {
+    for (bin_name, client) in runtimes() {
         let server = common::own_server();
         // 200 a second, each answered after 100 ms: about 20 in flight,
         // and most of the 50 workers idle, waiting for the pacer.

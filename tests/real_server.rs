@@ -186,7 +186,10 @@ fn what_every_client_sends_is_the_same() {
         // without its decompression features, still sends the header,
         // empty (it joins an empty list of encodings). Empty means
         // identity only, which is what no header means too.
-        let encoding = common::combo(bin, client).accept_encoding.unwrap_or("-");
+        let encoding = common::combo(bin, client)
+            .client
+            .accept_encoding()
+            .unwrap_or("-");
         let want = format!(
             "200|/utf8.html|{}|{}|{encoding}",
             ClientConfig::user_agent_for(client, runtime),
@@ -238,7 +241,7 @@ fn loops_too_many_hops_and_unfollowable_schemes_fail_naming_the_chain() {
         // nginx speaks plain http on that port, so https fails for every
         // client; a client without TLS says it is the redirect.
         let tls = fail("/to-https");
-        if client == "surf" {
+        if common::combo(bin, client).client.no_tls().is_some() {
             assert!(
                 tls.contains("redirected to a URL this client cannot fetch")
                     && tls.contains(&format!("{base}/to-https -> https://127.0.0.1:")),

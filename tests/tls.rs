@@ -81,7 +81,7 @@ fn an_untrusted_certificate_is_refused_by_every_client() {
             ],
         )
         .fails_with(1);
-        if client == "surf" {
+        if common::combo(bin, client).client.no_tls().is_some() {
             // surf is built without its vulnerable TLS stack; it says so,
             // and names a client that does https.
             assert!(
@@ -152,11 +152,11 @@ fn every_https_client_fetches_a_title_and_a_user_with_the_servers_ca() {
     let tls = TlsServer::start([127, 0, 0, 1], true, false);
     let base = tls.server.url();
     assert!(base.starts_with("https://127.0.0.1:"), "{base}");
-    for combo in async_fetch::combos::COMBINATIONS {
-        let (bin, client) = (combo.binary, combo.client);
+    for combo in common::COMBINATIONS {
+        let (bin, client) = (combo.binary(), combo.client.name());
         let page = format!("{base}/pages/3");
         let args = ["--client", client, "--ca-cert", tls.ca(), "title", &page];
-        if let Some(why) = combo.no_tls {
+        if let Some(why) = combo.client.no_tls() {
             let out = run(bin, &args).fails_with(1);
             assert!(
                 out.stderr.contains("RUSTSEC-2024-0336"),
@@ -198,11 +198,11 @@ fn a_ca_not_trusted_and_a_name_not_in_the_certificate_are_refused() {
     let other = TlsServer::start([127, 0, 0, 1], true, false);
     // 127.0.0.2 is loopback too, but the certificate names 127.0.0.1 and localhost.
     let misnamed = TlsServer::start([127, 0, 0, 2], true, false);
-    for combo in async_fetch::combos::COMBINATIONS
+    for combo in common::COMBINATIONS
         .iter()
-        .filter(|c| c.no_tls.is_none())
+        .filter(|c| c.client.no_tls().is_none())
     {
-        let (bin, client) = (combo.binary, combo.client);
+        let (bin, client) = (combo.binary(), combo.client.name());
         let fetch = |server: &Server, ca: &str| {
             let url = format!("{}/pages/1", server.url());
             run(bin, &["--client", client, "--ca-cert", ca, "title", &url])
@@ -231,8 +231,8 @@ fn http2_is_negotiated_over_tls_and_spoken_with_prior_knowledge() {
     for (tls, http2_server) in [(true, false), (false, true)] {
         let server = TlsServer::start([127, 0, 0, 1], tls, http2_server);
         let url = format!("{}/users/{{id}}", server.server.url());
-        for combo in async_fetch::combos::COMBINATIONS {
-            let (bin, client) = (combo.binary, combo.client);
+        for combo in common::COMBINATIONS {
+            let (bin, client) = (combo.binary(), combo.client.name());
             let mut args = vec![
                 "--http2",
                 "--url",
@@ -247,7 +247,7 @@ fn http2_is_negotiated_over_tls_and_spoken_with_prior_knowledge() {
             if tls {
                 args.extend(["--ca-cert", server.ca()]);
             }
-            if combo.no_http2.is_some() {
+            if combo.client.no_http2().is_some() {
                 // One line saying why, and the usage exit code.
                 let mut all = vec!["--client", client, "load"];
                 all.extend(&args);
@@ -286,11 +286,7 @@ fn http2_is_negotiated_over_tls_and_spoken_with_prior_knowledge() {
     // --connections allows: the pool opens another only under load.
     let server = TlsServer::start([127, 0, 0, 1], false, true);
     let url = format!("{}/users/{{id}}", server.server.url());
-    for (bin, client) in [
-        ("fetch-tokio", "hyper"),
-        ("fetch-smol", "hyper"),
-        ("fetch-tokio", "reqwest"),
-    ] {
+    for (bin, client) in common::combinations_where(|c| c.client.no_http2().is_none()) {
         let before = server.server.connections().http2();
         let args = [
             "--http2",
@@ -337,11 +333,11 @@ fn http2_is_negotiated_over_tls_and_spoken_with_prior_knowledge() {
 #[test]
 fn no_keepalive_opens_one_connection_per_request() {
     for tls in [false, true] {
-        for combo in async_fetch::combos::COMBINATIONS {
-            if tls && combo.no_tls.is_some() {
+        for combo in common::COMBINATIONS {
+            if tls && combo.client.no_tls().is_some() {
                 continue;
             }
-            let (bin, client) = (combo.binary, combo.client);
+            let (bin, client) = (combo.binary(), combo.client.name());
             // A server per run, so its counts are this run's alone.
             let server = TlsServer::start([127, 0, 0, 1], tls, false);
             let url = format!("{}/users/{{id}}", server.server.url());
@@ -374,11 +370,9 @@ fn a_ca_file_whose_certificate_does_not_parse_is_refused_before_any_request() {
     )
     .expect("write the file");
     let ca = path.to_str().expect("a UTF-8 temp path");
-    for (bin, client) in [
-        ("fetch-tokio", "reqwest"),
-        ("fetch-tokio", "hyper"),
-        ("fetch-smol", "hyper"),
-    ] {
+    // Every client built on the project's one rustls configuration checks
+    // the CA when it is built, before any request.
+    for (bin, client) in common::combinations_where(|c| c.client.tls() == common::Tls::Shared) {
         let out = run(bin, &["--client", client, "--ca-cert", ca, "title"]).fails_with(1);
         assert!(
             out.stderr.contains(&format!(

@@ -333,8 +333,8 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
         let mut jobs = Vec::new();
         for &combo in &plan.combinations {
             let why = match scenario {
-                Scenario::H2 => combo.no_tls.or(combo.no_http2),
-                _ => combo.no_tls,
+                Scenario::H2 => combo.client.no_tls().or(combo.client.no_http2()),
+                _ => combo.client.no_tls(),
             };
             if let Some(why) = why {
                 runs.push(placed(Run::not_supported(&combo.id(), c, why.to_owned())));
@@ -541,7 +541,7 @@ fn combination(
     job: &Job,
     ca: Option<&Path>,
 ) -> anyhow::Result<Run> {
-    let Combo { binary, client, .. } = job.combo;
+    let (binary, client) = (job.combo.binary(), job.combo.client.name());
     let program = workspace_bin(binary)?;
     let mut args = job.combo.threads_args(plan.threads);
     if let Some(ca) = ca {

@@ -12,55 +12,59 @@ use std::time::{Duration, Instant};
 use fetch_core::LoadReport;
 use fetch_server::{Server, ServerConfig};
 
-/// Every runtime binary and the clients it offers, from the one list.
-pub fn binaries() -> Vec<(&'static str, Vec<&'static str>)> {
-    let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
-    for combo in async_fetch::combos::COMBINATIONS {
-        match out.iter_mut().find(|(bin, _)| *bin == combo.binary) {
-            Some((_, clients)) => clients.push(combo.client),
-            None => out.push((combo.binary, vec![combo.client])),
-        }
-    }
-    out
-}
+#[allow(unused_imports)]
+pub use async_fetch::combos::{COMBINATIONS, Client, Combo, Model, Runtime, Tls};
 
-/// The binaries every lesson runs on: all but a thread-per-core runtime's,
-/// which runs only the lessons that need no more than blocking on a future
-/// (the others are written against the Send `Runtime`; see
-/// `tests/lessons.rs`).
-pub fn lesson_binaries() -> Vec<(&'static str, Vec<&'static str>)> {
-    let thread_per_core = |bin: &str| {
-        async_fetch::combos::COMBINATIONS
-            .iter()
-            .any(|c| c.binary == bin && c.thread_per_core)
-    };
-    binaries()
-        .into_iter()
-        .filter(|(bin, _)| !thread_per_core(bin))
+/// Every runtime binary and the clients it offers, from the registry.
+pub fn binaries() -> Vec<(&'static str, Vec<&'static str>)> {
+    Runtime::ALL
+        .iter()
+        .map(|r| (r.binary(), r.clients().map(Client::name).collect()))
         .collect()
 }
 
-/// The combination `bin` runs with `--client client`, for its properties.
-pub fn combo(bin: &str, client: &str) -> async_fetch::combos::Combo {
-    *async_fetch::combos::COMBINATIONS
+/// The binaries every lesson runs on: those of runtimes that are not
+/// thread-per-core, which run only the lessons that need no more than
+/// blocking on a future (the others are written against the Send
+/// `Runtime`; see `tests/lessons.rs`).
+pub fn lesson_binaries() -> Vec<(&'static str, Vec<&'static str>)> {
+    Runtime::ALL
         .iter()
-        .find(|c| c.binary == bin && c.client == client)
+        .filter(|r| r.model() != Model::ThreadPerCore)
+        .map(|r| (r.binary(), r.clients().map(Client::name).collect()))
+        .collect()
+}
+
+/// The combination `bin` runs with `--client client`, for its capabilities.
+pub fn combo(bin: &str, client: &str) -> Combo {
+    COMBINATIONS
+        .iter()
+        .copied()
+        .find(|c| c.binary() == bin && c.client.name() == client)
         .unwrap_or_else(|| panic!("no combination {bin} --client {client}"))
 }
 
-/// Every (binary, client) pair.
+/// Every (binary, client) pair of the registry.
 pub fn combinations() -> impl Iterator<Item = (&'static str, &'static str)> {
-    async_fetch::combos::COMBINATIONS
-        .iter()
-        .map(|c| (c.binary, c.client))
+    COMBINATIONS.iter().map(|c| (c.binary(), c.client.name()))
 }
 
-/// `--threads N` for `bin` when its runtime takes it (the combinations'
-/// own property), nothing for the threads baseline, which refuses it.
-pub fn threads_args(bin: &str, threads: usize) -> Vec<String> {
-    async_fetch::combos::COMBINATIONS
+/// The (binary, client) pairs of the combinations for which `keep` holds.
+pub fn combinations_where(
+    keep: impl Fn(&Combo) -> bool,
+) -> impl Iterator<Item = (&'static str, &'static str)> {
+    COMBINATIONS
         .iter()
-        .find(|c| c.binary == bin)
+        .filter(move |c| keep(c))
+        .map(|c| (c.binary(), c.client.name()))
+}
+
+/// `--threads N` for `bin` when its runtime takes it (the registry's
+/// word), nothing for the threads baseline, which refuses it.
+pub fn threads_args(bin: &str, threads: usize) -> Vec<String> {
+    COMBINATIONS
+        .iter()
+        .find(|c| c.binary() == bin)
         .map(|c| c.threads_args(threads))
         .unwrap_or_default()
 }

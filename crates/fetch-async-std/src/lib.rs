@@ -55,7 +55,7 @@ impl AsyncStdRuntime {
 
 impl Runtime for AsyncStdRuntime {
     fn name(&self) -> &'static str {
-        "async-std"
+        fetch_registry::Runtime::AsyncStd.name()
     }
 
     fn threads(&self) -> usize {

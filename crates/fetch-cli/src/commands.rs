@@ -52,7 +52,7 @@ pub(crate) fn tour<D: Drive>(ctx: &D) -> anyhow::Result<ExitCode> {
         ctx.client_name(),
         server.url()
     );
-    if let Some(legacy) = ctx.app().legacy {
+    if let Some(legacy) = ctx.app().legacy() {
         outln!("{legacy}");
     }
     outln!();
@@ -82,7 +82,7 @@ pub(crate) fn tour<D: Drive>(ctx: &D) -> anyhow::Result<ExitCode> {
     if report.interrupted {
         return Ok(ExitCode::from(INTERRUPTED));
     }
-    let bin = ctx.app().binary;
+    let bin = ctx.app().binary();
     outln!();
     outln!("Next: `{bin} lesson` lists the lessons, each claim of the async fn pattern run and");
     outln!("measured; `{bin} load --url URL` loads a server of your own (`{bin} load --help`).");

@@ -7,34 +7,91 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use fetch_registry::{COMBINATIONS, Client, Combo, Runtime};
 use fetch_server::{Server, ServerConfig};
 
-/// What a runtime binary offers.
+/// What a runtime binary offers: its runtime, as the registry describes
+/// it, and the cargo features this build was compiled with (a client
+/// behind one that is off is refused with the feature to turn on).
 #[derive(Debug, Clone, Copy)]
 pub struct App {
-    /// The binary's name, for `--help`.
-    pub binary: &'static str,
-    /// The runtime it runs on.
-    pub runtime: &'static str,
-    /// One line for the top of `--help`.
-    pub about: &'static str,
-    /// The clients it supports; the first is the default.
-    pub clients: &'static [&'static str],
-    /// Clients this binary can offer but this build left out, each with
-    /// the cargo feature that brings it: `(client, feature)`.
-    pub lacking: &'static [(&'static str, &'static str)],
-    /// For a legacy stack: the warning that `--help` and the tour carry.
-    pub legacy: Option<&'static str>,
-    /// Every task is an OS thread of its own (the threads baseline): there
-    /// are no worker threads to set, so `--threads` is refused.
-    pub thread_per_task: bool,
-    /// Clients that speak HTTP/1.1 only, each with why: `--http2` with one
-    /// of them is refused with that reason (exit 2).
-    pub http1_only: &'static [(&'static str, &'static str)],
+    /// The runtime it runs on; its binary, clients, `--help` line and
+    /// legacy notice are the registry's.
+    pub runtime: Runtime,
+    /// The features of the registry's combinations ([`Combo::feature`])
+    /// this build has.
+    pub features: &'static [&'static str],
 }
 
-/// Why `--http2` is refused with surf, for the binaries that offer it.
-pub const SURF_HTTP1: &str = "surf's HTTP client (async-h1) speaks HTTP/1.1 only; use fetch-tokio --client reqwest or hyper, or fetch-smol --client hyper";
+impl App {
+    /// The binary of `runtime`, with every client that needs no feature.
+    pub const fn new(runtime: Runtime) -> Self {
+        App {
+            runtime,
+            features: &[],
+        }
+    }
+
+    /// The same, built with `features` (those of its crate that bring a client).
+    #[must_use]
+    pub const fn with_features(self, features: &'static [&'static str]) -> Self {
+        App { features, ..self }
+    }
+
+    /// The binary's name.
+    pub const fn binary(&self) -> &'static str {
+        self.runtime.binary()
+    }
+
+    /// For a legacy stack: the warning that `--help` and the tour carry.
+    pub const fn legacy(&self) -> Option<&'static str> {
+        self.runtime.legacy()
+    }
+
+    /// Whether this build has `combo`'s client.
+    fn built(&self, combo: &Combo) -> bool {
+        combo.feature.is_none_or(|f| self.features.contains(&f))
+    }
+
+    /// The clients this build drives; the first is the default.
+    pub fn clients(&self) -> Vec<Client> {
+        self.runtime
+            .combos()
+            .filter(|c| self.built(c))
+            .map(|c| c.client)
+            .collect()
+    }
+
+    /// The combinations of this runtime that this build left out, each
+    /// with the cargo feature that brings it.
+    pub fn lacking(&self) -> impl Iterator<Item = Combo> + '_ {
+        self.runtime.combos().filter(|c| !self.built(c))
+    }
+
+    /// Every task is an OS thread of its own (the threads baseline): there
+    /// are no worker threads to set, so `--threads` is refused.
+    pub const fn thread_per_task(&self) -> bool {
+        !self.runtime.takes_threads()
+    }
+}
+
+/// Where a capability is to be had: `fetch-tokio --client reqwest or
+/// hyper, fetch-smol --client hyper`, every combination that `has`, by
+/// binary, for a refusal to point the right way.
+pub(crate) fn combos_that(has: impl Fn(&Combo) -> bool) -> String {
+    let mut by_binary: Vec<(&str, Vec<&str>)> = Vec::new();
+    for combo in COMBINATIONS.iter().filter(|c| has(c)) {
+        match by_binary.iter_mut().find(|(bin, _)| *bin == combo.binary()) {
+            Some((_, clients)) => clients.push(combo.client.name()),
+            None => by_binary.push((combo.binary(), vec![combo.client.name()])),
+        }
+    }
+    by_binary
+        .iter()
+        .map(|(bin, clients)| format!("{bin} --client {}", clients.join(" or ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// What every command runs with.
 #[derive(Debug)]

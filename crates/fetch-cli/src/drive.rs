@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use fetch_core::{
     ClientConfig, FetchError, HttpClient, JoinError, LoadPlan, LocalHttpClient, LocalRuntime,
-    Progress, Report, Runtime, ShardPlan, Timer, User, fetch_page, get_user, run_load, run_sharded,
-    within,
+    Progress, Report, Runtime, ShardPlan, Sharding, Timer, User, fetch_page, get_user, run_load,
+    run_sharded, within,
 };
 
 use crate::App;
@@ -216,11 +216,13 @@ where
     }
 
     fn load(&self, plan: LoadPlan, progress: Arc<Progress>) -> anyhow::Result<Report> {
-        let connections = self.client.config().connections;
+        let sharding = Sharding {
+            shards: self.threads,
+            connections: self.client.config().connections,
+        };
         let make = self.make.clone();
         Ok(run_sharded(
-            self.threads,
-            connections,
+            sharding,
             move |shard| make(shard),
             plan,
             progress,

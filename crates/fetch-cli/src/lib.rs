@@ -43,8 +43,9 @@ use clap::{CommandFactory, FromArgMatches};
 use fetch_core::{ClientConfig, FetchError, HttpClient, LocalHttpClient, LocalRuntime, ShardPlan};
 
 use crate::args::{Cli, Command};
-pub use crate::context::{App, SURF_HTTP1, available_cores};
+pub use crate::context::{App, available_cores};
 pub use crate::hooks::{Hooks, MainAttribute};
+pub use fetch_registry::{Client, Combo, Runtime};
 
 /// The parsed command line: what to build, and what to run on it.
 #[derive(Debug)]
@@ -52,7 +53,7 @@ pub struct Setup {
     /// Worker threads the runtime must have.
     pub threads: usize,
     /// The client chosen, one of [`App::clients`].
-    pub client: &'static str,
+    pub client: Client,
     /// How to build it: the same for every client.
     pub client_config: ClientConfig,
     app: App,
@@ -71,18 +72,23 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let default_client = app.clients.first().copied().unwrap_or("none");
-    let about = match app.legacy {
-        Some(legacy) => format!("{} {legacy}", app.about),
-        None => app.about.to_owned(),
+    let clients = app.clients();
+    let names: Vec<&'static str> = clients.iter().map(|c| c.name()).collect();
+    let default_client = clients.first().copied();
+    let about = match app.legacy() {
+        Some(legacy) => format!("{} {legacy}", app.runtime.about()),
+        None => app.runtime.about().to_owned(),
     };
     let mut command = Cli::command()
-        .name(app.binary)
-        .bin_name(app.binary)
+        .name(app.binary())
+        .bin_name(app.binary())
         .about(about)
         .mut_arg("client", |arg| {
-            arg.value_parser(clap::builder::PossibleValuesParser::new(app.clients))
-                .default_value(default_client)
+            let arg = arg.value_parser(clap::builder::PossibleValuesParser::new(names));
+            match default_client {
+                Some(client) => arg.default_value(client.name()),
+                None => arg,
+            }
         })
         .mut_subcommand("lesson", |lesson| {
             lesson.mut_arg("name", |arg| {
@@ -93,28 +99,37 @@ where
         .try_get_matches_from_mut(args)
         .map_err(|e| name_the_feature(app, &mut command, e))?;
     let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
-    let client = app
-        .clients
-        .iter()
-        .copied()
-        .find(|c| Some(*c) == cli.client.as_deref())
-        .unwrap_or(default_client);
-    if app.thread_per_task && cli.threads.is_some() {
+    // clap checked the name against this build's clients.
+    let Some(client) = cli
+        .client
+        .as_deref()
+        .and_then(Client::from_name)
+        .or(default_client)
+    else {
+        return Err(command.error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            format!("{} was built with no client", app.binary()),
+        ));
+    };
+    if app.thread_per_task() && cli.threads.is_some() {
         return Err(command.error(
             clap::error::ErrorKind::ArgumentConflict,
             format!(
                 "--threads does not apply to {}: it runs one OS thread per request in flight \
                  (set by -c), not a pool of worker threads",
-                app.binary
+                app.binary()
             ),
         ));
     }
     if cli.http2
-        && let Some((_, why)) = app.http1_only.iter().find(|(c, _)| *c == client)
+        && let Some(why) = client.no_http2()
     {
         return Err(command.error(
             clap::error::ErrorKind::ArgumentConflict,
-            format!("--http2 is not available with --client {client}: {why}"),
+            format!(
+                "--http2 is not available with --client {client}: {why}; use {}",
+                context::combos_that(|c| c.client.no_http2().is_none())
+            ),
         ));
     }
     let keep_alive = match &cli.command {
@@ -153,7 +168,7 @@ where
         // A connect may not take longer than the whole request may.
         connect_timeout: cli.connect_timeout.min(cli.timeout),
         request_timeout: cli.timeout,
-        user_agent: ClientConfig::user_agent_for(client, app.runtime),
+        user_agent: ClientConfig::user_agent_for(client.name(), app.runtime.name()),
         max_redirects: cli.max_redirects,
         ca_cert: cli.ca_cert.clone(),
         http2: cli.http2,
@@ -179,6 +194,19 @@ impl Setup {
             Some(Command::Title { urls }) => urls.len().max(commands::DEFAULT_PAGES),
             Some(Command::User { .. } | Command::Lesson { .. }) => 1,
         }
+    }
+
+    /// The error for a client this binary does not drive (parsing refuses
+    /// it first; a binary's dispatch names every client, and this is its
+    /// answer for the ones it has none for).
+    pub fn not_offered(&self, client: Client) -> anyhow::Error {
+        let offered: Vec<_> = self.app.clients().iter().map(|c| c.name()).collect();
+        UsageError(format!(
+            "{} does not drive --client {client}; it drives {}",
+            self.app.binary(),
+            offered.join(", ")
+        ))
+        .into()
     }
 
     /// Runs the command on `runtime` with `client`.
@@ -272,16 +300,20 @@ fn name_the_feature(app: &App, command: &mut clap::Command, err: clap::Error) ->
         Some(ContextValue::String(value)) if is_client => value.clone(),
         _ => return err,
     };
-    match app.lacking.iter().find(|(client, _)| *client == value) {
-        Some((client, feature)) => command.error(
+    match app.lacking().find(|combo| combo.client.name() == value) {
+        Some(Combo {
+            client,
+            feature: Some(feature),
+            ..
+        }) => command.error(
             ErrorKind::InvalidValue,
             format!(
                 "{client} is behind the \"{feature}\" feature: \
                  cargo run -p {} --features {feature} -- --client {client}",
-                app.binary
+                app.binary()
             ),
         ),
-        None => err,
+        Some(_) | None => err,
     }
 }
 
@@ -335,25 +367,22 @@ pub(crate) fn check_url(url: &str) -> Result<url::Url, UsageError> {
 mod tests {
     use super::*;
 
-    const APP: App = App {
-        binary: "fetch-test",
-        runtime: "test",
-        about: "test",
-        clients: &["one", "two"],
-        lacking: &[("three", "extra")],
-        legacy: None,
-        thread_per_task: false,
-        http1_only: &[("two", "two is old")],
-    };
+    /// Two clients, the first the default; the second speaks HTTP/1.1 only.
+    const APP: App = App::new(Runtime::Smol).with_features(&["surf"]);
+    /// smol built without surf's feature.
+    const NO_SURF: App = App::new(Runtime::Smol);
 
     #[test]
     fn http2_is_refused_for_a_client_that_speaks_http1_only() {
         let err =
-            parse_from(&APP, ["fetch-test", "--client", "two", "--http2", "title"]).unwrap_err();
+            parse_from(&APP, ["fetch-test", "--client", "surf", "--http2", "title"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(
-            err.to_string()
-                .contains("--http2 is not available with --client two: two is old"),
+            err.to_string().contains(
+                "--http2 is not available with --client surf: surf's HTTP client (async-h1) \
+                 speaks HTTP/1.1 only; use fetch-tokio --client reqwest or hyper, fetch-smol \
+                 --client hyper, fetch-compio --client cyper or hyper"
+            ),
             "{err}"
         );
         let setup = parse_from(&APP, ["fetch-test", "--http2", "title"]).unwrap();
@@ -388,9 +417,9 @@ mod tests {
     #[test]
     fn the_first_client_is_the_default() {
         let setup = parse_from(&APP, ["fetch-test", "title"]).unwrap();
-        assert_eq!(setup.client, "one");
-        let setup = parse_from(&APP, ["fetch-test", "title", "--client", "two"]).unwrap();
-        assert_eq!(setup.client, "two");
+        assert_eq!(setup.client, Client::Hyper);
+        let setup = parse_from(&APP, ["fetch-test", "title", "--client", "surf"]).unwrap();
+        assert_eq!(setup.client, Client::Surf);
     }
 
     #[test]
@@ -398,17 +427,17 @@ mod tests {
         let err = parse_from(&APP, ["fetch-test", "--client", "curl"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let text = err.to_string();
-        assert!(text.contains("one") && text.contains("two"), "{text}");
+        assert!(text.contains("hyper") && text.contains("surf"), "{text}");
     }
 
     #[test]
     fn a_client_this_build_left_out_names_its_feature() {
-        let err = parse_from(&APP, ["fetch-test", "--client", "three"]).unwrap_err();
+        let err = parse_from(&NO_SURF, ["fetch-smol", "--client", "surf"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let text = err.to_string();
         assert!(
             text.contains(
-                "three is behind the \"extra\" feature: cargo run -p fetch-test --features extra -- --client three"
+                "surf is behind the \"surf\" feature: cargo run -p fetch-smol --features surf -- --client surf"
             ),
             "{text}"
         );
@@ -416,10 +445,7 @@ mod tests {
 
     #[test]
     fn threads_are_refused_where_every_task_is_a_thread() {
-        let threads_app = App {
-            thread_per_task: true,
-            ..APP
-        };
+        let threads_app = App::new(Runtime::Threads);
         let err = parse_from(&threads_app, ["fetch-test", "--threads", "4", "title"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(

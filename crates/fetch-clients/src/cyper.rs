@@ -35,7 +35,7 @@ pub struct CyperClient {
 
 impl CyperClient {
     /// The name reports use.
-    pub const NAME: &'static str = "cyper";
+    pub const NAME: &'static str = fetch_registry::Client::Cyper.name();
 
     /// Builds the client. Certificate verification stays on for https.
     pub fn new(config: &ClientConfig) -> Result<Self, FetchError> {

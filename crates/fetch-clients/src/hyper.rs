@@ -67,7 +67,7 @@ impl<T: Transport> Clone for HyperClient<T> {
 
 impl<T: Transport> HyperClient<T> {
     /// The name reports use.
-    pub const NAME: &'static str = "hyper";
+    pub const NAME: &'static str = fetch_registry::Client::Hyper.name();
 
     /// A client over `transport` with at most `config.connections`
     /// connections open per host. Fails only on a `--ca-cert` that is not one.

@@ -35,7 +35,7 @@ pub struct ReqwestClient {
 
 impl ReqwestClient {
     /// The name reports use.
-    pub const NAME: &'static str = "reqwest";
+    pub const NAME: &'static str = fetch_registry::Client::Reqwest.name();
 
     /// Builds the client. Certificate verification stays on for https.
     pub fn new(config: &ClientConfig) -> Result<Self, FetchError> {

@@ -52,7 +52,7 @@ pub struct SurfClient {
 
 impl SurfClient {
     /// The name reports use.
-    pub const NAME: &'static str = "surf";
+    pub const NAME: &'static str = fetch_registry::Client::Surf.name();
 
     /// Builds the client (plain http only: see the module docs).
     pub fn new(config: &ClientConfig) -> Self {

@@ -33,7 +33,7 @@ pub struct UreqClient {
 
 impl UreqClient {
     /// The name reports use.
-    pub const NAME: &'static str = "ureq";
+    pub const NAME: &'static str = fetch_registry::Client::Ureq.name();
 
     /// Builds the agent, with its pool and time limits from `config`.
     /// Fails only on a `--ca-cert` that holds no certificate.

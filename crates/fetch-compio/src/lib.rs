@@ -60,7 +60,7 @@ impl Timer for CompioRuntime {
 
 impl LocalRuntime for CompioRuntime {
     fn name(&self) -> &'static str {
-        "compio"
+        fetch_registry::Runtime::Compio.name()
     }
 
     fn driver(&self) -> &'static str {

@@ -8,22 +8,13 @@
 
 use std::process::ExitCode;
 
-use fetch_cli::{App, Setup};
+use fetch_cli::{App, Client, Runtime, Setup};
 use fetch_clients::cyper::CyperClient;
 use fetch_clients::hyper::HyperClient;
 use fetch_compio::shard_maker;
 
-/// What this binary offers: its runtime and the clients it can drive.
-const APP: App = App {
-    binary: "fetch-compio",
-    runtime: "compio",
-    about: "async-fetch on compio (thread-per-core, io_uring): the async fn pattern, measured.",
-    clients: &["cyper", "hyper"],
-    legacy: None,
-    thread_per_task: false,
-    lacking: &[],
-    http1_only: &[],
-};
+/// What this binary offers: the registry's compio and its clients.
+const APP: App = App::new(Runtime::Compio);
 
 fn main() -> ExitCode {
     let setup = fetch_cli::parse(&APP);
@@ -35,7 +26,8 @@ fn main() -> ExitCode {
 fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     let config = setup.client_config.clone();
     match setup.client {
-        "hyper" => setup.run_local(shard_maker(&config, HyperClient::compio)),
-        _ => setup.run_local(shard_maker(&config, CyperClient::new)),
+        Client::Cyper => setup.run_local(shard_maker(&config, CyperClient::new)),
+        Client::Hyper => setup.run_local(shard_maker(&config, HyperClient::compio)),
+        other @ (Client::Reqwest | Client::Surf | Client::Ureq) => Err(setup.not_offered(other)),
     }
 }

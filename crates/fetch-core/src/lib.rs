@@ -65,4 +65,4 @@ pub use report::{
 pub use runtime::{
     JoinError, Runtime, Task, Timeout, catch_blocking_panics, catch_panics, timeout, yield_now,
 };
-pub use shard::{ShardPlan, Shards, run_sharded};
+pub use shard::{ShardPlan, Sharding, Shards, run_sharded};

@@ -20,7 +20,7 @@
 //!
 //! # Layout
 //!
-//! - [`ShardPlan`]: what one shard is given.
+//! - [`Sharding`], [`ShardPlan`]: how a run is spread, and what one shard is given.
 //! - [`Shards`]: the shards' threads, each with its runtime and client, started once; runs.
 //! - [`run_sharded`]: start, one run, stop.
 //! - `shares`: splitting a number as evenly as it goes.
@@ -45,6 +45,17 @@ pub struct ShardPlan {
     /// Requests in flight on this shard (its workers).
     pub in_flight: usize,
     /// Connections its client may open: build the client with this many.
+    pub connections: usize,
+}
+
+/// How a sharded run is spread: over how many shards (at most; never more
+/// than the requests in flight or the connections), and how many
+/// connections they have in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sharding {
+    /// Shards, one OS thread each: `--threads`.
+    pub shards: usize,
+    /// Connections of all shards together: `--connections`.
     pub connections: usize,
 }
 
@@ -97,25 +108,24 @@ impl std::fmt::Debug for Shards {
 }
 
 impl Shards {
-    /// Starts the shards for runs of `in_flight` requests in flight on
-    /// `connections` connections: at most `threads` of them, and at most
-    /// `in_flight` and `connections`, so each has at least one of both.
+    /// Starts the shards for runs of `in_flight` requests in flight:
+    /// `sharding.shards` of them at most, and at most `in_flight` and
+    /// `sharding.connections`, so each has at least one of both.
     ///
     /// `make` builds one shard's runtime and client from its [`ShardPlan`],
     /// on the shard's own thread (a thread-per-core runtime's sockets
     /// belong to the thread that made them). A shard that cannot be built
     /// is an error here, and the others are stopped.
-    pub fn start<R, C, M>(
-        threads: usize,
-        in_flight: usize,
-        connections: usize,
-        make: M,
-    ) -> Result<Self, FetchError>
+    pub fn start<R, C, M>(sharding: Sharding, in_flight: usize, make: M) -> Result<Self, FetchError>
     where
         R: LocalRuntime,
         C: LocalHttpClient,
         M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Send + Sync + 'static,
     {
+        let Sharding {
+            shards: threads,
+            connections,
+        } = sharding;
         let count = threads.min(in_flight).min(connections).max(1);
         let in_flight = shares(in_flight.max(1), count);
         let pools = shares(connections.max(1), count);
@@ -248,12 +258,10 @@ impl Drop for Shards {
     }
 }
 
-/// Runs `plan` on `threads` shards with `connections` connections in all,
-/// and reports every request's outcome: [`Shards::start`], one
-/// [`Shards::run`], and the shards stopped.
+/// Runs `plan` spread as `sharding` says, and reports every request's
+/// outcome: [`Shards::start`], one [`Shards::run`], and the shards stopped.
 pub fn run_sharded<R, C, M>(
-    threads: usize,
-    connections: usize,
+    sharding: Sharding,
     make: M,
     plan: LoadPlan,
     progress: Arc<Progress>,
@@ -263,7 +271,7 @@ where
     C: LocalHttpClient,
     M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Send + Sync + 'static,
 {
-    let shards = Shards::start(threads, plan.concurrency, connections, make)?;
+    let shards = Shards::start(sharding, plan.concurrency, make)?;
     Ok(shards.run(plan, progress))
 }
 

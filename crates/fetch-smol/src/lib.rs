@@ -94,7 +94,7 @@ impl Drop for Inner {
 
 impl Runtime for SmolRuntime {
     fn name(&self) -> &'static str {
-        "smol"
+        fetch_registry::Runtime::Smol.name()
     }
 
     fn threads(&self) -> usize {

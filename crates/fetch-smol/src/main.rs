@@ -5,31 +5,16 @@
 
 use std::process::ExitCode;
 
-use fetch_cli::{App, Setup};
+use fetch_cli::{App, Client, Runtime, Setup};
 use fetch_clients::hyper::HyperClient;
 use fetch_smol::SmolRuntime;
 
-/// What this binary offers: its runtime and the clients it can drive.
-const APP: App = App {
-    binary: "fetch-smol",
-    runtime: "smol",
-    about: "async-fetch on smol: the async fn pattern, measured.",
-    clients: CLIENTS,
-    legacy: None,
-    thread_per_task: false,
-    lacking: LACKING,
-    http1_only: &[("surf", fetch_cli::SURF_HTTP1)],
-};
-
-/// surf only when built with the `surf` feature (it is unmaintained).
-#[cfg(feature = "surf")]
-const CLIENTS: &[&str] = &["hyper", "surf"];
-#[cfg(not(feature = "surf"))]
-const CLIENTS: &[&str] = &["hyper"];
-#[cfg(feature = "surf")]
-const LACKING: &[(&str, &str)] = &[];
-#[cfg(not(feature = "surf"))]
-const LACKING: &[(&str, &str)] = &[("surf", "surf")];
+/// What this binary offers: the registry's smol and its clients; surf
+/// only when built with the `surf` feature (it is unmaintained).
+const APP: App = App::new(Runtime::Smol).with_features(&[
+    #[cfg(feature = "surf")]
+    "surf",
+]);
 
 fn main() -> ExitCode {
     let setup = fetch_cli::parse(&APP);
@@ -39,11 +24,19 @@ fn main() -> ExitCode {
 /// Builds the runtime and the client, then hands over to the shared commands.
 fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     let runtime = SmolRuntime::new(setup.threads)?;
-    #[cfg(feature = "surf")]
-    if setup.client == "surf" {
-        let client = fetch_clients::surf::SurfClient::new(&setup.client_config);
-        return setup.run(&runtime, client);
+    match setup.client {
+        Client::Hyper => {
+            let client = HyperClient::smol_on(&setup.client_config, runtime.executor())?;
+            setup.run(&runtime, client)
+        }
+        #[cfg(feature = "surf")]
+        Client::Surf => {
+            let client = fetch_clients::surf::SurfClient::new(&setup.client_config);
+            setup.run(&runtime, client)
+        }
+        // Without the feature, parsing refused it, naming the feature.
+        #[cfg(not(feature = "surf"))]
+        Client::Surf => Err(setup.not_offered(Client::Surf)),
+        other @ (Client::Reqwest | Client::Ureq | Client::Cyper) => Err(setup.not_offered(other)),
     }
-    let client = HyperClient::smol_on(&setup.client_config, runtime.executor())?;
-    setup.run(&runtime, client)
 }

@@ -5,21 +5,11 @@
 
 use std::process::ExitCode;
 
-use fetch_cli::{App, Setup};
+use fetch_cli::{App, Client, Runtime, Setup};
 use fetch_threads::{ThreadsRuntime, UreqClient};
 
-/// What this binary offers: its "runtime" and the clients it can drive.
-const APP: App = App {
-    binary: "fetch-threads",
-    runtime: "threads",
-    about: "async-fetch without async: one OS thread per request in flight, blocking \
-            client ureq. The baseline the async runtimes are measured against.",
-    clients: &["ureq"],
-    legacy: None,
-    thread_per_task: true,
-    lacking: &[],
-    http1_only: &[("ureq", "ureq 3 speaks HTTP/1.1 only")],
-};
+/// What this binary offers: the registry's threads baseline and its client.
+const APP: App = App::new(Runtime::Threads);
 
 fn main() -> ExitCode {
     let setup = fetch_cli::parse(&APP);
@@ -31,6 +21,13 @@ fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     // One thread per request in flight: as many threads as the command's
     // concurrency (`--threads` does not apply to this model).
     let runtime = ThreadsRuntime::new(setup.concurrency());
-    let client = UreqClient::new(&setup.client_config)?;
-    setup.run(&runtime, client)
+    match setup.client {
+        Client::Ureq => {
+            let client = UreqClient::new(&setup.client_config)?;
+            setup.run(&runtime, client)
+        }
+        other @ (Client::Reqwest | Client::Hyper | Client::Surf | Client::Cyper) => {
+            Err(setup.not_offered(other))
+        }
+    }
 }

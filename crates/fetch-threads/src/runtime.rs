@@ -54,7 +54,7 @@ fn on_new_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T
 
 impl Runtime for ThreadsRuntime {
     fn name(&self) -> &'static str {
-        "threads"
+        fetch_registry::Runtime::Threads.name()
     }
 
     fn threads(&self) -> usize {

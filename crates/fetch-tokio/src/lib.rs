@@ -68,7 +68,7 @@ fn join_error(e: tokio::task::JoinError) -> JoinError {
 
 impl Runtime for TokioRuntime {
     fn name(&self) -> &'static str {
-        "tokio"
+        fetch_registry::Runtime::Tokio.name()
     }
 
     fn threads(&self) -> usize {

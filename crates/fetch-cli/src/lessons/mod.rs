@@ -121,7 +121,7 @@ pub(crate) fn run_thread_per_core<B: Basics>(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let Some(name) = name else {
-        list(app.binary, |a| a.thread_per_core.is_none());
+        list(app.binary(), |a| a.thread_per_core.is_none());
         outln!(
             "\nOn {}, a thread-per-core runtime, these do not run (each with what its claim means here):",
             app.runtime
@@ -139,7 +139,7 @@ pub(crate) fn run_thread_per_core<B: Basics>(
         bail!(
             "the {name} lesson does not run on {} (thread-per-core): {why}; run it with fetch-tokio, \
              fetch-smol or fetch-async-std",
-            app.binary
+            app.binary()
         );
     }
     let out = Out { json };
@@ -183,7 +183,7 @@ pub(crate) fn run<R: Hooks, C: HttpClient>(
 ) -> anyhow::Result<ExitCode> {
     let thread_per_task = ctx.runtime.thread_per_task();
     let Some(name) = name else {
-        list(ctx.app.binary, |a| a.applies_to(ctx.runtime));
+        list(ctx.app.binary(), |a| a.applies_to(ctx.runtime));
         if thread_per_task {
             let executor_only: Vec<_> = all()
                 .into_iter()
@@ -218,7 +218,7 @@ pub(crate) fn run<R: Hooks, C: HttpClient>(
         bail!(
             "the {name} lesson is about async executors, and {} has none; \
              run it with fetch-tokio, fetch-smol or fetch-async-std",
-            ctx.app.binary
+            ctx.app.binary()
         );
     }
     let out = Out { json };
