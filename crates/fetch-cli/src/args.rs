@@ -67,19 +67,23 @@ pub(crate) enum Command {
     /// Send many requests, many at once, and report throughput, latency and errors.
     Load(LoadArgs),
     /// The lessons of the async fn pattern, measured (no name: list them).
-    Lesson {
-        /// The lesson to run (its possible values come from the lessons' registry).
-        name: Option<String>,
-        /// Print the measured numbers as one JSON object.
-        #[arg(long)]
-        json: bool,
-        /// Run one measurement step (used by lessons for their child processes).
-        #[arg(long, hide = true, requires = "name")]
-        step: Option<String>,
-        /// The fixture server a step talks to.
-        #[arg(long, hide = true)]
-        base: Option<String>,
-    },
+    Lesson(LessonArgs),
+}
+
+/// Options of `lesson`.
+#[derive(Debug, Args)]
+pub(crate) struct LessonArgs {
+    /// The lesson to run (its possible values come from the lessons' registry).
+    pub(crate) name: Option<String>,
+    /// Print the measured numbers as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Run one measurement step (used by lessons for their child processes).
+    #[arg(long, hide = true, requires = "name")]
+    pub(crate) step: Option<String>,
+    /// The fixture server a step talks to.
+    #[arg(long, hide = true)]
+    pub(crate) base: Option<String>,
 }
 
 /// Options of `load`.

@@ -8,13 +8,15 @@
 
 use std::process::ExitCode;
 
-use fetch_core::{LoadPlan, LoadReport, Parse, Progress, ServerKind, Stop, UrlTemplate};
+use fetch_core::{
+    LoadPlan, LoadReport, LocalHttpClient as _, Parse, Progress, ServerKind, Stop, UrlTemplate,
+};
 use fetch_server::Server;
 
 use crate::args::{LoadArgs, Output, ParseArg};
 use crate::check_url;
 use crate::context::{embedded_server, ms};
-use crate::drive::Drive;
+use crate::drive::{Drive, Titled, TitledPage};
 use crate::interrupt::{self, INTERRUPTED};
 use crate::limits;
 use crate::printer;
@@ -42,14 +44,14 @@ fn default_pages(server: &Server) -> Vec<String> {
 /// `tour`: the pattern in three steps on the embedded server.
 pub(crate) fn tour<D: Drive>(ctx: &D) -> anyhow::Result<ExitCode> {
     limits::ensure_open_files(
-        limits::needed_for_load(TOUR_CONCURRENCY, ctx.client_config().connections, true),
+        limits::needed_for_load(TOUR_CONCURRENCY, ctx.client().config().connections, true),
         "the tour",
     )?;
     let server = embedded_server()?;
     outln!(
         "async-fetch tour: {}, client {}, fixture server at {}",
         ctx.description(),
-        ctx.client_name(),
+        ctx.client().name(),
         server.url()
     );
     if let Some(legacy) = ctx.app().legacy() {
@@ -121,10 +123,13 @@ pub(crate) fn title<D: Drive>(ctx: &D, urls: Vec<String>) -> anyhow::Result<Exit
 fn print_titles<D: Drive>(ctx: &D, urls: &[String]) -> anyhow::Result<bool> {
     let results = ctx.titles(urls)?;
     let mut all_ok = true;
-    for (url, result) in urls.iter().zip(results) {
-        let (page, took) = result;
+    for (url, Titled { page, took }) in urls.iter().zip(results) {
         match page {
-            Ok((title, redirects, last)) => {
+            Ok(TitledPage {
+                title,
+                redirects,
+                url: last,
+            }) => {
                 let title = title.as_deref().unwrap_or("(no title)");
                 let via = match redirects {
                     0 => String::new(),
@@ -189,7 +194,7 @@ pub(crate) fn load<D: Drive>(ctx: &D, args: LoadArgs) -> anyhow::Result<ExitCode
             )
         }
     };
-    let connections = ctx.client_config().connections;
+    let connections = ctx.client().config().connections;
     limits::ensure_open_files(
         limits::needed_for_load(args.concurrency as usize, connections, server.is_some()),
         "this load run",

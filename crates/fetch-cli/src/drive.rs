@@ -13,7 +13,7 @@
 //!
 //! # Layout
 //!
-//! - [`Drive`], and [`Page`], a title as the commands print it.
+//! - [`Drive`], and [`Titled`], a title as the commands print it.
 //! - [`LocalContext`]: a thread-per-core runtime's context.
 //! - the two impls, and [`one_page`], the fetch both run for each title.
 
@@ -21,40 +21,78 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fetch_core::{
-    ClientConfig, FetchError, HttpClient, JoinError, LoadPlan, LocalHttpClient, LocalRuntime,
-    Progress, Report, Runtime, ShardPlan, Sharding, Timer, User, fetch_page, get_user, run_load,
-    run_sharded, within,
+    FetchError, HttpClient, JoinError, LoadPlan, LocalHttpClient, LocalRuntime, Progress, Report,
+    Runtime, ShardPlan, Sharding, Timer, User, fetch_page, get_user, run_load, run_sharded, within,
 };
 
 use crate::App;
 use crate::context::{Context, runtime_description};
 
-/// A page's title, the redirects followed and where they led.
-pub(crate) type Page = (Option<String>, u32, String);
+/// A page's title as the commands print it: the title, the redirects
+/// followed and where they led (an owned [`fetch_core::Page`]).
+#[derive(Debug)]
+pub(crate) struct Titled {
+    /// The page, or why there is none.
+    pub(crate) page: Result<TitledPage, FetchError>,
+    /// How long it took.
+    pub(crate) took: Duration,
+}
 
-/// One title's outcome and how long it took.
-pub(crate) type Titled = (Result<Page, FetchError>, Duration);
+/// What `title` prints of a fetched page.
+#[derive(Debug)]
+pub(crate) struct TitledPage {
+    /// Its `<title>`, if it has one.
+    pub(crate) title: Option<String>,
+    /// Redirects followed to reach it.
+    pub(crate) redirects: u32,
+    /// Where they led.
+    pub(crate) url: String,
+}
 
-/// What the commands (`tour`, `title`, `user`, `load`) need.
+/// What the commands (`tour`, `title`, `user`, `load`) and the lessons
+/// that run on every kind of runtime need of a runtime and a client: one
+/// context, whether its runtime is Send or thread-per-core.
 pub(crate) trait Drive {
+    /// The runtime's timer (its sleep), for `within` and the lessons.
+    type Rt: Timer;
+    /// The client, Send or not.
+    type Client: LocalHttpClient;
     /// The binary's description of itself.
     fn app(&self) -> &App;
-    /// The time limit of each request.
+    /// The runtime (one on this thread, for a thread-per-core runtime).
+    fn rt(&self) -> &Self::Rt;
+    /// The client (the one on this thread, for a thread-per-core runtime).
+    fn client(&self) -> &Self::Client;
+    /// The time limit of each request (`--timeout`).
     fn timeout(&self) -> Duration;
-    /// The client's name.
-    fn client_name(&self) -> &'static str;
-    /// The client's configuration.
-    fn client_config(&self) -> &ClientConfig;
+    /// The runtime's name.
+    fn runtime_name(&self) -> &'static str;
     /// "tokio, 2 worker threads": how the runtime runs its tasks.
     fn description(&self) -> String;
+    /// Runs `future` to completion on this thread.
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+    /// The size of the handle a spawn returns, in bytes (the task is
+    /// dropped at once).
+    fn task_handle_size(&self) -> usize;
     /// Fetches every page's title, all in flight at once, each its own
     /// task; the results in the order given. An error is a task that
     /// failed (panicked).
     fn titles(&self, urls: &[String]) -> anyhow::Result<Vec<Titled>>;
-    /// `get_user` on `url`, to completion, under the time limit.
-    fn user(&self, url: &str) -> Result<User, FetchError>;
     /// Runs the load engine on `plan`.
     fn load(&self, plan: LoadPlan, progress: Arc<Progress>) -> anyhow::Result<Report>;
+
+    /// `get_user` on `url`, to completion, under the time limit.
+    fn user(&self, url: &str) -> Result<User, FetchError> {
+        // `block_on` is the bridge from synchronous code into async code:
+        // it polls the future until it is done, parking the thread
+        // whenever the future waits.
+        self.block_on(within(
+            self.rt(),
+            self.timeout(),
+            url,
+            get_user(self.client(), url),
+        ))
+    }
 }
 
 /// The fetch behind each title: `fetch_page` under the time limit, timed,
@@ -67,8 +105,15 @@ async fn one_page<R: Timer, C: LocalHttpClient>(
 ) -> Titled {
     let started = Instant::now();
     let page = within(&rt, limit, &url, fetch_page(&*client, &url)).await;
-    let page = page.map(|p| (p.title, p.redirects, p.url.into_owned()));
-    (page, started.elapsed())
+    let page = page.map(|p| TitledPage {
+        title: p.title,
+        redirects: p.redirects,
+        url: p.url.into_owned(),
+    });
+    Titled {
+        page,
+        took: started.elapsed(),
+    }
 }
 
 /// Awaits each task in order, after all were spawned.
@@ -86,24 +131,39 @@ async fn awaited<T: Future<Output = Result<Titled, JoinError>>>(
 }
 
 impl<R: Runtime, C: HttpClient> Drive for Context<'_, R, C> {
+    type Rt = R;
+    type Client = C;
+
     fn app(&self) -> &App {
         &self.app
+    }
+
+    fn rt(&self) -> &R {
+        self.runtime
+    }
+
+    fn client(&self) -> &C {
+        &self.client
     }
 
     fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    fn client_name(&self) -> &'static str {
-        HttpClient::name(&*self.client)
-    }
-
-    fn client_config(&self) -> &ClientConfig {
-        HttpClient::config(&*self.client)
+    fn runtime_name(&self) -> &'static str {
+        Runtime::name(self.runtime)
     }
 
     fn description(&self) -> String {
         runtime_description(self.runtime)
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        Runtime::block_on(self.runtime, future)
+    }
+
+    fn task_handle_size(&self) -> usize {
+        size_of_val(&self.runtime.spawn(async {}))
     }
 
     fn titles(&self, urls: &[String]) -> anyhow::Result<Vec<Titled>> {
@@ -121,18 +181,6 @@ impl<R: Runtime, C: HttpClient> Drive for Context<'_, R, C> {
                 .collect();
             awaited(tasks).await
         })
-    }
-
-    fn user(&self, url: &str) -> Result<User, FetchError> {
-        // `block_on` is the bridge from synchronous code into async code:
-        // it polls the future until it is done, parking the thread
-        // whenever the future waits.
-        self.runtime.block_on(within(
-            self.runtime,
-            self.timeout,
-            url,
-            get_user(&*self.client, url),
-        ))
     }
 
     fn load(&self, plan: LoadPlan, progress: Arc<Progress>) -> anyhow::Result<Report> {
@@ -160,20 +208,35 @@ where
     C: LocalHttpClient,
     M: Fn(ShardPlan) -> Result<(R, C), FetchError> + Send + Sync + 'static,
 {
+    type Rt = R;
+    type Client = C;
+
     fn app(&self) -> &App {
         &self.app
+    }
+
+    fn rt(&self) -> &R {
+        &self.runtime
+    }
+
+    fn client(&self) -> &C {
+        &self.client
     }
 
     fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    fn client_name(&self) -> &'static str {
-        self.client.name()
+    fn runtime_name(&self) -> &'static str {
+        self.runtime.name()
     }
 
-    fn client_config(&self) -> &ClientConfig {
-        self.client.config()
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    fn task_handle_size(&self) -> usize {
+        size_of_val(&self.runtime.spawn_local(async {}))
     }
 
     fn description(&self) -> String {
@@ -204,15 +267,6 @@ where
                 .collect();
             awaited(tasks).await
         })
-    }
-
-    fn user(&self, url: &str) -> Result<User, FetchError> {
-        self.runtime.block_on(within(
-            &self.runtime,
-            self.timeout,
-            url,
-            get_user(&*self.client, url),
-        ))
     }
 
     fn load(&self, plan: LoadPlan, progress: Arc<Progress>) -> anyhow::Result<Report> {

@@ -42,7 +42,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use fetch_core::{ClientConfig, FetchError, HttpClient, LocalHttpClient, LocalRuntime, ShardPlan};
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, LessonArgs};
 pub use crate::context::{App, available_cores};
 pub use crate::hooks::{Hooks, MainAttribute};
 pub use fetch_registry::{Client, Combo, Runtime};
@@ -155,7 +155,8 @@ where
             asked.min(load.concurrency)
         }
         Some(Command::Tour) | None => commands::TOUR_CONCURRENCY as u32,
-        Some(Command::Lesson { name, .. }) => name
+        Some(Command::Lesson(lesson)) => lesson
+            .name
             .as_deref()
             .and_then(lessons::find)
             .map_or(ClientConfig::default().connections, |about| about.in_flight)
@@ -192,7 +193,7 @@ impl Setup {
             Some(Command::Load(load)) => load.concurrency as usize,
             Some(Command::Tour) | None => commands::TOUR_CONCURRENCY,
             Some(Command::Title { urls }) => urls.len().max(commands::DEFAULT_PAGES),
-            Some(Command::User { .. } | Command::Lesson { .. }) => 1,
+            Some(Command::User { .. } | Command::Lesson(_)) => 1,
         }
     }
 
@@ -218,9 +219,7 @@ impl Setup {
             timeout: self.cli.timeout,
             app: self.app,
         };
-        dispatch(&ctx, self.cli.command, |name, json, step, base| {
-            lessons::run(&ctx, name, json, step, base)
-        })
+        dispatch(&ctx, self.cli.command, |args| lessons::run(&ctx, args))
     }
 
     /// Runs the command on a thread-per-core runtime: `make` builds a
@@ -256,8 +255,8 @@ impl Setup {
             ctx.runtime.driver(),
             ctx.client.name()
         );
-        dispatch(&ctx, self.cli.command, |name, json, _, _| {
-            lessons::run_thread_per_core(&ctx, &self.app, &on, name, json)
+        dispatch(&ctx, self.cli.command, |args| {
+            lessons::run_thread_per_core(&ctx, &on, args)
         })
     }
 }
@@ -267,24 +266,14 @@ impl Setup {
 fn dispatch<D: drive::Drive>(
     ctx: &D,
     command: Option<Command>,
-    lesson: impl FnOnce(
-        Option<String>,
-        bool,
-        Option<String>,
-        Option<String>,
-    ) -> anyhow::Result<ExitCode>,
+    lesson: impl FnOnce(LessonArgs) -> anyhow::Result<ExitCode>,
 ) -> anyhow::Result<ExitCode> {
     match command.unwrap_or(Command::Tour) {
         Command::Tour => commands::tour(ctx),
         Command::Title { urls } => commands::title(ctx, urls),
         Command::User { id, base } => commands::user(ctx, id, base),
         Command::Load(args) => commands::load(ctx, args),
-        Command::Lesson {
-            name,
-            json,
-            step,
-            base,
-        } => lesson(name, json, step, base),
+        Command::Lesson(args) => lesson(args),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use fetch_core::HttpClient;
 
-use super::kit::{About, Basics, Lesson, Out, as_printed};
+use super::kit::{About, Drive, Lesson, Out, as_printed};
 use crate::Hooks;
 use crate::context::Context;
 
@@ -119,7 +119,7 @@ impl Lesson for NeedsARuntime {
         Self::run_anywhere(ctx, out)
     }
 
-    fn run_anywhere<B: Basics>(_ctx: &B, out: Out) -> anyhow::Result<Value> {
+    fn run_anywhere<D: Drive>(_ctx: &D, out: Out) -> anyhow::Result<Value> {
         Ok(run(out))
     }
 }

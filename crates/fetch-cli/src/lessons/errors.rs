@@ -5,7 +5,7 @@
 use fetch_core::{HttpClient, get_user, within};
 use serde_json::{Value, json};
 
-use super::kit::{About, Basics, Lesson, Out, closed_port};
+use super::kit::{About, Drive, Lesson, Out, closed_port};
 use crate::Hooks;
 use crate::context::{Context, embedded_server};
 
@@ -34,7 +34,7 @@ impl Lesson for Errors {
         Self::run_anywhere(ctx, out)
     }
 
-    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
+    fn run_anywhere<D: Drive>(ctx: &D, out: Out) -> anyhow::Result<Value> {
         let server = embedded_server()?;
         let base = server.url();
         let closed = closed_port()?;

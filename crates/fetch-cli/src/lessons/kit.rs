@@ -8,12 +8,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use fetch_core::{HttpClient, LocalHttpClient, LocalRuntime, Runtime, Timer};
+use fetch_core::{HttpClient, Runtime};
 use serde_json::Value;
 
 use crate::Hooks;
 use crate::context::Context;
-use crate::drive::LocalContext;
+pub(crate) use crate::drive::Drive;
 use crate::stdout::outln;
 
 /// What a lesson says about itself: listed by `lesson`, checked before it
@@ -60,10 +60,11 @@ pub(crate) trait Lesson {
     /// returns the numbers it measured.
     fn run<R: Hooks, C: HttpClient>(ctx: &Context<'_, R, C>, out: Out) -> anyhow::Result<Value>;
 
-    /// Runs the lesson with only what every kind of runtime offers
-    /// ([`Basics`]): the lessons whose [`About::thread_per_core`] is `None`
-    /// implement it, and their `run` calls it.
-    fn run_anywhere<B: Basics>(_basics: &B, _out: Out) -> anyhow::Result<Value> {
+    /// Runs the lesson with only what every kind of runtime offers (a
+    /// [`Drive`]: block on a future, a timer, a client): the lessons whose
+    /// [`About::thread_per_core`] is `None` implement it, and their `run`
+    /// calls it.
+    fn run_anywhere<D: Drive>(_ctx: &D, _out: Out) -> anyhow::Result<Value> {
         bail!(
             "the {} lesson does not run on a thread-per-core runtime",
             Self::ABOUT.name
@@ -79,76 +80,6 @@ pub(crate) trait Lesson {
         _base: &str,
     ) -> anyhow::Result<Value> {
         bail!("no step {step:?} in lesson {:?}", Self::ABOUT.name)
-    }
-}
-
-/// What the lessons that run on every runtime, Send or thread-per-core,
-/// use of it: block on a future, sleep, a client, the time limit. A Send
-/// runtime's [`Context`] and a thread-per-core runtime's `LocalContext`
-/// both are one.
-pub(crate) trait Basics {
-    /// The runtime's timer (its sleep).
-    type Rt: Timer;
-    /// The client, Send or not.
-    type Client: LocalHttpClient;
-    /// The runtime, for `within` and `sleep`.
-    fn rt(&self) -> &Self::Rt;
-    /// The client.
-    fn client(&self) -> &Self::Client;
-    /// The time limit of one request (`--timeout`).
-    fn timeout(&self) -> Duration;
-    /// The runtime's name.
-    fn runtime_name(&self) -> &'static str;
-    /// Runs `future` to completion on this thread.
-    fn block_on<F: Future>(&self, future: F) -> F::Output;
-    /// The size of the handle a spawn returns, in bytes (the task is
-    /// dropped at once).
-    fn task_handle_size(&self) -> usize;
-}
-
-impl<R: Hooks, C: HttpClient> Basics for Context<'_, R, C> {
-    type Rt = R;
-    type Client = C;
-    fn rt(&self) -> &R {
-        self.runtime
-    }
-    fn client(&self) -> &C {
-        &self.client
-    }
-    fn timeout(&self) -> Duration {
-        self.timeout
-    }
-    fn runtime_name(&self) -> &'static str {
-        Runtime::name(self.runtime)
-    }
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        Runtime::block_on(self.runtime, future)
-    }
-    fn task_handle_size(&self) -> usize {
-        size_of_val(&self.runtime.spawn(async {}))
-    }
-}
-
-impl<R: LocalRuntime, C: LocalHttpClient, M> Basics for LocalContext<R, C, M> {
-    type Rt = R;
-    type Client = C;
-    fn rt(&self) -> &R {
-        &self.runtime
-    }
-    fn client(&self) -> &C {
-        &self.client
-    }
-    fn timeout(&self) -> Duration {
-        self.timeout
-    }
-    fn runtime_name(&self) -> &'static str {
-        self.runtime.name()
-    }
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
-    }
-    fn task_handle_size(&self) -> usize {
-        size_of_val(&self.runtime.spawn_local(async {}))
     }
 }
 

@@ -10,7 +10,7 @@ use fetch_core::{HttpClient, Timer as _, fetch_title, within};
 use serde_json::{Value, json};
 
 use super::compiler;
-use super::kit::{About, Basics, Lesson, Out, as_printed};
+use super::kit::{About, Drive, Lesson, Out, as_printed};
 use crate::Hooks;
 use crate::context::ms;
 use crate::context::{Context, embedded_server};
@@ -33,7 +33,7 @@ impl Lesson for Lazy {
         Self::run_anywhere(ctx, out)
     }
 
-    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
+    fn run_anywhere<D: Drive>(ctx: &D, out: Out) -> anyhow::Result<Value> {
         let rt = ctx.rt();
         let server = embedded_server()?;
         let url = format!("{}/pages/1", server.url());

@@ -8,7 +8,7 @@ use std::mem::size_of_val;
 use fetch_core::{HttpClient, LocalHttpClient as _, fetch_title, get_user, yield_now};
 use serde_json::{Value, json};
 
-use super::kit::{About, Basics, Lesson, Out};
+use super::kit::{About, Drive, Lesson, Out};
 use crate::Hooks;
 use crate::context::Context;
 
@@ -56,7 +56,7 @@ impl Lesson for StateMachine {
         Self::run_anywhere(ctx, out)
     }
 
-    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
+    fn run_anywhere<D: Drive>(ctx: &D, out: Out) -> anyhow::Result<Value> {
         let url = "http://127.0.0.1:1/pages/1";
         let client = ctx.client();
         let task = ctx.task_handle_size();

@@ -12,14 +12,14 @@
 //! `fetch-threads` binary the same way.
 //!
 //! On a thread-per-core runtime (compio) the lessons that need only
-//! [`Basics`] (block on a future, a timer, a client) run as everywhere,
+//! a [`Drive`] (block on a future, a timer, a client) run as everywhere,
 //! through `Lesson::run_anywhere`; each other lesson's `About` says what its
 //! claim means there and why it does not run.
 //!
 //! # Layout
 //!
-//! - `kit`: what a lesson is made of: [`About`], the `Lesson` trait, `Out`, [`Basics`] (what
-//!   every kind of runtime offers a lesson), and the helpers for steps in a child process.
+//! - `kit`: what a lesson is made of: [`About`], the `Lesson` trait, `Out`, and
+//!   (from `drive`) [`Drive`], what every kind of runtime offers a lesson, and the helpers for steps in a child process.
 //! - `lazy`: futures do nothing until awaited.
 //! - `machine`: the state machine, measured with `size_of_val`.
 //! - `concurrency`: ten users, ten thousand connections, spawn versus await.
@@ -54,8 +54,9 @@ use fetch_core::{HttpClient, LocalHttpClient as _, Runtime};
 use serde_json::{Value, json};
 
 pub(crate) use self::kit::About;
-use self::kit::{Basics, Lesson, Out};
+use self::kit::{Drive, Lesson, Out};
 use crate::Hooks;
+use crate::args::LessonArgs;
 use crate::context::{Context, runtime_description};
 use crate::stdout::outln;
 
@@ -110,16 +111,15 @@ pub(crate) fn names() -> Vec<&'static str> {
 
 /// `lesson [NAME] [--json]` on a thread-per-core runtime, described by
 /// `on`: the lessons that run on one runtime on this thread (through
-/// [`Basics`]) run as anywhere; each of the others is listed with what its
+/// [`Drive`]) run as anywhere; each of the others is listed with what its
 /// claim means there and why it does not run, and asking for one says so
 /// (exit 1).
-pub(crate) fn run_thread_per_core<B: Basics>(
-    ctx: &B,
-    app: &crate::App,
+pub(crate) fn run_thread_per_core<D: Drive>(
+    ctx: &D,
     on: &str,
-    name: Option<String>,
-    json: bool,
+    LessonArgs { name, json, .. }: LessonArgs,
 ) -> anyhow::Result<ExitCode> {
+    let app = ctx.app();
     let Some(name) = name else {
         list(app.binary(), |a| a.thread_per_core.is_none());
         outln!(
@@ -144,13 +144,13 @@ pub(crate) fn run_thread_per_core<B: Basics>(
     }
     let out = Out { json };
     header(out, about, on);
-    struct Anywhere<'c, B> {
-        ctx: &'c B,
+    struct Anywhere<'c, D> {
+        ctx: &'c D,
         name: &'static str,
         out: Out,
         result: Option<anyhow::Result<Value>>,
     }
-    impl<B: Basics> Visit for Anywhere<'_, B> {
+    impl<D: Drive> Visit for Anywhere<'_, D> {
         fn visit<L: Lesson>(&mut self) {
             if L::ABOUT.name == self.name {
                 self.result = Some(L::run_anywhere(self.ctx, self.out));
@@ -176,10 +176,12 @@ pub(crate) fn run_thread_per_core<B: Basics>(
 /// `lesson [NAME] [--json]`, and the hidden `--step` of child processes.
 pub(crate) fn run<R: Hooks, C: HttpClient>(
     ctx: &Context<'_, R, C>,
-    name: Option<String>,
-    json: bool,
-    step: Option<String>,
-    base: Option<String>,
+    LessonArgs {
+        name,
+        json,
+        step,
+        base,
+    }: LessonArgs,
 ) -> anyhow::Result<ExitCode> {
     let thread_per_task = ctx.runtime.thread_per_task();
     let Some(name) = name else {

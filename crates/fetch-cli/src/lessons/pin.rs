@@ -9,7 +9,7 @@ use fetch_core::HttpClient;
 use serde_json::{Value, json};
 
 use super::compiler::indented;
-use super::kit::{About, Basics, Lesson, Out, as_printed};
+use super::kit::{About, Drive, Lesson, Out, as_printed};
 use crate::Hooks;
 use crate::context::Context;
 
@@ -64,7 +64,7 @@ impl Lesson for PinLesson {
         Self::run_anywhere(ctx, out)
     }
 
-    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
+    fn run_anywhere<D: Drive>(ctx: &D, out: Out) -> anyhow::Result<Value> {
         out.say(
             "An async fn that keeps a reference into its own locals across an .await builds a future\n\
              that points into itself. Polled once, it must never move again, or the reference would\n\

@@ -20,7 +20,7 @@ use anyhow::{Context as _, bail};
 use fetch_core::{FetchError, HttpClient, LocalHttpClient as _, fetch_title, within};
 use serde_json::{Value, json};
 
-use super::kit::{About, Basics, Lesson, Out, closed_port};
+use super::kit::{About, Drive, Lesson, Out, closed_port};
 use crate::Hooks;
 use crate::context::{Context, embedded_server};
 
@@ -62,7 +62,7 @@ impl Lesson for SeedCode {
         Self::run_anywhere(ctx, out)
     }
 
-    fn run_anywhere<B: Basics>(ctx: &B, out: Out) -> anyhow::Result<Value> {
+    fn run_anywhere<D: Drive>(ctx: &D, out: Out) -> anyhow::Result<Value> {
         let rustc_says = AS_WRITTEN_STDERR.lines().next().unwrap_or_default();
         out.say("As the seed writes it, its fetch_title does not compile against trpl 0.3, the Rust book's");
         out.say("crate (seed-code/tests/ui/as_written.rs; rustc's message pinned by its compile-fail test):\n");
