@@ -26,20 +26,20 @@ use crate::Timer;
 /// An implementation must keep these, or the load engine and the lessons
 /// measure the wrong thing:
 ///
-/// - **One waker per task, for its whole life.** A spawned task is woken
-///   through the waker of its first poll, and that waker stays valid (and
-///   wakes the same task) until the task ends. The engine's cancel watch
-///   registers a worker's waker once and then only reads a flag, so a
-///   runtime that handed each poll a different waker, and woke only the
-///   latest, would miss a Ctrl-C. tokio, smol, async-std and the threads
-///   runtime here all keep one waker per task.
+/// - **Wakers, as `Future` says.** A task that returns `Pending` is woken
+///   through the waker of its latest poll. The engine asks no more: its
+///   cancel watch compares each poll's waker with the one it registered
+///   (`Waker::will_wake`) and registers the new one when they differ, so
+///   a runtime that hands a task a new waker now and then is woken on a
+///   Ctrl-C too (tokio, smol, async-std and the threads runtime keep one
+///   waker per task, and the comparison is then all it costs).
 /// - **`Send` futures.** [`Runtime::spawn`] takes `Send + 'static`
 ///   futures, because a work-stealing runtime may move a task between
 ///   threads at any `.await`. [`Runtime::sleep`] returns a `Send` future
 ///   so a request's timeout can live inside a spawned task. Futures given
 ///   to [`Runtime::block_on`] need not be `Send`: they stay on the calling
 ///   thread. (Thread-per-core runtimes, whose futures are not `Send`, need
-///   another trait: see the project's design notes.)
+///   another trait: [`LocalRuntime`](crate::LocalRuntime).)
 /// - **Spawned tasks run without being awaited.** A task makes progress
 ///   as soon as it is spawned, on the runtime's threads; awaiting the
 ///   [`Task`] only collects its output. The engine spawns all workers

@@ -28,8 +28,7 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use crate::gate::Gate;
-use crate::load::{LoadState, histogram_shards, pace, worker};
+use crate::load::{Crew, LoadState, Outcome, Runner, histogram_shards, pace};
 use crate::{
     ClientConfig, FetchError, LoadPlan, LocalHttpClient, LocalRuntime, Progress, Report, RunConfig,
     ShardSplit, Tally,
@@ -69,21 +68,13 @@ struct ShardInfo {
     gated: bool,
 }
 
-/// What a shard brings back from one run.
-#[derive(Default)]
-struct ShardOutcome {
-    tally: Tally,
-    panic: Option<String>,
-    opened: Option<u64>,
-}
-
 /// A run handed to every shard.
 struct Job {
     state: Arc<LoadState>,
     /// Says the shard's workers exist.
     spawned: mpsc::Sender<()>,
     /// Brings back the shard's outcome.
-    done: mpsc::Sender<ShardOutcome>,
+    done: mpsc::Sender<Outcome>,
 }
 
 /// Shards started and waiting for runs: `threads` OS threads, each with
@@ -238,9 +229,14 @@ impl Shards {
         }
         let mut config = RunConfig::of(
             state.plan(),
-            (self.info.runtime, count, false),
-            (self.info.client, &self.info.config),
-            self.info.gated,
+            Runner {
+                runtime: self.info.runtime,
+                threads: count,
+                thread_per_task: false,
+                client: self.info.client,
+                client_config: &self.info.config,
+                gated: self.info.gated,
+            },
         );
         config.connections = self.connections;
         config.shards = Some(self.split.clone());
@@ -296,17 +292,13 @@ fn shard_thread<R, C, M>(
             return;
         }
     };
-    let client = Arc::new(client);
-    let gate = client
-        .config()
-        .gate_places(shard.in_flight)
-        .map(|places| Arc::new(Gate::new(places)));
+    let crew = Crew::new(Arc::new(client), shard.in_flight);
     let _ = built.send(Ok(ShardInfo {
         runtime: rt.name(),
         driver: rt.driver(),
-        client: client.name(),
-        config: client.config().clone(),
-        gated: gate.is_some(),
+        client: crew.client.name(),
+        config: crew.client.config().clone(),
+        gated: crew.gate.is_some(),
     }));
     drop(built);
     for Job {
@@ -315,18 +307,10 @@ fn shard_thread<R, C, M>(
         done,
     } in jobs
     {
-        let opened_before = client.connections_opened();
+        let count = crew.count_connections();
         let outcome = rt.block_on(async {
-            let tasks: Vec<_> = (0..shard.in_flight)
-                .map(|i| {
-                    rt.spawn_local(worker(
-                        rt.clone(),
-                        client.clone(),
-                        state.clone(),
-                        first + i,
-                        gate.clone(),
-                    ))
-                })
+            let tasks: Vec<_> = (0..crew.workers)
+                .map(|i| rt.spawn_local(crew.worker(&rt, &state, first + i)))
                 .collect();
             let pacer = (shard.index == 0 && state.pacing().is_some())
                 .then(|| rt.spawn_local(pace(rt.clone(), state.clone())));
@@ -334,25 +318,9 @@ fn shard_thread<R, C, M>(
             // every sender to be gone (a shard that panicked sends none).
             let _ = spawned.send(());
             drop(spawned);
-            let mut outcome = ShardOutcome::default();
-            for task in tasks {
-                match task.await {
-                    Ok(tally) => outcome.tally.merge(tally),
-                    Err(e) => outcome.panic = Some(e.to_string()),
-                }
-            }
-            if let Some(pacer) = pacer
-                && let Err(e) = pacer.await
-            {
-                outcome.panic = Some(e.to_string());
-            }
-            outcome
+            crew.gather(count, tasks, pacer).await
         });
-        let opened = client
-            .connections_opened()
-            .zip(opened_before)
-            .map(|(after, before)| after.saturating_sub(before));
-        let _ = done.send(ShardOutcome { opened, ..outcome });
+        let _ = done.send(outcome);
     }
 }
 

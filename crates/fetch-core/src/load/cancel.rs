@@ -1,0 +1,138 @@
+//! Stopping a run: the [`Cancel`] switch a Ctrl-C handler flips, the live
+//! [`Progress`] counters a progress bar reads, and the two futures a worker
+//! runs each request under: `Until` (the request, or the cancel) and its
+//! `CancelWatch`.
+//!
+//! # Layout
+//!
+//! - [`Cancel`], [`Progress`]: shared between a run and whoever watches it.
+//! - `Until`, `CancelWatch`: a request cut short by a cancel, as `None`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::task::{Context, Poll, Waker};
+
+use event_listener::{Event, EventListener};
+
+/// A cancel switch shared by the load run and a Ctrl-C handler.
+#[derive(Debug, Default)]
+pub struct Cancel {
+    flag: AtomicBool,
+    event: Event,
+}
+
+impl Cancel {
+    /// Stops the run: no new request starts, and requests in flight are
+    /// dropped and counted as `cancelled`.
+    pub fn cancel(&self) {
+        self.flag.store(true, Relaxed);
+        self.event.notify(usize::MAX);
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Relaxed)
+    }
+
+    /// A future that completes on cancel. Take it *before* checking
+    /// [`Cancel::is_cancelled`], so no cancel falls between the two.
+    pub fn listen(&self) -> EventListener {
+        self.event.listen()
+    }
+}
+
+/// Live counters of a run, cheap to read from another thread (a progress bar).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub(super) completed: AtomicU64,
+    pub(super) errors: AtomicU64,
+    /// Stops the run early.
+    pub cancel: Cancel,
+}
+
+impl Progress {
+    /// A fresh set of counters, shared.
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Requests finished so far, ok or not.
+    pub fn completed(&self) -> u64 {
+        self.completed.load(Relaxed)
+    }
+
+    /// Requests failed so far.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Relaxed)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Polls `work` until it finishes (`Some`) or `cancelled` fires
+    /// (`None`). A struct, not an `async fn`, for the reason given at
+    /// [`Timeout`](crate::Timeout).
+    pub(super) struct Until<'a, 'c, F> {
+        #[pin]
+        pub(super) work: F,
+        pub(super) cancelled: &'a mut CancelWatch<'c>,
+    }
+}
+
+/// A worker's view of the cancel switch.
+///
+/// The listener holds the waker of the last poll that registered one;
+/// a poll with a waker that would wake the same task ([`Waker::will_wake`],
+/// a pointer comparison) only reads the flag, so a request costs no trip
+/// through the listener's lock. A poll with another waker (a runtime may
+/// hand a task a new one) registers that one, so a cancel always wakes
+/// whichever waker the task was last polled with.
+pub(super) struct CancelWatch<'a> {
+    cancel: &'a Cancel,
+    listener: EventListener,
+    /// The waker the listener has, once it has one.
+    registered: Option<Waker>,
+}
+
+impl<'a> CancelWatch<'a> {
+    /// A watch on `cancel`, listening from now: take it before the first
+    /// claim (which checks the flag), so no cancel falls between the two.
+    pub(super) fn new(cancel: &'a Cancel) -> Self {
+        CancelWatch {
+            cancel,
+            listener: cancel.listen(),
+            registered: None,
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.cancel.is_cancelled() {
+            return Poll::Ready(());
+        }
+        if self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
+        }
+        self.registered = Some(cx.waker().clone());
+        Pin::new(&mut self.listener).poll(cx)
+    }
+}
+
+impl<F: Future> Future for Until<'_, '_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.work.poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        match this.cancelled.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
