@@ -117,7 +117,10 @@ pub fn for_each(
             Runtime::Threads => {
                 let rt = ThreadsRuntime::new(os_threads);
                 match combo.client {
-                    Client::Ureq => visitor.visit(combo, &rt, UreqClient::new(config)?),
+                    Client::Ureq => {
+                        let client = rt.client(UreqClient::new(config)?);
+                        visitor.visit(combo, &rt, client);
+                    }
                     Client::Reqwest | Client::Hyper | Client::Surf | Client::Cyper => {
                         return Err(not_built(combo));
                     }

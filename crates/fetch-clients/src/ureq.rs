@@ -1,4 +1,4 @@
-//! [`UreqClient`]: ureq, a blocking HTTP client, behind [`HttpClient`].
+//! [`UreqClient`]: ureq, a blocking HTTP client, a [`BlockingHttpClient`].
 //!
 //! https uses ureq's own rustls; `--ca-cert` replaces its roots rather
 //! than adding to them (ureq takes either Mozilla's roots or a list of its
@@ -8,22 +8,23 @@
 //! ureq counts no connections for us (its connector hook is in its
 //! `unversioned` API), so its reports say the count is not available.
 //!
-//! Its `get` blocks the calling thread, which is exactly the mistake the
+//! Its GET blocks the calling thread, which is exactly the mistake the
 //! seed warns about inside an async executor ("you freeze the entire
 //! executor"). It is safe only on a runtime that gives every task an OS
 //! thread of its own, the `fetch-threads` baseline's `ThreadsRuntime`, where
-//! a blocked task blocks nobody else. Never pair it with tokio, smol or
-//! async-std.
+//! a blocked task blocks nobody else. So it is no `HttpClient`: only
+//! `ThreadsRuntime::client` makes one of it, and tokio, smol or async-std
+//! cannot be handed it.
 
 use std::io;
 
-use fetch_core::{ClientConfig, FetchError, HttpClient, OriginCache, Response};
+use fetch_core::{BlockingHttpClient, ClientConfig, FetchError, OriginCache, Response};
 
 use crate::head::Head;
 
-/// A blocking [`HttpClient`]: its `get` holds the calling thread until the
-/// answer is in. Use it only on a runtime with one OS thread per task
-/// (`fetch_threads::ThreadsRuntime`).
+/// A [`BlockingHttpClient`]: its `get` holds the calling thread until the
+/// answer is in. Only the runtime with one OS thread per task
+/// (`fetch_threads::ThreadsRuntime::client`) makes an async client of it.
 #[derive(Debug, Clone)]
 pub struct UreqClient {
     agent: ureq::Agent,
@@ -87,7 +88,8 @@ impl UreqClient {
         })
     }
 
-    fn get_blocking(&self, url: &str) -> Result<Response, FetchError> {
+    /// One GET on this thread: the whole request, then the whole body.
+    fn send(&self, url: &str) -> Result<Response, FetchError> {
         let parsed = self.urls.parse(url)?;
         let mut response = self
             .agent
@@ -149,7 +151,7 @@ impl UreqClient {
     }
 }
 
-impl HttpClient for UreqClient {
+impl BlockingHttpClient for UreqClient {
     fn name(&self) -> &'static str {
         Self::NAME
     }
@@ -158,9 +160,8 @@ impl HttpClient for UreqClient {
         &self.config
     }
 
-    /// Blocks the calling thread for the whole request. There is no
-    /// `.await` inside: this future is ready the first time it is polled.
-    async fn get(&self, url: &str) -> Result<Response, FetchError> {
-        self.get_blocking(url)
+    /// Blocks the calling thread for the whole request.
+    fn get_blocking(&self, url: &str) -> Result<Response, FetchError> {
+        self.send(url)
     }
 }

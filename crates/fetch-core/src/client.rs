@@ -38,6 +38,29 @@ pub trait HttpClient: Send + Sync + 'static {
     }
 }
 
+/// An HTTP client whose GET blocks the calling thread until the answer is
+/// in (ureq). It is not an [`HttpClient`]: blocking inside a future is the
+/// seed's "you freeze the entire executor". The one runtime whose tasks
+/// may block, the threads baseline (every task an OS thread of its own),
+/// turns one into an [`HttpClient`] (`fetch_threads::ThreadsRuntime::client`);
+/// no other runtime can, so the compiler keeps it off the executors.
+pub trait BlockingHttpClient: Send + Sync + 'static {
+    /// A short name for reports: `"ureq"`.
+    fn name(&self) -> &'static str;
+
+    /// The configuration this client was built with, for reports.
+    fn config(&self) -> &ClientConfig;
+
+    /// Sends `GET url` and reads the whole body, blocking this thread;
+    /// what [`HttpClient::get`] means, otherwise.
+    fn get_blocking(&self, url: &str) -> Result<Response, FetchError>;
+
+    /// Connections this client has opened so far, when it can tell.
+    fn connections_opened(&self) -> Option<u64> {
+        None
+    }
+}
+
 /// The parts of an HTTP answer this project looks at.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -116,7 +139,8 @@ impl std::fmt::Display for HttpVersion {
 }
 
 /// How a client is built. Every client gets the same values (the fairness
-/// rules in DESIGN.md), and reports print them.
+/// rule of every comparison here: same connections, time limits, body
+/// cap and protocol for all), and reports print them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     /// Connections per host. The load engine lets no more requests than

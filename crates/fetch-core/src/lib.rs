@@ -45,8 +45,8 @@ pub mod runtime;
 pub mod shard;
 
 pub use client::{
-    BodyBuffer, CaCert, ClientConfig, HttpClient, HttpVersion, OriginCache, Response, ShortBody,
-    parse_url,
+    BlockingHttpClient, BodyBuffer, CaCert, ClientConfig, HttpClient, HttpVersion, OriginCache,
+    Response, ShortBody, parse_url,
 };
 pub use error::{BoxError, ErrorKind, FetchError, error_chain, is_connect_failure};
 pub use fetch::{

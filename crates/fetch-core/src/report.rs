@@ -264,8 +264,8 @@ pub struct Percentiles {
 /// One load run as JSON: what `load --output json` prints, one object per
 /// run, and what `scripts/compare` and the tests read back.
 ///
-/// Field names are a contract (see `shared/DESIGN.md` in the project's
-/// notes): add fields freely; when a field changes meaning, bump
+/// Field names are a contract (`scripts/compare`, the tests and users'
+/// scripts read them): add fields freely; when a field changes meaning, bump
 /// [`LoadReport::SCHEMA`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {

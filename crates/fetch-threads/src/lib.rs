@@ -4,13 +4,16 @@
 //! you need ten threads." To compare it fairly, it runs the *same* code as
 //! the async runtimes (the same `fetch_title`, `get_user`, load engine and
 //! report from `fetch-core`), through a [`Runtime`] whose every task is an OS
-//! thread and an [`HttpClient`] whose `get` blocks that thread. Nothing is
+//! thread and an [`HttpClient`] whose `get` blocks that thread
+//! ([`ThreadsRuntime::client`] makes one of a blocking client). Nothing is
 //! copied; only the execution model changes.
 //!
 //! Blocking inside an `async fn` is exactly the mistake the seed warns
 //! about ("you freeze the entire executor"). It is safe *only* here, because
 //! each task has a thread of its own, so a blocked task blocks nobody else.
-//! Never pair [`UreqClient`] with tokio, smol or async-std.
+//! [`UreqClient`] is a `BlockingHttpClient`, not an [`HttpClient`], so
+//! tokio, smol or async-std cannot be handed it: only this runtime turns it
+//! into one.
 //!
 //! # Layout
 //!
@@ -23,7 +26,7 @@
 pub mod runtime;
 
 pub use fetch_clients::ureq::UreqClient;
-pub use runtime::ThreadsRuntime;
+pub use runtime::{OnThreads, ThreadsRuntime};
 
 #[doc(no_inline)]
 pub use fetch_core::{HttpClient, Runtime};

@@ -23,7 +23,7 @@ fn run(setup: Setup) -> anyhow::Result<ExitCode> {
     let runtime = ThreadsRuntime::new(setup.concurrency());
     match setup.client {
         Client::Ureq => {
-            let client = UreqClient::new(&setup.client_config)?;
+            let client = runtime.client(UreqClient::new(&setup.client_config)?);
             setup.run(&runtime, client)
         }
         other @ (Client::Reqwest | Client::Hyper | Client::Surf | Client::Cyper) => {

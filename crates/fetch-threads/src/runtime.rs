@@ -4,8 +4,10 @@
 //! # Layout
 //! - [`ThreadsRuntime`]: spawn = a new thread, which drives its future with
 //!   `block_on`.
+//! - [`OnThreads`]: a blocking client as this runtime's async client (the only way to make one).
 //! - `block_on` and `Sleep`: the thread parks while its future waits,
-//!   until woken or until the earliest timer it asked for is due.
+//!   until woken or until the earliest timer it asked for is due; another
+//!   executor polling a `Sleep` is woken by a thread of the timer's own.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -15,7 +17,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use fetch_core::{JoinError, Runtime, Task, catch_blocking_panics};
+use fetch_core::{
+    BlockingHttpClient, ClientConfig, FetchError, HttpClient, JoinError, Response, Runtime, Task,
+    catch_blocking_panics,
+};
 
 /// Runs every spawned future on a new OS thread of its own.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +35,40 @@ impl ThreadsRuntime {
         ThreadsRuntime {
             threads: threads.max(1),
         }
+    }
+
+    /// `client`, a blocking one, as an [`HttpClient`] of this runtime: its
+    /// GET blocks the task's own thread, and no other task's. This is the
+    /// only way a [`BlockingHttpClient`] becomes an [`HttpClient`], so it
+    /// cannot be handed to an executor whose threads it would freeze.
+    pub fn client<C: BlockingHttpClient>(&self, client: C) -> OnThreads<C> {
+        OnThreads(client)
+    }
+}
+
+/// A [`BlockingHttpClient`] made an [`HttpClient`] by
+/// [`ThreadsRuntime::client`], for this runtime's tasks.
+#[derive(Debug, Clone)]
+pub struct OnThreads<C>(C);
+
+impl<C: BlockingHttpClient> HttpClient for OnThreads<C> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn config(&self) -> &ClientConfig {
+        self.0.config()
+    }
+
+    /// Blocks the calling thread for the whole request (the task's own).
+    /// There is no `.await` inside: this future is ready the first time it
+    /// is polled.
+    async fn get(&self, url: &str) -> Result<Response, FetchError> {
+        self.0.get_blocking(url)
+    }
+
+    fn connections_opened(&self) -> Option<u64> {
+        self.0.connections_opened()
     }
 }
 
@@ -62,7 +101,7 @@ impl Runtime for ThreadsRuntime {
     }
 
     fn thread_per_task(&self) -> bool {
-        true
+        fetch_registry::Runtime::Threads.model() == fetch_registry::Model::ThreadPerTask
     }
 
     fn spawn<F>(&self, future: F) -> Task<F::Output>
@@ -100,6 +139,7 @@ impl Runtime for ThreadsRuntime {
         // parks it until the deadline.
         Sleep {
             deadline: Instant::now() + duration,
+            waker: None,
         }
     }
 
@@ -152,29 +192,63 @@ fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// A timer of the threads world: ready at `deadline`.
+///
+/// Polled inside this runtime's [`block_on`], it tells the thread how long
+/// to park. Polled by another executor, which cannot know that, it starts
+/// a thread of its own that wakes the task at the deadline, and the
+/// executor's thread goes on with its other tasks: it never blocks one.
 struct Sleep {
     deadline: Instant,
+    /// Set once a waker thread is started: the waker it is to call.
+    waker: Option<Arc<std::sync::Mutex<Waker>>>,
 }
 
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let now = Instant::now();
         if now >= self.deadline {
             return Poll::Ready(());
         }
         if !DRIVING.get() {
-            // Polled by some other executor, which cannot know when to
-            // poll again: block this thread, as plain sync code would.
-            std::thread::sleep(self.deadline - now);
-            return Poll::Ready(());
+            self.wake_from_a_thread(cx.waker());
+            return Poll::Pending;
         }
         let at = WAKE_AT
             .get()
             .map_or(self.deadline, |at| at.min(self.deadline));
         WAKE_AT.set(Some(at));
         Poll::Pending
+    }
+}
+
+impl Sleep {
+    /// Has `waker` called at the deadline by a thread of its own (started
+    /// once; a later poll only replaces the waker it will call).
+    fn wake_from_a_thread(&mut self, waker: &Waker) {
+        if let Some(slot) = &self.waker {
+            let mut slot = slot.lock().unwrap_or_else(|poison| poison.into_inner());
+            slot.clone_from(waker);
+            return;
+        }
+        let slot = Arc::new(std::sync::Mutex::new(waker.clone()));
+        self.waker = Some(slot.clone());
+        let deadline = self.deadline;
+        let started = std::thread::Builder::new()
+            .name("sleep-waker".into())
+            .spawn(move || {
+                std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                slot.lock()
+                    .unwrap_or_else(|poison| poison.into_inner())
+                    .wake_by_ref();
+            });
+        if started.is_err() {
+            // No thread to be had: wake at once, so the executor polls
+            // again (and again) until the deadline, rather than never.
+            self.waker = None;
+            waker.wake_by_ref();
+        }
     }
 }
 
