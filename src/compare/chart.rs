@@ -7,12 +7,11 @@ use std::path::Path;
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
-use super::run::{Run, Scenario, Status};
+use super::run::{Run, Scenario, Status, Tool};
 
 /// One tool's line.
 struct Line {
-    tool: String,
-    reference: bool,
+    tool: Tool,
     points: Vec<(f64, f64)>,
 }
 
@@ -28,8 +27,7 @@ fn lines<'a>(
         match out.iter_mut().find(|l| l.tool == r.tool) {
             Some(line) => line.points.push(point),
             None => out.push(Line {
-                tool: r.tool.clone(),
-                reference: r.reference,
+                tool: r.tool,
                 points: vec![point],
             }),
         }
@@ -47,9 +45,10 @@ fn draw<'a, 'b: 'a, CT: CoordTranslate<From = (f64, f64)>>(
 ) -> anyhow::Result<()> {
     for (i, line) in lines.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        let style = ShapeStyle::from(&color).stroke_width(if line.reference { 1 } else { 2 });
+        let reference = line.tool.is_reference();
+        let style = ShapeStyle::from(&color).stroke_width(if reference { 1 } else { 2 });
         let points = line.points.clone();
-        if line.reference {
+        if reference {
             chart
                 .draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))?
                 .label(format!("{} (reference)", line.tool))
@@ -57,7 +56,7 @@ fn draw<'a, 'b: 'a, CT: CoordTranslate<From = (f64, f64)>>(
         } else {
             chart
                 .draw_series(LineSeries::new(points.clone(), style))?
-                .label(line.tool.clone())
+                .label(line.tool.to_string())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         }
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
@@ -144,17 +143,17 @@ pub fn latency_chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<(
 mod tests {
     use super::*;
 
-    fn run(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
-        Run::sample(tool, reference, c, rps)
+    fn run(tool: &str, c: usize, rps: f64) -> Run {
+        Run::sample(tool, c, rps)
     }
 
     #[test]
     fn chart_renders_an_svg() {
         let runs = [
-            run("wrk", true, 100, 100_000.0),
-            run("wrk", true, 1000, 90_000.0),
-            run("tokio+hyper", false, 100, 50_000.0),
-            run("tokio+hyper", false, 1000, 60_000.0),
+            run("wrk", 100, 100_000.0),
+            run("wrk", 1000, 90_000.0),
+            run("tokio+hyper", 100, 50_000.0),
+            run("tokio+hyper", 1000, 60_000.0),
         ];
         let dir = std::env::temp_dir().join(format!("compare-chart-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -168,19 +167,19 @@ mod tests {
 
     #[test]
     fn latency_chart_draws_the_sweep_only() {
-        let swept = |tool: &str, reference: bool, rate: f64, p99: f64| {
-            let mut r = run(tool, reference, 100, rate);
+        let swept = |tool: &str, rate: f64, p99: f64| {
+            let mut r = run(tool, 100, rate);
             r.scenario = Scenario::Rate;
             r.rate = Some(rate);
             r.p99_ms = Some(p99);
             r
         };
         let runs = [
-            run("wrk", true, 100, 100_000.0),
-            swept("oha", true, 50_000.0, 0.8),
-            swept("oha", true, 90_000.0, 3.0),
-            swept("tokio+hyper", false, 50_000.0, 1.0),
-            swept("tokio+hyper", false, 90_000.0, 250.0),
+            run("wrk", 100, 100_000.0),
+            swept("oha", 50_000.0, 0.8),
+            swept("oha", 90_000.0, 3.0),
+            swept("tokio+hyper", 50_000.0, 1.0),
+            swept("tokio+hyper", 90_000.0, 250.0),
         ];
         let dir = std::env::temp_dir().join(format!("compare-latency-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -14,7 +14,7 @@ use fetch_core::{LoadReport, ProcessCost};
 
 use super::chart::{chart, latency_chart};
 use super::parse::{ToolResult, parse_gnu_time, parse_h2load, parse_oha, parse_wrk};
-use super::run::{Run, Scenario, medians};
+use super::run::{H2_CONNECTIONS, ReferenceTool, Run, SWEEP_IN_FLIGHT, Scenario, Tool, medians};
 use super::tables::{PageInfo, page};
 use crate::combos::Combo;
 use crate::harness::{ServerProcess, find_program, workspace_bin};
@@ -54,14 +54,6 @@ pub struct Plan {
     /// flight, for [`Plan::seconds`] each; `None` for none.
     pub tls_in_flight: Option<usize>,
 }
-
-/// The HTTP/2 scenario's connections: its requests in flight are streams
-/// spread over this many (1,000 in flight: 100 streams on each).
-pub const H2_CONNECTIONS: usize = 10;
-
-/// The sweep's rates are shares of what wrk reached with this many in
-/// flight, and every sweep run may have this many in flight at most.
-pub const SWEEP_IN_FLIGHT: usize = 100;
 
 /// How much one job does.
 #[derive(Debug, Clone, Copy)]
@@ -188,9 +180,11 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
     let mut runs = Vec::new();
     for &c in &plan.concurrency {
         if plan.reference {
-            runs.push(with_server_cpu(server, "wrk", c, || wrk(plan, server, c)));
-            runs.push(with_server_cpu(server, "oha", c, || {
-                oha(server.url(), plan.seconds, (c, c), None, Vec::new())
+            runs.push(with_server_cpu(server, Tool::WRK, c, || {
+                wrk(plan, server, c)
+            }));
+            runs.push(with_server_cpu(server, Tool::OHA, c, || {
+                oha(Oha::closed(server.url(), plan.seconds, c))
             }));
         }
         let jobs = plan
@@ -223,7 +217,7 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
     if plan.rates.is_empty() {
         return out;
     }
-    let plain_at = |runs: &[Run], tool: &str| {
+    let plain_at = |runs: &[Run], tool: Tool| {
         runs.iter()
             .find(|r| {
                 r.tool == tool
@@ -233,12 +227,12 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
             })
             .map(|r| r.requests_per_sec)
     };
-    let mut saturation = plain_at(runs, "wrk");
+    let mut saturation = plain_at(runs, Tool::WRK);
     if saturation.is_none() && plan.reference {
-        let run = with_server_cpu(server, "wrk", SWEEP_IN_FLIGHT, || {
+        let run = with_server_cpu(server, Tool::WRK, SWEEP_IN_FLIGHT, || {
             wrk(plan, server, SWEEP_IN_FLIGHT)
         });
-        saturation = plain_at(std::slice::from_ref(&run), "wrk");
+        saturation = plain_at(std::slice::from_ref(&run), Tool::WRK);
         out.push(run);
     }
     let saturation = saturation.or_else(|| {
@@ -258,14 +252,11 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
         // Whole requests per second: the same number for every tool.
         let rate = (saturation * fraction).round().max(1.0);
         if plan.reference {
-            let mut run = with_server_cpu(server, "oha", SWEEP_IN_FLIGHT, || {
-                oha(
-                    server.url(),
-                    plan.rate_seconds,
-                    (SWEEP_IN_FLIGHT, SWEEP_IN_FLIGHT),
-                    Some(rate),
-                    Vec::new(),
-                )
+            let mut run = with_server_cpu(server, Tool::OHA, SWEEP_IN_FLIGHT, || {
+                oha(Oha {
+                    rate: Some(rate),
+                    ..Oha::closed(server.url(), plan.rate_seconds, SWEEP_IN_FLIGHT)
+                })
             });
             run.scenario = Scenario::Rate;
             run.rate = Some(rate);
@@ -319,12 +310,16 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
                 }
                 _ => c,
             };
-            let run = with_server_cpu(tls.server, "oha", c, || {
-                oha(tls.server.url(), plan.seconds, (oha_c, c), None, extra)
+            let run = with_server_cpu(tls.server, Tool::OHA, c, || {
+                oha(Oha {
+                    connections: oha_c,
+                    extra,
+                    ..Oha::closed(tls.server.url(), plan.seconds, c)
+                })
             });
             runs.push(placed(run));
             if scenario == Scenario::H2 {
-                let run = with_server_cpu(tls.server, "h2load", c, || {
+                let run = with_server_cpu(tls.server, Tool::H2LOAD, c, || {
                     h2load(tls.server.url(), plan.seconds, connections, c / connections)
                 });
                 runs.push(placed(run));
@@ -337,7 +332,11 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
                 _ => combo.client.no_tls(),
             };
             if let Some(why) = why {
-                runs.push(placed(Run::not_supported(&combo.id(), c, why.to_owned())));
+                runs.push(placed(Run::not_supported(
+                    Tool::Combination(combo),
+                    c,
+                    why.to_owned(),
+                )));
                 continue;
             }
             jobs.push(Job {
@@ -354,7 +353,7 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
 /// could not be made becomes a row that says why (`tool` at `c` in flight).
 fn with_server_cpu(
     server: &ServerProcess,
-    tool: &str,
+    tool: Tool,
     c: usize,
     run: impl FnOnce() -> anyhow::Result<Run>,
 ) -> Run {
@@ -417,17 +416,17 @@ fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
 /// Runs a reference tool (wrk, oha, h2load) against `/users/1` and records it;
 /// `parse` reads the tool's output.
 fn reference(
-    tool: &str,
+    tool: ReferenceTool,
     args: Vec<String>,
     c: usize,
     parse: fn(&str) -> anyhow::Result<ToolResult>,
     config: serde_json::Value,
 ) -> anyhow::Result<Run> {
-    let program = find_tool(tool)?;
-    eprintln!("  {tool} at {c} in flight");
+    let program = find_tool(tool.name())?;
+    eprintln!("  {} at {c} in flight", tool.name());
     let (stdout, cost, _) = timed(&program, &args)?;
     let result = parse(&stdout)?;
-    let command = command_line(tool, &args);
+    let command = command_line(tool.name(), &args);
     Ok(Run::reference(tool, c, result, command, config, cost))
 }
 
@@ -441,21 +440,47 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     ];
     let config =
         serde_json::json!({"threads": 2, "connections": c, "parse": "none", "url": "/users/1"});
-    reference("wrk", args, c, parse_wrk, config)
+    reference(ReferenceTool::Wrk, args, c, parse_wrk, config)
 }
 
-/// oha against `base` for `seconds` with `(connections, in flight)`
-/// (the same but over HTTP/2, where `extra` sets streams per connection):
-/// a closed loop, or with `rate` its open loop (`-q`, with
-/// `--latency-correction`: latency from each request's due time); `extra`
-/// options (TLS, HTTP/2) go before the URL.
-fn oha(
-    base: &str,
+/// One oha run: against `base`'s `/users/1` for `seconds`, on
+/// `connections` connections with `in_flight` requests in flight (the same
+/// but over HTTP/2, where `extra` sets streams per connection); a closed
+/// loop, or with `rate` its open loop (`-q`, with `--latency-correction`:
+/// latency from each request's due time); `extra` options (TLS, HTTP/2) go
+/// before the URL.
+struct Oha<'a> {
+    base: &'a str,
     seconds: u64,
-    (c, in_flight): (usize, usize),
+    connections: usize,
+    in_flight: usize,
     rate: Option<f64>,
     extra: Vec<String>,
-) -> anyhow::Result<Run> {
+}
+
+impl<'a> Oha<'a> {
+    /// A closed loop with a connection per request in flight.
+    fn closed(base: &'a str, seconds: u64, in_flight: usize) -> Self {
+        Oha {
+            base,
+            seconds,
+            connections: in_flight,
+            in_flight,
+            rate: None,
+            extra: Vec::new(),
+        }
+    }
+}
+
+fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
+    let Oha {
+        base,
+        seconds,
+        connections: c,
+        in_flight,
+        rate,
+        extra,
+    } = run;
     let mut args = vec![
         "--no-tui".to_owned(),
         "--output-format".to_owned(),
@@ -479,7 +504,7 @@ fn oha(
     }
     args.extend(extra);
     args.extend(["-c".to_owned(), c.to_string(), format!("{base}/users/1")]);
-    reference("oha", args, in_flight, parse_oha, config)
+    reference(ReferenceTool::Oha, args, in_flight, parse_oha, config)
 }
 
 /// h2load against `base` for `seconds`: `connections` HTTP/2 connections
@@ -501,7 +526,13 @@ fn h2load(base: &str, seconds: u64, connections: usize, streams: usize) -> anyho
         "threads": 2, "connections": connections, "streams_per_connection": streams,
         "parse": "none", "url": "/users/1", "verifies_certificate": false,
     });
-    reference("h2load", args, connections * streams, parse_h2load, config)
+    reference(
+        ReferenceTool::H2load,
+        args,
+        connections * streams,
+        parse_h2load,
+        config,
+    )
 }
 
 /// Runs `jobs` one after the other; a job that fails is a row that says so.
@@ -514,8 +545,8 @@ fn run_jobs(
 ) -> Vec<Run> {
     let mut runs = Vec::new();
     for job in jobs {
-        let id = job.combo.id();
-        let mut run = with_server_cpu(server, &id, job.concurrency, || {
+        let tool = Tool::Combination(job.combo);
+        let mut run = with_server_cpu(server, tool, job.concurrency, || {
             combination(plan, server, &job, ca)
         });
         run.scenario = job.scenario;
@@ -591,8 +622,23 @@ fn combination(
     let (stdout, cost, _) = timed(&program, &args)?;
     let report = LoadReport::from_json(&stdout)
         .with_context(|| format!("{binary} printed no JSON report: {stdout}"))?;
+    if (report.runtime.as_str(), report.client.as_str())
+        != (job.combo.runtime.name(), job.combo.client.name())
+    {
+        bail!(
+            "{binary} --client {client} reported a run of {}+{}",
+            report.runtime,
+            report.client
+        );
+    }
     let command = command_line(binary, &args);
-    Ok(Run::combination(report, job.scenario, command, cost))
+    Ok(Run::combination(
+        job.combo,
+        report,
+        job.scenario,
+        command,
+        cost,
+    ))
 }
 
 /// The machine the numbers came from: cores, kernel, date.

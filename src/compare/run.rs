@@ -1,11 +1,138 @@
-//! One run's record, and the median of a run's repetitions.
+//! One run's record, what made it ([`Tool`]), and the median of a run's
+//! repetitions.
+//!
+//! # Layout
+//!
+//! - [`Scenario`], with the plan constants the scenarios share.
+//! - [`ReferenceTool`], [`Tool`]: a reference load generator, or a combination of the registry.
+//! - [`Run`], [`Status`]: one run's record and whether it produced numbers.
+//! - [`medians`]: one run per tool and shape, from the rounds.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use fetch_core::{LoadReport, ProcessCost};
 use serde::{Deserialize, Serialize};
 
 use super::parse::ToolResult;
+use crate::combos::{Client, Combo, Model, Runtime};
+
+/// The HTTP/2 scenario's connections: its requests in flight are streams
+/// spread over this many (1,000 in flight: 100 streams on each).
+pub const H2_CONNECTIONS: usize = 10;
+
+/// The sweep's rates are shares of what wrk reached with this many in
+/// flight, and every sweep run may have this many in flight at most.
+pub const SWEEP_IN_FLIGHT: usize = 100;
+
+/// A load generator the combinations are measured beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReferenceTool {
+    /// wrk: HTTP/1.1, kept connections, the closed-loop reference.
+    Wrk,
+    /// oha: HTTP/1.1 and HTTP/2, TLS, an open loop (`-q`).
+    Oha,
+    /// h2load (nghttp2): the HTTP/2 reference.
+    H2load,
+}
+
+impl ReferenceTool {
+    /// Every reference tool.
+    pub const ALL: [ReferenceTool; 3] = [
+        ReferenceTool::Wrk,
+        ReferenceTool::Oha,
+        ReferenceTool::H2load,
+    ];
+
+    /// Its program's name, as rows and results.json name it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ReferenceTool::Wrk => "wrk",
+            ReferenceTool::Oha => "oha",
+            ReferenceTool::H2load => "h2load",
+        }
+    }
+}
+
+/// What made a run: a reference load generator, or a combination of the
+/// registry. In results.json it is one string (`"wrk"`, `"tokio+hyper"`),
+/// read back into this type, never split by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Tool {
+    /// wrk, oha or h2load.
+    Reference(ReferenceTool),
+    /// A runtime + client pair.
+    Combination(Combo),
+}
+
+impl Tool {
+    /// wrk.
+    pub const WRK: Tool = Tool::Reference(ReferenceTool::Wrk);
+    /// oha.
+    pub const OHA: Tool = Tool::Reference(ReferenceTool::Oha);
+    /// h2load.
+    pub const H2LOAD: Tool = Tool::Reference(ReferenceTool::H2load);
+
+    /// Whether it is a reference tool rather than a combination.
+    pub fn is_reference(&self) -> bool {
+        match self {
+            Tool::Reference(_) => true,
+            Tool::Combination(_) => false,
+        }
+    }
+
+    /// The combination, for one.
+    pub fn combo(&self) -> Option<Combo> {
+        match self {
+            Tool::Reference(_) => None,
+            Tool::Combination(combo) => Some(*combo),
+        }
+    }
+
+    /// Whether it is a combination on `runtime`'s model (the threads
+    /// baseline: [`Model::ThreadPerTask`]).
+    pub fn has_model(&self, model: Model) -> bool {
+        self.combo().is_some_and(|c| c.runtime.model() == model)
+    }
+
+    /// The tool `name` names: a reference tool's program, or
+    /// `runtime+client` by the registry's names (a pair the registry does
+    /// not list is still a combination, one its binary will refuse).
+    pub fn parse(name: &str) -> Option<Tool> {
+        if let Some(tool) = ReferenceTool::ALL.into_iter().find(|t| t.name() == name) {
+            return Some(Tool::Reference(tool));
+        }
+        let (runtime, client) = name.split_once('+')?;
+        let (runtime, client) = (Runtime::from_name(runtime)?, Client::from_name(client)?);
+        Some(Tool::Combination(
+            Combo::find(&Combo::new(runtime, client).id()).unwrap_or(Combo::new(runtime, client)),
+        ))
+    }
+}
+
+impl fmt::Display for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tool::Reference(tool) => f.write_str(tool.name()),
+            Tool::Combination(combo) => write!(f, "{combo}"),
+        }
+    }
+}
+
+impl From<Tool> for String {
+    fn from(tool: Tool) -> String {
+        tool.to_string()
+    }
+}
+
+impl TryFrom<String> for Tool {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Tool, String> {
+        Tool::parse(&name).ok_or_else(|| format!("{name:?} is no reference tool or combination"))
+    }
+}
 
 /// What a run measures.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -69,9 +196,10 @@ pub const LITTLE_TOLERANCE: f64 = 0.2;
 /// One load run of one tool at one concurrency.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Run {
-    /// `wrk`, `oha`, or a combination's id such as `tokio+hyper`.
-    pub tool: String,
-    /// Whether this is a reference load generator or a combination.
+    /// `wrk`, `oha`, or a combination such as `tokio+hyper`.
+    pub tool: Tool,
+    /// Whether this is a reference load generator (`tool` says so too;
+    /// kept in results.json for its readers).
     pub reference: bool,
     /// What the run measures.
     #[serde(default)]
@@ -150,15 +278,16 @@ pub struct Run {
 }
 
 impl Run {
-    /// A combination's run, from the report its binary printed.
+    /// A run of `combo`, from the report its binary printed.
     pub fn combination(
+        combo: Combo,
         report: LoadReport,
         scenario: Scenario,
         command: String,
         cost: ProcessCost,
     ) -> Run {
         Run {
-            tool: format!("{}+{}", report.runtime, report.client),
+            tool: Tool::Combination(combo),
             reference: false,
             scenario,
             concurrency: report.concurrency,
@@ -192,7 +321,7 @@ impl Run {
 
     /// A run that produced no numbers: `tool` crashed, printed no report,
     /// or could not be started, at `concurrency` in flight.
-    pub fn failed(tool: &str, concurrency: usize, reason: String) -> Run {
+    pub fn failed(tool: Tool, concurrency: usize, reason: String) -> Run {
         Run {
             status: Status::Failed(reason),
             ..Run::empty(tool, concurrency)
@@ -200,17 +329,17 @@ impl Run {
     }
 
     /// A scenario `tool` cannot run at all.
-    pub fn not_supported(tool: &str, concurrency: usize, reason: String) -> Run {
+    pub fn not_supported(tool: Tool, concurrency: usize, reason: String) -> Run {
         Run {
             status: Status::NotSupported(reason),
             ..Run::empty(tool, concurrency)
         }
     }
 
-    fn empty(tool: &str, concurrency: usize) -> Run {
+    fn empty(tool: Tool, concurrency: usize) -> Run {
         Run {
-            tool: tool.to_owned(),
-            reference: matches!(tool, "wrk" | "oha" | "h2load"),
+            tool,
+            reference: tool.is_reference(),
             scenario: Scenario::Throughput,
             concurrency,
             connections: concurrency,
@@ -300,7 +429,7 @@ impl Run {
     /// A reference tool's run (wrk, oha) at `concurrency`, one connection
     /// per request in flight, from what its parser read.
     pub fn reference(
-        tool: &str,
+        tool: ReferenceTool,
         concurrency: usize,
         result: ToolResult,
         command: String,
@@ -323,7 +452,7 @@ impl Run {
             peak_rss_kb: cost.peak_rss_kb,
             command,
             config,
-            ..Run::empty(tool, concurrency)
+            ..Run::empty(Tool::Reference(tool), concurrency)
         }
     }
 
@@ -445,9 +574,8 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
 #[cfg(test)]
 impl Run {
     /// A plain throughput run for tests: 1,000 requests, all ok.
-    pub(crate) fn sample(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
+    pub(crate) fn sample(tool: &str, c: usize, rps: f64) -> Run {
         Run {
-            reference,
             requests: 1000,
             ok: 1000,
             elapsed_s: 1.0,
@@ -458,7 +586,7 @@ impl Run {
             cpu_system_s: 0.25,
             peak_rss_kb: 2048,
             server_cpu_s: 0.25,
-            ..Run::empty(tool, c)
+            ..Run::empty(Tool::parse(tool).expect("a tool's name"), c)
         }
     }
 }
@@ -467,13 +595,46 @@ impl Run {
 mod tests {
     use super::*;
 
-    fn run(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
-        Run::sample(tool, reference, c, rps)
+    fn tool(name: &str) -> Tool {
+        Tool::parse(name).unwrap()
+    }
+
+    #[test]
+    fn a_tool_is_read_back_from_its_name() {
+        for name in [
+            "wrk",
+            "oha",
+            "h2load",
+            "tokio+hyper",
+            "smol+surf",
+            "tokio+ureq",
+        ] {
+            assert_eq!(tool(name).to_string(), name);
+        }
+        assert_eq!(
+            Tool::parse("smol+surf")
+                .and_then(|t| t.combo())
+                .and_then(|c| c.feature),
+            Some("surf")
+        );
+        assert!(tool("oha").is_reference() && !tool("compio+cyper").is_reference());
+        assert_eq!(Tool::parse("bare"), None);
+        assert_eq!(Tool::parse("tokio+curl"), None);
+        let json = serde_json::to_string(&tool("compio+hyper")).unwrap();
+        assert_eq!(json, "\"compio+hyper\"");
+        assert_eq!(
+            serde_json::from_str::<Tool>(&json).unwrap(),
+            tool("compio+hyper")
+        );
+    }
+
+    fn run(tool: &str, c: usize, rps: f64) -> Run {
+        Run::sample(tool, c, rps)
     }
 
     #[test]
     fn problems_are_lost_requests_no_success_or_no_report_never_errors_alone() {
-        let mut with_errors = run("tokio+hyper", false, 100, 10.0);
+        let mut with_errors = run("tokio+hyper", 100, 10.0);
         with_errors.ok = 900;
         with_errors.errors.insert("timeout".into(), 100);
         assert_eq!(with_errors.problem(), None);
@@ -484,15 +645,15 @@ mod tests {
         none_ok.ok = 0;
         none_ok.errors.insert("timeout".into(), 1000);
         assert_eq!(none_ok.problem().as_deref(), Some("no request succeeded"));
-        let crashed = Run::failed("smol+surf", 100, "exit 101".into());
+        let crashed = Run::failed(tool("smol+surf"), 100, "exit 101".into());
         assert!(crashed.problem().unwrap().contains("exit 101"));
-        let unsupported = Run::not_supported("smol+surf", 100, "no HTTP/2".into());
+        let unsupported = Run::not_supported(tool("smol+surf"), 100, "no HTTP/2".into());
         assert_eq!(unsupported.problem(), None);
     }
 
     #[test]
     fn checks_flag_a_short_peak_and_littles_law_off_by_a_fifth() {
-        let mut r = run("threads+ureq", false, 10_000, 10.0);
+        let mut r = run("threads+ureq", 10_000, 10.0);
         r.peak_in_flight = Some(10_000);
         r.littles_law = Some(0.95);
         assert!(r.checks().is_empty(), "{:?}", r.checks());
@@ -503,15 +664,15 @@ mod tests {
             ["at most 9000 in flight (90%)", "Little's law 0.68"]
         );
         // Reference tools say nothing about either: nothing to flag.
-        assert!(run("wrk", true, 100, 1.0).checks().is_empty());
+        assert!(run("wrk", 100, 1.0).checks().is_empty());
     }
 
     #[test]
     fn a_failed_round_is_the_result_of_its_group() {
         let runs = vec![
-            run("smol+surf", false, 100, 50.0),
-            Run::failed("smol+surf", 100, "printed no report".into()),
-            run("smol+surf", false, 100, 70.0),
+            run("smol+surf", 100, 50.0),
+            Run::failed(tool("smol+surf"), 100, "printed no report".into()),
+            run("smol+surf", 100, 70.0),
         ];
         let m = medians(runs);
         assert_eq!(m.len(), 1);
@@ -520,7 +681,7 @@ mod tests {
 
     #[test]
     fn medians_pick_the_middle_repetition_of_each_run() {
-        let mut memory = run("tokio+hyper", false, 10_000, 1.0);
+        let mut memory = run("tokio+hyper", 10_000, 1.0);
         memory.scenario = Scenario::Memory;
         let with_rss = |kb| {
             let mut m = memory.clone();
@@ -528,19 +689,19 @@ mod tests {
             m
         };
         let runs = vec![
-            run("wrk", true, 100, 90.0),
-            run("tokio+hyper", false, 100, 50.0),
+            run("wrk", 100, 90.0),
+            run("tokio+hyper", 100, 50.0),
             with_rss(300),
-            run("wrk", true, 100, 110.0),
-            run("tokio+hyper", false, 100, 70.0),
+            run("wrk", 100, 110.0),
+            run("tokio+hyper", 100, 70.0),
             with_rss(100),
-            run("wrk", true, 100, 100.0),
-            run("tokio+hyper", false, 100, 60.0),
+            run("wrk", 100, 100.0),
+            run("tokio+hyper", 100, 60.0),
             with_rss(200),
         ];
         let m = medians(runs);
         assert_eq!(m.len(), 3);
-        assert_eq!((m[0].tool.as_str(), m[0].requests_per_sec), ("wrk", 100.0));
+        assert_eq!((m[0].tool, m[0].requests_per_sec), (Tool::WRK, 100.0));
         assert_eq!(m[0].samples, [90.0, 110.0, 100.0]);
         assert_eq!(m[1].requests_per_sec, 60.0);
         assert_eq!(m[2].peak_rss_kb, 200);

@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::driver::{H2_CONNECTIONS, SWEEP_IN_FLIGHT};
-use super::run::{LITTLE_TOLERANCE, PEAK_SHARE, Run, Scenario, Status};
+use super::run::{
+    H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE, Run, SWEEP_IN_FLIGHT, Scenario, Status, Tool,
+};
+use crate::combos::{Client, Model, Runtime};
 
 /// A latency cell: two decimals, or "-" when no request succeeded.
 fn ms(value: Option<f64>) -> String {
@@ -32,14 +34,60 @@ fn cell(text: &str) -> String {
     }
 }
 
-/// A row for a run without numbers: its name, in flight and connections,
-/// then why, then "-" for the other `columns - 4` cells.
-fn unmeasured_row(name: &str, r: &Run, why: &str, columns: usize) -> String {
-    let rest = vec!["-"; columns.saturating_sub(4)].join(" | ");
-    format!(
-        "| {name} | {} | {} | {why} | {rest} |\n",
-        r.concurrency, r.connections
-    )
+/// A Markdown table that knows its columns: built with their headers,
+/// it takes rows of as many cells, and a run without numbers is one row
+/// whatever the columns are.
+struct Table {
+    columns: usize,
+    out: String,
+}
+
+impl Table {
+    /// A table with these column headers.
+    fn new(headers: &[&str]) -> Self {
+        let mut out = format!("| {} |\n", headers.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(headers.len()));
+        Table {
+            columns: headers.len(),
+            out,
+        }
+    }
+
+    /// One row: a cell per column (a short row is filled with "-").
+    fn row(&mut self, cells: Vec<String>) {
+        debug_assert!(cells.len() <= self.columns, "{cells:?}");
+        let fill = self.columns.saturating_sub(cells.len());
+        let cells: Vec<String> = cells
+            .into_iter()
+            .chain(std::iter::repeat_n("-".to_owned(), fill))
+            .collect();
+        let _ = writeln!(self.out, "| {} |", cells.join(" | "));
+    }
+
+    /// The row of a run without numbers, the first three columns being
+    /// the tool, its requests in flight and its connections: those, why,
+    /// and "-" for the rest.
+    fn unmeasured(&mut self, name: String, r: &Run, why: String) {
+        self.row(vec![
+            name,
+            r.concurrency.to_string(),
+            r.connections.to_string(),
+            why,
+        ]);
+    }
+
+    fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// A tool's name as its row shows it: bold, and said, for a reference tool.
+fn tool_name(tool: Tool) -> String {
+    if tool.is_reference() {
+        format!("**{tool}** (reference)")
+    } else {
+        tool.to_string()
+    }
 }
 
 /// The checks cell: what the run's own measurements say against its
@@ -117,7 +165,13 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
     md.push_str("## Throughput\n\n");
     md.push_str(&table(runs));
     md.push_str("\nFastest combination at each concurrency:\n\n");
-    for (c, tool, rps, ratio) in fastest(runs) {
+    for Fastest {
+        concurrency: c,
+        tool,
+        requests_per_sec: rps,
+        vs_wrk: ratio,
+    } in fastest(runs)
+    {
         let ratio = ratio.map_or_else(|| "no wrk run".to_owned(), |r| format!("{r:.2}x wrk"));
         let _ = writeln!(
             md,
@@ -203,25 +257,28 @@ pub fn tls_tables(runs: &[Run]) -> String {
             continue;
         }
         let _ = writeln!(out, "\n### `{}`\n", scenario.name());
-        let _ = writeln!(
-            out,
-            "| tool | in flight | connections | requests/sec | vs http | p50 ms | p99 ms | client CPU s per 10k | vs http | connections opened | new connections/sec | protocol | errors | checks |"
-        );
-        let _ = writeln!(
-            out,
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-        );
+        let mut table = Table::new(&[
+            "tool",
+            "in flight",
+            "connections",
+            "requests/sec",
+            "vs http",
+            "p50 ms",
+            "p99 ms",
+            "client CPU s per 10k",
+            "vs http",
+            "connections opened",
+            "new connections/sec",
+            "protocol",
+            "errors",
+            "checks",
+        ]);
         for r in rows {
-            let name = if r.reference {
-                format!("**{}** (reference)", r.tool)
-            } else {
-                r.tool.clone()
-            };
             if let Some(why) = unmeasured(r) {
-                out.push_str(&unmeasured_row(&name, r, &why, 14));
+                table.unmeasured(tool_name(r.tool), r, why);
                 continue;
             }
-            let http = plain(runs, &r.tool, r.concurrency);
+            let http = plain(runs, r.tool, r.concurrency);
             let versus = |this: f64, that: Option<f64>| {
                 that.filter(|t| *t > 0.0)
                     .map_or_else(|| "-".to_owned(), |t| format!("{:.2}x", this / t))
@@ -234,22 +291,24 @@ pub fn tls_tables(runs: &[Run]) -> String {
                 .connections_per_sec()
                 .filter(|_| scenario == Scenario::HttpsNewConnection)
                 .map_or_else(|| "-".to_owned(), |n| format!("{n:.0}"));
-            let _ = writeln!(
-                out,
-                "| {name} | {} | {} | {:.0} | {} | {} | {} | {:.3} | {} | {opened} | {per_sec} | {} | {} | {} |",
-                r.concurrency,
-                r.connections,
-                r.requests_per_sec,
+            table.row(vec![
+                tool_name(r.tool),
+                r.concurrency.to_string(),
+                r.connections.to_string(),
+                format!("{:.0}", r.requests_per_sec),
                 versus(r.requests_per_sec, http.map(|h| h.requests_per_sec)),
                 ms(r.p50_ms),
                 ms(r.p99_ms),
-                r.cpu_per_10k(),
+                format!("{:.3}", r.cpu_per_10k()),
                 versus(r.cpu_per_10k(), http.map(Run::cpu_per_10k)),
-                r.http_version.as_deref().unwrap_or("-"),
+                opened,
+                per_sec,
+                r.http_version.as_deref().unwrap_or("-").to_owned(),
                 r.errors_text(),
                 checks_text(r),
-            );
+            ]);
         }
+        out.push_str(&table.finish());
     }
     out
 }
@@ -267,7 +326,7 @@ fn tls_headline(runs: &[Run], out: &mut String) {
         else {
             continue;
         };
-        for tool in ["oha", "h2load"] {
+        for tool in [Tool::OHA, Tool::H2LOAD] {
             let Some(reference) = runs
                 .iter()
                 .filter(measured)
@@ -334,10 +393,10 @@ pub fn rate_table(runs: &[Run]) -> String {
     let mut fractions: Vec<f64> = rate_runs.iter().filter_map(|r| r.fraction).collect();
     fractions.sort_by(f64::total_cmp);
     fractions.dedup();
-    let mut tools: Vec<&str> = Vec::new();
+    let mut tools: Vec<Tool> = Vec::new();
     for r in &rate_runs {
-        if !tools.contains(&r.tool.as_str()) {
-            tools.push(&r.tool);
+        if !tools.contains(&r.tool) {
+            tools.push(r.tool);
         }
     }
     let mut out = String::new();
@@ -381,12 +440,12 @@ pub fn rate_table(runs: &[Run]) -> String {
             .collect();
         let sustainable = sustainable_rate(runs, tool)
             .map_or_else(|| "none measured".to_owned(), |r| format!("{r:.0}/s"));
-        let name = if tool == "oha" {
-            "**oha** (reference)".to_owned()
-        } else {
-            tool.to_owned()
-        };
-        let _ = writeln!(out, "| {name} | {} | {sustainable} |", cells.join(" | "));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {sustainable} |",
+            tool_name(tool),
+            cells.join(" | ")
+        );
     }
     out
 }
@@ -418,7 +477,7 @@ const SUSTAINED_SHARE: f64 = 0.99;
 
 /// The highest rate `tool` was offered and sustained: p99 from the due
 /// time under the target, no error, and at least 99% of the rate achieved.
-pub fn sustainable_rate(runs: &[Run], tool: &str) -> Option<f64> {
+pub fn sustainable_rate(runs: &[Run], tool: Tool) -> Option<f64> {
     runs.iter()
         .filter(|r| r.tool == tool && r.scenario == Scenario::Rate && r.status == Status::Measured)
         .filter(|r| {
@@ -434,12 +493,21 @@ pub fn sustainable_rate(runs: &[Run], tool: &str) -> Option<f64> {
 /// The Markdown table of every run, grouped by concurrency, each with its
 /// ratio to wrk's requests/sec at the same concurrency.
 pub fn table(runs: &[Run]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| tool | in flight | connections | requests | requests/sec | ratio to wrk | p50 ms | p99 ms | client CPU s per 10k | server CPU s per 10k | peak RSS MB | errors | checks |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut table = Table::new(&[
+        "tool",
+        "in flight",
+        "connections",
+        "requests",
+        "requests/sec",
+        "ratio to wrk",
+        "p50 ms",
+        "p99 ms",
+        "client CPU s per 10k",
+        "server CPU s per 10k",
+        "peak RSS MB",
+        "errors",
+        "checks",
+    ]);
     let runs: Vec<&Run> = runs
         .iter()
         .filter(|r| r.scenario == Scenario::Throughput)
@@ -450,74 +518,76 @@ pub fn table(runs: &[Run]) -> String {
     for c in concurrencies {
         let wrk = runs
             .iter()
-            .find(|r| r.tool == "wrk" && r.concurrency == c)
+            .find(|r| r.tool == Tool::WRK && r.concurrency == c)
             .map(|r| r.requests_per_sec);
         for r in runs.iter().filter(|r| r.concurrency == c) {
+            if let Some(why) = unmeasured(r) {
+                table.unmeasured(tool_name(r.tool), r, why);
+                continue;
+            }
             let ratio = wrk.filter(|w| *w > 0.0).map_or_else(
                 || "-".to_owned(),
                 |w| format!("{:.2}x", r.requests_per_sec / w),
             );
-            let errors = r.errors_text();
-            let name = if r.reference {
-                format!("**{}** (reference)", r.tool)
-            } else {
-                r.tool.clone()
-            };
-            if let Some(why) = unmeasured(r) {
-                out.push_str(&unmeasured_row(&name, r, &why, 13));
-                continue;
-            }
-            let checks = checks_text(r);
-            let _ = writeln!(
-                out,
-                "| {name} | {c} | {} | {} | {:.0} | {ratio} | {} | {} | {:.3} | {:.3} | {:.1} | {errors} | {checks} |",
-                r.connections,
-                r.requests,
-                r.requests_per_sec,
+            table.row(vec![
+                tool_name(r.tool),
+                c.to_string(),
+                r.connections.to_string(),
+                r.requests.to_string(),
+                format!("{:.0}", r.requests_per_sec),
+                ratio,
                 ms(r.p50_ms),
                 ms(r.p99_ms),
-                r.cpu_per_10k(),
-                r.server_cpu_per_10k(),
-                r.peak_rss_kb as f64 / 1024.0,
-            );
+                format!("{:.3}", r.cpu_per_10k()),
+                format!("{:.3}", r.server_cpu_per_10k()),
+                format!("{:.1}", r.peak_rss_kb as f64 / 1024.0),
+                r.errors_text(),
+                checks_text(r),
+            ]);
         }
     }
-    out
+    table.finish()
 }
 
 /// The client every runtime is measured with in [`runtime_table`].
-const SAME_CLIENT: &str = "hyper";
+const SAME_CLIENT: Client = Client::Hyper;
 /// The runtime the others are set against there.
-const BASE_RUNTIME: &str = "tokio";
+const BASE_RUNTIME: Runtime = Runtime::Tokio;
 
 /// One client, each runtime: every `*+hyper` throughput run (this
 /// project's pool, so only the runtime differs) beside `tokio+hyper` at
 /// the same in flight, with the client's CPU split into user and system
 /// time (the system part is where epoll or io_uring shows), its peak RSS,
-/// and the memory run's KiB per request in flight. The thread-per-core
-/// runtime's own client (compio+cyper) is listed after, for reference.
+/// and the memory run's KiB per request in flight. A thread-per-core
+/// runtime's own clients (compio+cyper) are listed after, for reference.
 pub fn runtime_table(runs: &[Run]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| tool | in flight | requests/sec | vs {BASE_RUNTIME}+{SAME_CLIENT} | CPU s per 10k: user | system | system share | peak RSS MB | KiB per request (memory run) | errors |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
-    let runtime = |r: &Run| r.tool.split('+').next().unwrap_or_default().to_owned();
-    let client = |r: &Run| r.tool.split('+').nth(1).unwrap_or_default().to_owned();
+    let vs = format!("vs {BASE_RUNTIME}+{SAME_CLIENT}");
+    let mut table = Table::new(&[
+        "tool",
+        "in flight",
+        "requests/sec",
+        &vs,
+        "CPU s per 10k: user",
+        "system",
+        "system share",
+        "peak RSS MB",
+        "KiB per request (memory run)",
+        "errors",
+    ]);
+    let same_client = |r: &Run| r.tool.combo().is_some_and(|c| c.client == SAME_CLIENT);
     // A connection per request in flight: the queued runs (fewer
     // connections) have their own table.
     let shown = |r: &&Run| {
         !r.reference
             && r.connections == r.concurrency
-            && (client(r) == SAME_CLIENT || runtime(r) == "compio")
+            && (same_client(r) || r.tool.has_model(Model::ThreadPerCore))
     };
     let throughput: Vec<&Run> = runs
         .iter()
         .filter(|r| r.scenario == Scenario::Throughput)
         .filter(shown)
         .collect();
-    let memory = |tool: &str| {
+    let memory = |tool: Tool| {
         runs.iter()
             .find(|r| r.scenario == Scenario::Memory && r.tool == tool && unmeasured(r).is_none())
             .map(|r| (r.concurrency, r.kib_per_request()))
@@ -525,18 +595,23 @@ pub fn runtime_table(runs: &[Run]) -> String {
     let mut concurrencies: Vec<usize> = throughput.iter().map(|r| r.concurrency).collect();
     concurrencies.sort_unstable();
     concurrencies.dedup();
-    let base = format!("{BASE_RUNTIME}+{SAME_CLIENT}");
+    let base = |r: &Run| {
+        r.tool
+            .combo()
+            .is_some_and(|c| (c.runtime, c.client) == (BASE_RUNTIME, SAME_CLIENT))
+    };
     for c in concurrencies {
         let mut rows: Vec<&&Run> = throughput.iter().filter(|r| r.concurrency == c).collect();
         // The same client first, then the others.
-        rows.sort_by_key(|r| client(r) != SAME_CLIENT);
+        rows.sort_by_key(|r| !same_client(r));
         let base_rps = rows
             .iter()
-            .find(|r| r.tool == base && unmeasured(r).is_none())
+            .find(|r| base(r) && unmeasured(r).is_none())
             .map(|r| r.requests_per_sec);
         for r in rows {
             if let Some(why) = unmeasured(r) {
-                out.push_str(&unmeasured_row(&r.tool, r, &why, 10));
+                // This table has no connections column: why goes third.
+                table.row(vec![r.tool.to_string(), c.to_string(), why]);
                 continue;
             }
             let vs = base_rps.filter(|b| *b > 0.0).map_or_else(
@@ -550,26 +625,43 @@ pub fn runtime_table(runs: &[Run]) -> String {
             } else {
                 "-".to_owned()
             };
-            let memory = memory(&r.tool).map_or_else(
+            let memory = memory(r.tool).map_or_else(
                 || "-".to_owned(),
                 |(n, kib)| format!("{kib:.1} ({n} in flight)"),
             );
-            let _ = writeln!(
-                out,
-                "| {} | {c} | {:.0} | {vs} | {user:.3} | {system:.3} | {share} | {:.1} | {memory} | {} |",
-                r.tool,
-                r.requests_per_sec,
-                r.peak_rss_kb as f64 / 1024.0,
+            table.row(vec![
+                r.tool.to_string(),
+                c.to_string(),
+                format!("{:.0}", r.requests_per_sec),
+                vs,
+                format!("{user:.3}"),
+                format!("{system:.3}"),
+                share,
+                format!("{:.1}", r.peak_rss_kb as f64 / 1024.0),
+                memory,
                 r.errors_text(),
-            );
+            ]);
         }
     }
-    out
+    table.finish()
+}
+
+/// The fastest combination at one concurrency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fastest {
+    /// Requests in flight.
+    pub concurrency: usize,
+    /// The combination.
+    pub tool: Tool,
+    /// Its requests/sec.
+    pub requests_per_sec: f64,
+    /// Its ratio to wrk at the same concurrency, when wrk ran.
+    pub vs_wrk: Option<f64>,
 }
 
 /// The fastest combination (not a reference tool) at each concurrency, with
-/// its ratio to wrk: `(concurrency, tool, requests/sec, ratio)`.
-pub fn fastest(runs: &[Run]) -> Vec<(usize, String, f64, Option<f64>)> {
+/// its ratio to wrk.
+pub fn fastest(runs: &[Run]) -> Vec<Fastest> {
     let mut concurrencies: Vec<usize> = runs
         .iter()
         .filter(|r| r.is_plain())
@@ -586,15 +678,15 @@ pub fn fastest(runs: &[Run]) -> Vec<(usize, String, f64, Option<f64>)> {
                 .max_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec))?;
             let wrk = runs
                 .iter()
-                .find(|r| r.tool == "wrk" && r.concurrency == c)
+                .find(|r| r.tool == Tool::WRK && r.concurrency == c)
                 .map(|r| r.requests_per_sec)
                 .filter(|w| *w > 0.0);
-            Some((
-                c,
-                best.tool.clone(),
-                best.requests_per_sec,
-                wrk.map(|w| best.requests_per_sec / w),
-            ))
+            Some(Fastest {
+                concurrency: c,
+                tool: best.tool,
+                requests_per_sec: best.requests_per_sec,
+                vs_wrk: wrk.map(|w| best.requests_per_sec / w),
+            })
         })
         .collect()
 }
@@ -621,7 +713,7 @@ fn met(ok: bool) -> &'static str {
     if ok { "yes" } else { "**no**" }
 }
 
-fn plain<'a>(runs: &'a [Run], tool: &str, c: usize) -> Option<&'a Run> {
+fn plain(runs: &[Run], tool: Tool, c: usize) -> Option<&Run> {
     runs.iter()
         .find(|r| r.tool == tool && r.concurrency == c && r.is_plain())
 }
@@ -631,7 +723,7 @@ fn plain<'a>(runs: &'a [Run], tool: &str, c: usize) -> Option<&'a Run> {
 fn queued_pairs(runs: &[Run]) -> Vec<(&Run, Option<&Run>)> {
     runs.iter()
         .filter(|r| r.scenario == Scenario::Throughput && r.connections < r.concurrency)
-        .map(|q| (q, plain(runs, &q.tool, q.connections)))
+        .map(|q| (q, plain(runs, q.tool, q.connections)))
         .collect()
 }
 
@@ -641,11 +733,17 @@ pub fn headline(runs: &[Run]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| goal | measured | target | met |");
     let _ = writeln!(out, "|---|---|---|---|");
-    for (c, tool, rps, _) in fastest(runs) {
-        let Some(best) = plain(runs, &tool, c) else {
+    for Fastest {
+        concurrency: c,
+        tool,
+        requests_per_sec: rps,
+        ..
+    } in fastest(runs)
+    {
+        let Some(best) = plain(runs, tool, c) else {
             continue;
         };
-        if let Some(oha) = plain(runs, "oha", c).filter(|o| o.requests_per_sec > 0.0) {
+        if let Some(oha) = plain(runs, Tool::OHA, c).filter(|o| o.requests_per_sec > 0.0) {
             let ratio = rps / oha.requests_per_sec;
             let _ = writeln!(
                 out,
@@ -666,7 +764,7 @@ pub fn headline(runs: &[Run]) -> String {
                 );
             }
         }
-        if let Some(wrk) = plain(runs, "wrk", c).filter(|w| w.requests_per_sec > 0.0) {
+        if let Some(wrk) = plain(runs, Tool::WRK, c).filter(|w| w.requests_per_sec > 0.0) {
             let ratio = rps / wrk.requests_per_sec;
             let _ = writeln!(
                 out,
@@ -680,7 +778,7 @@ pub fn headline(runs: &[Run]) -> String {
     let memory = |threads: bool| {
         runs.iter()
             .filter(|r| r.scenario == Scenario::Memory)
-            .filter(move |r| r.tool.starts_with("threads") == threads)
+            .filter(move |r| r.tool.has_model(Model::ThreadPerTask) == threads)
             .min_by(|a, b| a.kib_per_request().total_cmp(&b.kib_per_request()))
     };
     if let Some(best) = memory(false) {
@@ -706,10 +804,10 @@ pub fn headline(runs: &[Run]) -> String {
             threads.kib_per_request(),
         );
     }
-    let mut rate_tools: Vec<&str> = Vec::new();
+    let mut rate_tools: Vec<Tool> = Vec::new();
     for r in runs.iter().filter(|r| r.scenario == Scenario::Rate) {
-        if !rate_tools.contains(&r.tool.as_str()) {
-            rate_tools.push(&r.tool);
+        if !rate_tools.contains(&r.tool) {
+            rate_tools.push(r.tool);
         }
     }
     for tool in rate_tools {
@@ -750,15 +848,21 @@ pub fn headline(runs: &[Run]) -> String {
 /// The runs with requests queued for connections, each beside the same
 /// combination with as many in flight as it has connections.
 pub fn queued_table(runs: &[Run]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| tool | in flight | connections | requests/sec | p50 ms | p99 ms | same tool, in flight = connections | ratio | errors | checks |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let mut table = Table::new(&[
+        "tool",
+        "in flight",
+        "connections",
+        "requests/sec",
+        "p50 ms",
+        "p99 ms",
+        "same tool, in flight = connections",
+        "ratio",
+        "errors",
+        "checks",
+    ]);
     for (q, base) in queued_pairs(runs) {
         if let Some(why) = unmeasured(q) {
-            out.push_str(&unmeasured_row(&q.tool, q, &why, 10));
+            table.unmeasured(q.tool.to_string(), q, why);
             continue;
         }
         let (base_rps, ratio) = base.filter(|b| b.requests_per_sec > 0.0).map_or_else(
@@ -770,76 +874,83 @@ pub fn queued_table(runs: &[Run]) -> String {
                 )
             },
         );
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {:.0} | {} | {} | {base_rps} | {ratio} | {} | {} |",
-            q.tool,
-            q.concurrency,
-            q.connections,
-            q.requests_per_sec,
+        table.row(vec![
+            q.tool.to_string(),
+            q.concurrency.to_string(),
+            q.connections.to_string(),
+            format!("{:.0}", q.requests_per_sec),
             ms(q.p50_ms),
             ms(q.p99_ms),
+            base_rps,
+            ratio,
             q.errors_text(),
-            checks_text(q)
-        );
+            checks_text(q),
+        ]);
     }
-    out
+    table.finish()
 }
 
 /// Peak memory per request in flight, one row per memory run.
 pub fn memory_table(runs: &[Run]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| tool | in flight | connections | peak RSS MB | KiB per request | elapsed s | ok | errors | checks |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let mut table = Table::new(&[
+        "tool",
+        "in flight",
+        "connections",
+        "peak RSS MB",
+        "KiB per request",
+        "elapsed s",
+        "ok",
+        "errors",
+        "checks",
+    ]);
     for r in runs.iter().filter(|r| r.scenario == Scenario::Memory) {
         if let Some(why) = unmeasured(r) {
-            out.push_str(&unmeasured_row(&r.tool, r, &why, 9));
+            table.unmeasured(r.tool.to_string(), r, why);
             continue;
         }
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {} | {} |",
-            r.tool,
-            r.concurrency,
-            r.connections,
-            r.peak_rss_kb as f64 / 1024.0,
-            r.kib_per_request(),
-            r.elapsed_s,
-            r.ok,
+        table.row(vec![
+            r.tool.to_string(),
+            r.concurrency.to_string(),
+            r.connections.to_string(),
+            format!("{:.1}", r.peak_rss_kb as f64 / 1024.0),
+            format!("{:.1}", r.kib_per_request()),
+            format!("{:.2}", r.elapsed_s),
+            r.ok.to_string(),
             r.errors_text(),
-            checks_text(r)
-        );
+            checks_text(r),
+        ]);
     }
-    out
+    table.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(tool: &str, reference: bool, c: usize, rps: f64) -> Run {
-        Run::sample(tool, reference, c, rps)
+    fn run(tool: &str, c: usize, rps: f64) -> Run {
+        Run::sample(tool, c, rps)
+    }
+
+    fn tool(name: &str) -> Tool {
+        Tool::parse(name).unwrap()
     }
 
     #[test]
     fn the_runtime_table_sets_each_runtime_against_tokio_with_the_same_client() {
-        let mut compio = run("compio+hyper", false, 100, 25_000.0);
+        let mut compio = run("compio+hyper", 100, 25_000.0);
         compio.cpu_system_s = 0.1;
-        let mut memory = run("compio+hyper", false, 10_000, 1.0);
+        let mut memory = run("compio+hyper", 10_000, 1.0);
         memory.scenario = Scenario::Memory;
         memory.peak_rss_kb = 200_000;
-        let mut queued = run("tokio+hyper", false, 100, 99_000.0);
+        let mut queued = run("tokio+hyper", 100, 99_000.0);
         queued.connections = 10;
         let runs = [
             queued,
-            run("wrk", true, 100, 100_000.0),
-            run("tokio+reqwest", false, 100, 10_000.0),
-            run("compio+cyper", false, 100, 20_000.0),
+            run("wrk", 100, 100_000.0),
+            run("tokio+reqwest", 100, 10_000.0),
+            run("compio+cyper", 100, 20_000.0),
             compio,
-            run("tokio+hyper", false, 100, 50_000.0),
+            run("tokio+hyper", 100, 50_000.0),
             memory,
         ];
         let t = runtime_table(&runs);
@@ -862,10 +973,10 @@ mod tests {
     #[test]
     fn table_has_ratios_to_wrk_and_fastest_picks_combinations_only() {
         let runs = [
-            run("wrk", true, 100, 100_000.0),
-            run("oha", true, 100, 120_000.0),
-            run("tokio+hyper", false, 100, 50_000.0),
-            run("smol+hyper", false, 100, 40_000.0),
+            run("wrk", 100, 100_000.0),
+            run("oha", 100, 120_000.0),
+            run("tokio+hyper", 100, 50_000.0),
+            run("smol+hyper", 100, 40_000.0),
         ];
         let t = table(&runs);
         assert!(
@@ -880,19 +991,28 @@ mod tests {
         let best = fastest(&runs);
         assert_eq!(
             best,
-            vec![(100, "tokio+hyper".to_owned(), 50_000.0, Some(0.5))]
+            vec![Fastest {
+                concurrency: 100,
+                tool: tool("tokio+hyper"),
+                requests_per_sec: 50_000.0,
+                vs_wrk: Some(0.5)
+            }]
         );
     }
 
     #[test]
     fn rows_without_numbers_say_why_and_checks_flag_what_is_off() {
-        let mut short = run("threads+ureq", false, 10_000, 2_000.0);
+        let mut short = run("threads+ureq", 10_000, 2_000.0);
         short.peak_in_flight = Some(9_000);
         short.littles_law = Some(0.6);
         let runs = [
-            run("tokio+hyper", false, 10_000, 50_000.0),
-            Run::failed("smol+surf", 10_000, "printed no report:\nexit | 101".into()),
-            Run::not_supported("async-std+surf", 10_000, "no HTTP/2".into()),
+            run("tokio+hyper", 10_000, 50_000.0),
+            Run::failed(
+                tool("smol+surf"),
+                10_000,
+                "printed no report:\nexit | 101".into(),
+            ),
+            Run::not_supported(tool("async-std+surf"), 10_000, "no HTTP/2".into()),
             short,
         ];
         let t = table(&runs);
@@ -915,28 +1035,28 @@ mod tests {
             assert_eq!(line.matches('|').count(), 14, "{line}");
         }
         // A failed run is never the fastest.
-        assert_eq!(fastest(&runs)[0].1, "tokio+hyper");
+        assert_eq!(fastest(&runs)[0].tool, tool("tokio+hyper"));
     }
 
     #[test]
     fn headline_compares_each_goal_with_its_target() {
-        let mut oha = run("oha", true, 1000, 100_000.0);
+        let mut oha = run("oha", 1000, 100_000.0);
         oha.cpu_s = 1.0;
-        let mut best = run("tokio+hyper", false, 1000, 110_000.0);
+        let mut best = run("tokio+hyper", 1000, 110_000.0);
         best.cpu_s = 0.8;
-        let mut queued = run("tokio+hyper", false, 10_000, 60_000.0);
+        let mut queued = run("tokio+hyper", 10_000, 60_000.0);
         queued.connections = 1000;
-        let mut memory = run("smol+hyper", false, 10_000, 9_000.0);
+        let mut memory = run("smol+hyper", 10_000, 9_000.0);
         memory.scenario = Scenario::Memory;
         memory.peak_rss_kb = 80_000;
         let mut threads = memory.clone();
-        threads.tool = "threads+ureq".into();
+        threads.tool = tool("threads+ureq");
         threads.peak_rss_kb = 1_200_000;
         let runs = [
-            run("wrk", true, 1000, 125_000.0),
+            run("wrk", 1000, 125_000.0),
             oha,
             best,
-            run("smol+hyper", false, 1000, 90_000.0),
+            run("smol+hyper", 1000, 90_000.0),
             queued,
             memory,
             threads,
@@ -976,7 +1096,7 @@ mod tests {
     fn the_sustainable_rate_is_the_highest_kept_under_target_with_nothing_lost() {
         let swept = |tool: &str, fraction: f64, achieved: f64, p99: f64| {
             let rate = (100_000.0 * fraction).round();
-            let mut r = run(tool, tool == "oha", 100, rate * achieved);
+            let mut r = run(tool, 100, rate * achieved);
             r.scenario = Scenario::Rate;
             r.rate = Some(rate);
             r.fraction = Some(fraction);
@@ -996,11 +1116,14 @@ mod tests {
             swept("tokio+hyper", 1.1, 0.995, 8.0),
             swept("smol+hyper", 0.5, 0.97, 3.0),
         ];
-        assert_eq!(sustainable_rate(&runs, "oha"), Some(90_000.0));
+        assert_eq!(sustainable_rate(&runs, Tool::OHA), Some(90_000.0));
         // 110% kept its p99 under 10 ms and sent 99.5%: the highest.
-        assert_eq!(sustainable_rate(&runs, "tokio+hyper"), Some(110_000.0));
+        assert_eq!(
+            sustainable_rate(&runs, tool("tokio+hyper")),
+            Some(110_000.0)
+        );
         // Only 97% of the rate went out: not sustained.
-        assert_eq!(sustainable_rate(&runs, "smol+hyper"), None);
+        assert_eq!(sustainable_rate(&runs, tool("smol+hyper")), None);
         let table = rate_table(&runs);
         assert!(
             table.starts_with(
