@@ -60,11 +60,7 @@ impl Visit for Spawn<'_, '_> {
 
     /// A thread-per-core runtime: tasks spawned on one thread, which they
     /// never leave (no queue shared with other threads to go through).
-    fn visit_local<R: LocalRuntime, C: LocalHttpClient>(
-        &mut self,
-        combo: Combo,
-        local: LocalCombo<R, C>,
-    ) {
+    fn visit_local<C: LocalHttpClient>(&mut self, combo: Combo, local: LocalCombo<C>) {
         sizes(combo, &local.client);
         if !self.first_time(combo.runtime) {
             return;

@@ -21,8 +21,8 @@ use criterion::async_executor::AsyncExecutor;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use fetch_core::{
-    ClientConfig, HttpClient, LoadPlan, LocalHttpClient, LocalRuntime, Parse, Progress, Report,
-    Runtime, Stop, UrlTemplate, run_load,
+    ClientConfig, HttpClient, LoadPlan, LocalHttpClient, Parse, Progress, Report, Runtime, Stop,
+    UrlTemplate, run_load,
 };
 
 /// Criterion's hook for async benchmarks, implemented once for every
@@ -93,11 +93,7 @@ impl Visit for Bench<'_, '_> {
     /// A thread-per-core runtime: its shards (a runtime and a client per
     /// worker thread) are started and warmed outside the measurement, as
     /// a Send runtime and its client are; each iteration is a run on them.
-    fn visit_local<R: LocalRuntime, C: LocalHttpClient>(
-        &mut self,
-        combo: Combo,
-        local: LocalCombo<R, C>,
-    ) {
+    fn visit_local<C: LocalHttpClient>(&mut self, combo: Combo, local: LocalCombo<C>) {
         let shape = self.shape;
         let shards = local.shards(shape.in_flight).expect("start the shards");
         checked(

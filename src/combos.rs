@@ -9,9 +9,7 @@ use fetch_clients::reqwest::ReqwestClient;
 use fetch_clients::surf::SurfClient;
 use fetch_clients::ureq::UreqClient;
 use fetch_compio::{CompioRuntime, shard_maker};
-use fetch_core::{
-    ClientConfig, FetchError, HttpClient, LocalHttpClient, LocalRuntime, Sharding, Shards,
-};
+use fetch_core::{ClientConfig, FetchError, HttpClient, LocalHttpClient, Sharding, Shards};
 use fetch_smol::SmolRuntime;
 use fetch_threads::ThreadsRuntime;
 use fetch_tokio::TokioRuntime;
@@ -31,26 +29,42 @@ pub trait Visit {
 
     /// Called once per thread-per-core combination, with a runtime and a
     /// client on this thread and the way to start its shards.
-    fn visit_local<R: LocalRuntime, C: LocalHttpClient>(
-        &mut self,
-        combo: Combo,
-        local: LocalCombo<R, C>,
-    );
+    fn visit_local<C: LocalHttpClient>(&mut self, combo: Combo, local: LocalCombo<C>);
 }
 
-/// A thread-per-core combination as a visitor gets it.
+/// A thread-per-core combination as a visitor gets it: compio's, the one
+/// thread-per-core runtime of the registry.
 #[derive(Debug)]
-pub struct LocalCombo<R, C> {
+pub struct LocalCombo<C> {
     /// A runtime on this thread.
-    pub runtime: R,
+    pub runtime: CompioRuntime,
     /// A client on this thread, with every connection.
     pub client: C,
     threads: usize,
     config: ClientConfig,
-    start: fn(Sharding, usize, &ClientConfig) -> Result<Shards, FetchError>,
+    /// Builds the client of each shard, on its thread.
+    new_client: fn(&ClientConfig) -> Result<C, FetchError>,
 }
 
-impl<R, C> LocalCombo<R, C> {
+impl<C: LocalHttpClient> LocalCombo<C> {
+    /// The combination with `new_client`'s client, on a runtime and with a
+    /// client built on this thread.
+    fn new(
+        os_threads: usize,
+        threads: usize,
+        config: &ClientConfig,
+        new_client: fn(&ClientConfig) -> Result<C, FetchError>,
+    ) -> Result<Self, FetchError> {
+        Ok(LocalCombo {
+            runtime: CompioRuntime::new(os_threads)
+                .map_err(|e| FetchError::setup("the compio runtime", e))?,
+            client: new_client(config)?,
+            threads,
+            config: config.clone(),
+            new_client,
+        })
+    }
+
     /// Starts its shards for runs of `in_flight` requests in flight: one
     /// per worker thread, a runtime and a client each, the connections
     /// split between them.
@@ -59,7 +73,11 @@ impl<R, C> LocalCombo<R, C> {
             shards: self.threads,
             connections: self.config.connections,
         };
-        (self.start)(sharding, in_flight, &self.config)
+        Shards::start(
+            sharding,
+            in_flight,
+            shard_maker(&self.config, self.new_client),
+        )
     }
 }
 
@@ -126,38 +144,17 @@ pub fn for_each(
                     }
                 }
             }
-            Runtime::Compio => {
-                let runtime = CompioRuntime::new(os_threads).map_err(io)?;
-                match combo.client {
-                    Client::Cyper => visitor.visit_local(
-                        combo,
-                        LocalCombo {
-                            runtime,
-                            client: CyperClient::new(config)?,
-                            threads,
-                            config: config.clone(),
-                            start: |sharding, in_flight, config| {
-                                let make = shard_maker(config, CyperClient::new);
-                                Shards::start(sharding, in_flight, make)
-                            },
-                        },
-                    ),
-                    Client::Hyper => visitor.visit_local(
-                        combo,
-                        LocalCombo {
-                            runtime,
-                            client: HyperClient::compio(config)?,
-                            threads,
-                            config: config.clone(),
-                            start: |sharding, in_flight, config| {
-                                let make = shard_maker(config, HyperClient::compio);
-                                Shards::start(sharding, in_flight, make)
-                            },
-                        },
-                    ),
-                    Client::Reqwest | Client::Surf | Client::Ureq => return Err(not_built(combo)),
+            Runtime::Compio => match combo.client {
+                Client::Cyper => {
+                    let local = LocalCombo::new(os_threads, threads, config, CyperClient::new)?;
+                    visitor.visit_local(combo, local);
                 }
-            }
+                Client::Hyper => {
+                    let local = LocalCombo::new(os_threads, threads, config, HyperClient::compio)?;
+                    visitor.visit_local(combo, local);
+                }
+                Client::Reqwest | Client::Surf | Client::Ureq => return Err(not_built(combo)),
+            },
         }
     }
     Ok(())

@@ -108,7 +108,11 @@ fn load_for_a_duration_stops_on_time() {
         assert!(report.requests > 0, "{report:?}");
         assert!(report.errors.is_empty(), "{report:?}");
         // The threads baseline runs one OS thread per request in flight.
-        let threads = if bin == "fetch-threads" { 20 } else { 1 };
+        let threads = if common::model(bin) == common::Model::ThreadPerTask {
+            20
+        } else {
+            1
+        };
         assert_eq!(report.threads, threads, "{report:?}");
         assert_eq!(report.duration_s, Some(0.5), "{report:?}");
         assert!((0.5..30.0).contains(&report.elapsed_s), "{report:?}");
@@ -299,7 +303,11 @@ fn ctrl_c_stops_a_load_run_with_a_partial_report() {
         // A blocked OS thread cannot be cancelled: the threads baseline lets
         // its requests in flight finish (within the request timeout) and
         // counts them by their outcome, and its report says which it is.
-        assert_eq!(report.thread_per_task, bin == "fetch-threads", "{report:?}");
+        assert_eq!(
+            report.thread_per_task,
+            common::model(bin) == common::Model::ThreadPerTask,
+            "{report:?}"
+        );
         if report.thread_per_task {
             assert_eq!(report.errors.get("cancelled"), None, "{report:?}");
         } else {
@@ -515,7 +523,7 @@ fn command_line_mistakes_are_usage_errors_that_say_what_to_do() {
             &["load", "-c", "1000000", "-n", "1"],
             "more than this kernel allows any process",
         );
-        if bin == "fetch-threads" {
+        if !common::runtime(bin).takes_threads() {
             says(&["--threads", "4", "title"], "one OS thread per request");
         }
         // Sizes as people write them, and the help says so.
@@ -707,12 +715,23 @@ fn the_text_report_says_what_its_numbers_are() {
 /// options apart.
 #[test]
 fn the_tour_points_onwards_and_help_separates_global_options() {
-    let tour = run("fetch-async-std", &[]).success().stdout;
-    assert!(tour.contains("LEGACY: async-std is discontinued"), "{tour}");
-    assert!(tour.contains("fetch-async-std lesson"), "{tour}");
-    assert!(tour.contains("fetch-async-std load --url URL"), "{tour}");
-    let help = run("fetch-async-std", &["--help"]).success().stdout;
-    assert!(help.contains("LEGACY: async-std is discontinued"), "{help}");
+    for runtime in common::Runtime::ALL {
+        let bin = runtime.binary();
+        let tour = run(bin, &[]).success().stdout;
+        let help = run(bin, &["--help"]).success().stdout;
+        match runtime.legacy() {
+            Some(_) => {
+                assert!(tour.contains("LEGACY: "), "{tour}");
+                assert!(help.contains("LEGACY: "), "{help}");
+            }
+            None => assert!(
+                !tour.contains("LEGACY") && !help.contains("LEGACY"),
+                "{bin}"
+            ),
+        }
+        assert!(tour.contains(&format!("{bin} lesson")), "{tour}");
+        assert!(tour.contains(&format!("{bin} load --url URL")), "{tour}");
+    }
     let load_help = run("fetch-tokio", &["load", "--help"]).success().stdout;
     let (own, global) = load_help
         .split_once("Global options:")

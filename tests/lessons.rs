@@ -35,7 +35,7 @@ fn async_binaries() -> impl Iterator<Item = &'static str> {
     binaries()
         .into_iter()
         .map(|(bin, _)| bin)
-        .filter(|bin| *bin != "fetch-threads")
+        .filter(|bin| common::model(bin) != common::Model::ThreadPerTask)
 }
 
 fn f(v: &Value) -> f64 {
@@ -72,14 +72,27 @@ fn lesson_lists_the_lessons() {
             && out.stdout.contains("  main-task ");
         assert_eq!(
             executor_lessons,
-            bin != "fetch-threads",
+            common::model(bin) != common::Model::ThreadPerTask,
             "{bin}:\n{}",
             out.stdout
         );
     }
     // A thread-per-core runtime lists the lessons it runs, and gives each
     // of the others a line on what it means there and why it does not run.
-    let out = common::run("fetch-compio", &["lesson"]).success();
+    for bin in common::binaries_of(common::Model::ThreadPerCore) {
+        lessons_on_thread_per_core(bin);
+    }
+    for bin in common::binaries_of(common::Model::ThreadPerTask) {
+        let out = common::run(bin, &["lesson", "blocking"]).fails_with(1);
+        assert!(out.stderr.contains("fetch-tokio"), "{out:#?}");
+    }
+    common::run("fetch-tokio", &["lesson", "no-such-lesson"]).fails_with(2);
+}
+
+/// A thread-per-core runtime's `bin` lists the lessons it runs, and gives
+/// each of the others a line on what it means there and why it does not run.
+fn lessons_on_thread_per_core(bin: &str) {
+    let out = common::run(bin, &["lesson"]).success();
     assert!(out.stdout.contains("  seed-code "), "{out:#?}");
     assert!(out.stdout.contains("thread-per-core"), "{out:#?}");
     for name in RUN_ANYWHERE {
@@ -106,14 +119,11 @@ fn lesson_lists_the_lessons() {
             .unwrap_or_else(|| panic!("{name} not listed: {out:#?}"));
         assert!(line.len() > 80, "{name} has no reason: {line}");
     }
-    let out = common::run("fetch-compio", &["lesson", "blocking"]).fails_with(1);
+    let out = common::run(bin, &["lesson", "blocking"]).fails_with(1);
     assert!(
         out.stderr.contains("spawn_blocking") && out.stderr.contains("fetch-tokio"),
         "{out:#?}"
     );
-    let out = common::run("fetch-threads", &["lesson", "blocking"]).fails_with(1);
-    assert!(out.stderr.contains("fetch-tokio"), "{out:#?}");
-    common::run("fetch-tokio", &["lesson", "no-such-lesson"]).fails_with(2);
 }
 
 #[test]
@@ -165,7 +175,7 @@ fn ten_users_concurrency_beats_waiting_in_turn() {
         // Ten 200 ms waits in turn take at least 2 s.
         assert!(sequential >= 2000.0, "{bin}: {r}");
         assert!(f(&r["threads_ms"]) < sequential / 2.0, "{bin}: {r}");
-        if bin != "fetch-threads" {
+        if common::model(bin) != common::Model::ThreadPerTask {
             assert!(
                 f(&r["one_async_thread_ms"]) < sequential / 2.0,
                 "{bin}: {r}"
@@ -220,8 +230,10 @@ fn switching_tasks_on_one_worker_stays_out_of_the_kernel() {
         assert!(f(&r["os_threads"]["per_switch"]) > 0.05, "{bin}: {r}");
         assert!(f(&one["ns_per_switch"]) > 0.0, "{bin}: {r}");
     }
-    let out = common::run("fetch-threads", &["lesson", "switch"]).fails_with(1);
-    assert!(out.stderr.contains("about async executors"), "{out:#?}");
+    for bin in common::binaries_of(common::Model::ThreadPerTask) {
+        let out = common::run(bin, &["lesson", "switch"]).fails_with(1);
+        assert!(out.stderr.contains("about async executors"), "{out:#?}");
+    }
 }
 
 #[test]
@@ -233,7 +245,11 @@ fn fire_and_forget_a_dropped_handle_detaches_or_cancels_by_runtime() {
         assert_eq!(r["detached"].as_u64(), Some(steps), "{bin}: {r}");
         // A dropped handle cancels on smol and detaches elsewhere.
         let dropped = r["dropped_handle"].as_u64().unwrap();
-        let expected = if bin == "fetch-smol" { 0 } else { steps };
+        let expected = if common::runtime(bin).dropping_a_task_cancels_it() {
+            0
+        } else {
+            steps
+        };
         assert_eq!(dropped, expected, "{bin}: {r}");
         // Tasks still running when main's future returns are cut off.
         let end = &r["main_returns"];
@@ -361,7 +377,7 @@ fn sync_or_async_spawning_and_async_file_reads_cost_more_than_the_work() {
         // thread) costs more than calling the function.
         assert!(f(&ns["spawned"]) > f(&ns["plain"]), "{bin}: {r}");
         let read = &r["read_us"];
-        if bin == "fetch-threads" {
+        if common::model(bin) == common::Model::ThreadPerTask {
             assert!(
                 r["file_api"].is_null() && read["async"].is_null(),
                 "{bin}: {r}"

@@ -59,6 +59,27 @@ pub fn combinations_where(
         .map(|c| (c.binary(), c.client.name()))
 }
 
+/// The runtime `bin` runs.
+pub fn runtime(bin: &str) -> Runtime {
+    *Runtime::ALL
+        .iter()
+        .find(|r| r.binary() == bin)
+        .unwrap_or_else(|| panic!("no runtime's binary is {bin}"))
+}
+
+/// How `bin`'s runtime runs its tasks.
+pub fn model(bin: &str) -> Model {
+    runtime(bin).model()
+}
+
+/// The binaries of the runtimes of `model`.
+pub fn binaries_of(model: Model) -> impl Iterator<Item = &'static str> {
+    Runtime::ALL
+        .iter()
+        .filter(move |r| r.model() == model)
+        .map(|r| r.binary())
+}
+
 /// `--threads N` for `bin` when its runtime takes it (the registry's
 /// word), nothing for the threads baseline, which refuses it.
 pub fn threads_args(bin: &str, threads: usize) -> Vec<String> {

@@ -489,30 +489,39 @@ pub(crate) fn latency_histogram() -> Histogram<u64> {
 }
 
 #[cfg(test)]
+impl RunConfig {
+    /// A configuration for tests: one thread, one connection, one in
+    /// flight, a 1 s timeout, bodies only read.
+    pub(crate) fn sample() -> Self {
+        RunConfig {
+            runtime: "test",
+            threads: 1,
+            thread_per_task: false,
+            client: "test",
+            connections: 1,
+            concurrency: 1,
+            url: "http://x/".into(),
+            parse: Parse::None,
+            timeout: Duration::from_secs(1),
+            max_redirects: 10,
+            tls: false,
+            http2: false,
+            keep_alive: true,
+            gated: false,
+            rate: None,
+            duration: None,
+            shards: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     fn report(ok: u64, errors: &[(ErrorKind, u64)], requests: u64) -> Report {
         Report {
-            config: RunConfig {
-                runtime: "test",
-                threads: 1,
-                thread_per_task: false,
-                client: "test",
-                connections: 1,
-                concurrency: 1,
-                url: "http://x/".into(),
-                parse: Parse::None,
-                timeout: Duration::from_secs(1),
-                max_redirects: 10,
-                tls: false,
-                http2: false,
-                keep_alive: true,
-                gated: false,
-                rate: None,
-                duration: None,
-                shards: None,
-            },
+            config: RunConfig::sample(),
             requests,
             ok,
             errors: errors.iter().copied().collect(),

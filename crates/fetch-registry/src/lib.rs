@@ -140,6 +140,17 @@ impl Runtime {
         }
     }
 
+    /// Whether dropping a spawned task's handle cancels the task (smol's
+    /// and compio's tasks are async-task's, cancelled at their next
+    /// `.await`); on tokio and async-std the task goes on, detached, and on
+    /// the threads baseline its OS thread runs to its end.
+    pub const fn dropping_a_task_cancels_it(self) -> bool {
+        match self {
+            Runtime::Smol | Runtime::Compio => true,
+            Runtime::Tokio | Runtime::AsyncStd | Runtime::Threads => false,
+        }
+    }
+
     /// Its combinations, in the order of [`COMBINATIONS`]; the first is
     /// its binary's default client.
     pub fn combos(self) -> impl Iterator<Item = Combo> {

@@ -471,23 +471,9 @@ mod tests {
 
     fn config() -> RunConfig {
         RunConfig {
-            runtime: "test",
-            threads: 1,
-            thread_per_task: false,
-            client: "test",
-            connections: 1,
             concurrency: 4,
-            url: String::new(),
             parse: Parse::User,
-            timeout: Duration::from_secs(1),
-            max_redirects: 10,
-            tls: false,
-            http2: false,
-            keep_alive: true,
-            gated: false,
-            rate: None,
-            duration: None,
-            shards: None,
+            ..RunConfig::sample()
         }
     }
 }
