@@ -41,8 +41,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use self::cancel::CancelWatch;
 pub use self::cancel::{Cancel, Progress};
-use self::cancel::{CancelWatch, Until};
 pub use self::plan::{LoadPlan, Stop, UrlTemplate};
 pub use self::record::{Recorder, Tally};
 pub use self::state::LoadState;
@@ -50,7 +50,8 @@ use crate::gate::Gate;
 use crate::pace::TICK;
 use crate::{
     ClientConfig, ErrorKind, FetchError, HttpClient, HttpVersion, JoinError, LocalHttpClient,
-    Parse, Report, RunConfig, Runtime, Timer, decode_user, get_ok_following, title_of, within,
+    Parse, Report, RunConfig, Runtime, Timeout, Timer, decode_user, get_ok_following, title_of,
+    within,
 };
 
 /// How many whole ticks fit in `elapsed`.
@@ -301,11 +302,8 @@ async fn worker<R: Timer, C: LocalHttpClient>(
             &url,
             request(&*client, &url, plan, gate.as_deref()),
         );
-        let until = Until {
-            work: request,
-            cancelled: &mut cancelled,
-        };
-        match until.await {
+        // The request, or a cancel: whichever comes first (`None`).
+        match Timeout::with(request, &mut cancelled).await {
             Some(Ok((redirects, version))) => {
                 let service = start.elapsed();
                 recorder.ok_due(due.map_or(service, |due| due.elapsed()), service);

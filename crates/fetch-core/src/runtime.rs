@@ -212,10 +212,7 @@ pub fn timeout<R: Timer, F: Future>(
     limit: Duration,
     future: F,
 ) -> Timeout<F, impl Future<Output = ()> + 'static> {
-    Timeout {
-        future,
-        timer: rt.sleep(limit),
-    }
+    Timeout::with(future, rt.sleep(limit))
 }
 
 pin_project_lite::pin_project! {
@@ -232,6 +229,17 @@ pin_project_lite::pin_project! {
         future: F,
         #[pin]
         timer: S,
+    }
+}
+
+impl<F, S> Timeout<F, S> {
+    /// `future`, or `None` once `stop` is ready first: a timer, or any
+    /// other future that ends a wait (the load engine's cancel watch).
+    pub fn with(future: F, stop: S) -> Self {
+        Timeout {
+            future,
+            timer: stop,
+        }
     }
 }
 

@@ -1,12 +1,11 @@
 //! Stopping a run: the [`Cancel`] switch a Ctrl-C handler flips, the live
-//! [`Progress`] counters a progress bar reads, and the two futures a worker
-//! runs each request under: `Until` (the request, or the cancel) and its
-//! `CancelWatch`.
+//! [`Progress`] counters a progress bar reads, and `CancelWatch`, the
+//! future a worker runs each request beside (the request, or the cancel).
 //!
 //! # Layout
 //!
 //! - [`Cancel`], [`Progress`]: shared between a run and whoever watches it.
-//! - `Until`, `CancelWatch`: a request cut short by a cancel, as `None`.
+//! - `CancelWatch`: ready on a cancel, so a request under it ends as `None`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -69,17 +68,6 @@ impl Progress {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// Polls `work` until it finishes (`Some`) or `cancelled` fires
-    /// (`None`). A struct, not an `async fn`, for the reason given at
-    /// [`Timeout`](crate::Timeout).
-    pub(super) struct Until<'a, 'c, F> {
-        #[pin]
-        pub(super) work: F,
-        pub(super) cancelled: &'a mut CancelWatch<'c>,
-    }
-}
-
 /// A worker's view of the cancel switch.
 ///
 /// The listener holds the waker of the last poll that registered one;
@@ -105,34 +93,26 @@ impl<'a> CancelWatch<'a> {
             registered: None,
         }
     }
+}
 
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.cancel.is_cancelled() {
+/// Ready once the run is cancelled: a request runs under it as under a
+/// timer (`Timeout::with`), and ends as `None` when it fires first.
+impl Future for CancelWatch<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.cancel.is_cancelled() {
             return Poll::Ready(());
         }
-        if self
+        if this
             .registered
             .as_ref()
             .is_some_and(|w| w.will_wake(cx.waker()))
         {
             return Poll::Pending;
         }
-        self.registered = Some(cx.waker().clone());
-        Pin::new(&mut self.listener).poll(cx)
-    }
-}
-
-impl<F: Future> Future for Until<'_, '_, F> {
-    type Output = Option<F::Output>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Poll::Ready(out) = this.work.poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        match this.cancelled.poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        this.registered = Some(cx.waker().clone());
+        Pin::new(&mut this.listener).poll(cx)
     }
 }
