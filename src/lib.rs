@@ -9,16 +9,17 @@
 //!
 //! - [`harness`]: find (and build) the workspace's binaries; run the fixture server as a process.
 //! - [`nginx`]: a real, stock web server (Debian's nginx) for tests, on a free port.
-//! - [`combos`]: every runtime + client combination, and how to build each in-process.
+//! - [`combos`]: every runtime + client combination (the registry's, re-exported), and how to build each in-process.
 //! - `src/bin/compare.rs` (with [`compare`]): runs every combination beside wrk and oha, writes table and chart.
 //!
 //! The crates:
 //!
+//! - `crates/fetch-registry`: the runtimes, clients and combinations, with their capabilities, as types.
 //! - `crates/fetch-core`: the pattern, generic over runtime and client: `fetch_title`, `get_user`, the load engine.
-//! - `crates/fetch-clients`: HTTP client adapters (reqwest, hyper, surf) behind cargo features.
+//! - `crates/fetch-clients`: HTTP client adapters (reqwest, hyper, surf, ureq, cyper) behind cargo features.
 //! - `crates/fetch-server`: the fixture HTTP server every test, demo and bench talks to.
 //! - `crates/fetch-cli`: the command line shared by every runtime binary.
-//! - `crates/fetch-tokio`, `fetch-smol`, `fetch-async-std`: a runtime adapter and binary each.
+//! - `crates/fetch-tokio`, `fetch-smol`, `fetch-async-std`, `fetch-compio`: a runtime adapter and binary each.
 //! - `crates/fetch-threads`: the synchronous baseline, one OS thread per request in flight.
 
 pub mod combos;
