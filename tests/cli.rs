@@ -618,6 +618,29 @@ fn an_http_1_0_server_is_read_by_every_client_that_can_and_the_others_say_why() 
     }
 }
 
+/// Against a server that closes every connection after its answer, the
+/// protocol line says so rather than "connections kept".
+#[test]
+fn the_report_says_when_the_server_closed_each_connection() {
+    let url = http_1_0_server();
+    for (bin, client) in common::combinations_where(|c| c.client.no_http1_0().is_none()) {
+        let text = run(
+            bin,
+            &[
+                "--client", client, "load", "--url", &url, "-n", "10", "-c", "1",
+            ],
+        )
+        .success()
+        .stdout;
+        let said = if common::combo(bin, client).client.counts_connections() {
+            "the server closed each connection after its answer"
+        } else {
+            "an HTTP/1.0 server closes each one unless it says keep-alive"
+        };
+        assert!(text.contains(said), "{bin} {client}:\n{text}");
+    }
+}
+
 /// A refused connect names the refusal first, whatever the client wraps
 /// it in (surf's pool: "An error occured while creating a new object").
 #[test]
@@ -706,8 +729,110 @@ fn the_text_report_says_what_its_numbers_are() {
     ] {
         assert!(text.contains(needle), "{needle:?} missing:\n{text}");
     }
-    // Under 10,000 requests, CPU is per request, not extrapolated.
-    assert!(text.contains("ms per request)"), "{text}");
+    // CPU in one unit, whatever the run's size: the one compare and the
+    // docs use.
+    assert!(text.contains(" s per 10k requests)"), "{text}");
+    assert!(!text.contains("per request)"), "{text}");
+}
+
+/// A slow rate and a short run keep three significant digits: nothing
+/// rounds to 0.
+#[test]
+fn rates_and_durations_never_round_to_zero() {
+    let url = format!("{}/users/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let text = run(
+            bin,
+            &[
+                "--client", client, "load", "--url", &url, "--rate", "0.5", "-n", "2", "-c", "1",
+            ],
+        )
+        .success()
+        .stdout;
+        assert!(
+            text.contains("open loop: 0.500 requests/sec asked"),
+            "{bin} {client}:\n{text}"
+        );
+        let throughput = text_field(&text, "throughput").unwrap_or_default();
+        assert!(
+            throughput.starts_with("0.") || throughput.starts_with("1."),
+            "{bin} {client}: {throughput:?}\n{text}"
+        );
+    }
+}
+
+/// `-c` above `-n` is cut to `-n` (said on stderr), before anything is
+/// sized from it: the report's requests in flight are ones that can be
+/// reached, and the threads baseline starts no more threads than that.
+#[test]
+fn concurrency_above_the_requests_is_cut_to_them() {
+    let url = format!("{}/users/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let (out, report) = load_json(
+            bin,
+            client,
+            &[
+                "--url",
+                &url,
+                "-n",
+                "40",
+                "-c",
+                "100000",
+                "--connections",
+                "10",
+            ],
+            0,
+        );
+        assert_eq!(report.concurrency, 40, "{bin} {client}: {out:#?}");
+        assert_eq!(report.ok, 40, "{bin} {client}: {out:#?}");
+        assert!(
+            out.stderr.contains("-c 100000 is more than -n 40"),
+            "{bin} {client}: {out:#?}"
+        );
+        if report.thread_per_task {
+            assert_eq!(report.threads, 40, "{bin} {client}: {out:#?}");
+        }
+    }
+}
+
+/// What a combination lacks is refused before any request, with the
+/// reason and where to find it, read from the registry: https with a
+/// client built without TLS, HTTP/2 with one that speaks HTTP/1.1 only.
+#[test]
+fn what_a_combination_cannot_do_is_refused_up_front() {
+    for combo in common::COMBINATIONS {
+        let (bin, client) = (combo.binary(), combo.client.name());
+        let https = "https://127.0.0.1:1/users/{id}";
+        for args in [
+            vec!["--client", client, "load", "--url", https, "-n", "1"],
+            vec!["--client", client, "title", "https://127.0.0.1:1/"],
+            vec![
+                "--client",
+                client,
+                "user",
+                "1",
+                "--base",
+                "https://127.0.0.1:1",
+            ],
+        ] {
+            let out = run(bin, &args);
+            match combo.client.no_tls() {
+                Some(why) => {
+                    let out = out.fails_with(2);
+                    assert!(
+                        out.stderr.contains(&format!(
+                            "https is not available with --client {client}: {why}; use fetch-tokio"
+                        )),
+                        "{combo}: {out:#?}"
+                    );
+                    assert!(out.stdout.is_empty(), "{combo}: {out:#?}");
+                }
+                // Port 1 refuses: a connect error at run time (exit 1 or
+                // a report), never a usage error.
+                None => assert_ne!(out.code, Some(2), "{combo}: {out:#?}"),
+            }
+        }
+    }
 }
 
 /// The tour ends by pointing at what to try next; the legacy binary's tour

@@ -165,4 +165,13 @@ fn the_text_report_shows_the_schedule_and_a_run_that_falls_behind() {
         "{}",
         out.stdout
     );
+    // It says which limit held: the one request in flight allowed was
+    // busy for the server's 10 ms, so 100/s at most of the 2000 asked.
+    assert!(
+        out.stdout
+            .contains("all 1 requests in flight (-c) were busy: at a service time of 1")
+            && out.stdout.contains("raise -c, or lower --rate"),
+        "{}",
+        out.stdout
+    );
 }

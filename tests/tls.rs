@@ -79,19 +79,21 @@ fn an_untrusted_certificate_is_refused_by_every_client() {
                 "--base",
                 &base,
             ],
-        )
-        .fails_with(1);
+        );
         if common::combo(bin, client).client.no_tls().is_some() {
-            // surf is built without its vulnerable TLS stack; it says so,
-            // and names a client that does https.
+            // surf is built without its vulnerable TLS stack; it is
+            // refused before any request, says why, and names clients
+            // that do https.
+            let out = out.fails_with(2);
             assert!(
                 out.stderr
-                    .contains("for https use reqwest (fetch-tokio --client reqwest)")
+                    .contains("use fetch-tokio --client reqwest or hyper")
                     && out.stderr.contains("RUSTSEC-2024-0336"),
                 "{out:#?}"
             );
             continue;
         }
+        let out = out.fails_with(1);
         let message = out.stderr.to_lowercase();
         assert!(
             message.contains("certificate") || message.contains("unknownissuer"),
@@ -157,7 +159,7 @@ fn every_https_client_fetches_a_title_and_a_user_with_the_servers_ca() {
         let page = format!("{base}/pages/3");
         let args = ["--client", client, "--ca-cert", tls.ca(), "title", &page];
         if let Some(why) = combo.client.no_tls() {
-            let out = run(bin, &args).fails_with(1);
+            let out = run(bin, &args).fails_with(2);
             assert!(
                 out.stderr.contains("RUSTSEC-2024-0336"),
                 "{bin} {client}: {why}: {out:#?}"
@@ -383,4 +385,86 @@ fn a_ca_file_whose_certificate_does_not_parse_is_refused_before_any_request() {
         assert!(out.stdout.is_empty(), "{bin} {client}: {out:#?}");
     }
     let _ = std::fs::remove_file(&path);
+}
+
+/// A server on 127.0.0.1 that reads each request and resets the
+/// connection (`SO_LINGER` 0, then close): no answer, an RST.
+fn resetting_server() -> String {
+    use std::io::Read as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let socket = socket2::Socket::from(stream);
+            let _ = socket.set_linger(Some(std::time::Duration::ZERO));
+            drop(socket);
+        }
+    });
+    url
+}
+
+/// The same failure is counted as the same kind by every client that can
+/// meet it: a refused connect, a CA not trusted and a name not in the
+/// certificate are `connect` (the handshake is part of connecting), a
+/// reset before any answer is `transport`.
+#[test]
+fn the_same_failure_is_the_same_kind_on_every_client() {
+    let refused = format!("http://127.0.0.1:{}/users/{{id}}", common::closed_port());
+    let reset = format!("{}/users/{{id}}", resetting_server());
+    let trusted = TlsServer::start([127, 0, 0, 1], true, false);
+    let other = TlsServer::start([127, 0, 0, 1], true, false);
+    let misnamed = TlsServer::start([127, 0, 0, 2], true, false);
+    let untrusted = format!("{}/users/{{id}}", other.server.url());
+    let wrong_name = format!("{}/users/{{id}}", misnamed.server.url());
+    for combo in common::COMBINATIONS {
+        let (bin, client) = (combo.binary(), combo.client.name());
+        let mut cases = vec![
+            ("refused", refused.as_str(), None, "connect"),
+            ("reset", reset.as_str(), None, "transport"),
+        ];
+        if combo.client.no_tls().is_none() {
+            cases.push(("unknown CA", &untrusted, Some(trusted.ca()), "connect"));
+            cases.push((
+                "name not in it",
+                &wrong_name,
+                Some(misnamed.ca()),
+                "connect",
+            ));
+        }
+        for (what, url, ca, kind) in cases {
+            let mut args = vec!["--timeout", "5s", "--url", url, "-n", "2", "-c", "1"];
+            if let Some(ca) = ca {
+                args.extend(["--ca-cert", ca]);
+            }
+            let (out, report) = load_json(bin, client, &args, 1);
+            assert_eq!(
+                report.errors,
+                common::kinds(&[(kind, 2)]),
+                "{combo}, {what}: {out:#?}"
+            );
+        }
+    }
+}
+
+/// `--http2` on plain http against a server that speaks only HTTP/1.1
+/// fails on every client that speaks HTTP/2, and the message says why it
+/// may and what to try.
+#[test]
+fn http2_prior_knowledge_against_an_http1_server_says_what_to_try() {
+    let server = common::own_server();
+    let base = server.url();
+    for (bin, client) in common::combinations_where(|c| c.client.no_http2().is_none()) {
+        let out = run(
+            bin,
+            &["--client", client, "--http2", "user", "1", "--base", &base],
+        )
+        .fails_with(1);
+        assert!(
+            out.stderr.contains("prior knowledge") && out.stderr.contains("try without --http2"),
+            "{bin} {client}: {out:#?}"
+        );
+    }
 }

@@ -98,7 +98,19 @@ where
     let matches = command
         .try_get_matches_from_mut(args)
         .map_err(|e| name_the_feature(app, &mut command, e))?;
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+    if let Some(Command::Load(load)) = &mut cli.command
+        && let Some(n) = load.requests
+        && u64::from(load.concurrency) > n
+    {
+        // No more than -n can ever be in flight; cut before anything is
+        // sized from -c (the threads baseline's threads, the pool).
+        eprintln!(
+            "note: -c {} is more than -n {n}: no more than {n} can be in flight, so {n} it is",
+            load.concurrency
+        );
+        load.concurrency = u32::try_from(n).unwrap_or(u32::MAX);
+    }
     // clap checked the name against this build's clients.
     let Some(client) = cli
         .client
@@ -118,6 +130,20 @@ where
                 "--threads does not apply to {}: it runs one OS thread per request in flight \
                  (set by -c), not a pool of worker threads",
                 app.binary()
+            ),
+        ));
+    }
+    if let Some(why) = client.no_tls()
+        && urls_given(&cli).any(|url| {
+            url.get(..8)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+        })
+    {
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!(
+                "https is not available with --client {client}: {why}; use {}",
+                context::combos_that(|c| c.client.no_tls().is_none())
             ),
         ));
     }
@@ -182,6 +208,18 @@ where
         app: *app,
         cli,
     })
+}
+
+/// The URLs given on the command line (`title`'s, `user --base`,
+/// `load --url`).
+fn urls_given(cli: &Cli) -> impl Iterator<Item = &str> {
+    let urls: Vec<&str> = match &cli.command {
+        Some(Command::Title { urls }) => urls.iter().map(String::as_str).collect(),
+        Some(Command::User { base, .. }) => base.iter().map(String::as_str).collect(),
+        Some(Command::Load(load)) => load.url.iter().map(String::as_str).collect(),
+        Some(Command::Tour | Command::Lesson(_)) | None => Vec::new(),
+    };
+    urls.into_iter()
 }
 
 impl Setup {

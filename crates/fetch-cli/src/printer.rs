@@ -19,6 +19,19 @@ fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
 }
 
+/// `value` with at least three significant digits, and no more decimals
+/// than that needs: `0.480`, `4.80`, `48.0`, `480`, `48000` (as hyperfine
+/// and oha print rates), so no rate, throughput or duration rounds to 0.
+fn sig3(value: f64) -> String {
+    if !value.is_finite() || value == 0.0 {
+        return format!("{value}");
+    }
+    // Digits before the point, less one: 2 for 480, -1 for 0.48.
+    let magnitude = value.abs().log10().floor() as i32;
+    let decimals = (2 - magnitude).clamp(0, 12) as usize;
+    format!("{value:.decimals$}")
+}
+
 /// `1 worker thread`, `2 worker threads`.
 fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
@@ -46,8 +59,9 @@ fn percentiles(s: &mut String, l: &fetch_core::Percentiles) {
 fn schedule(s: &mut String, r: &LoadReport, rate: f64) {
     let _ = writeln!(
         s,
-        "  schedule     open loop: {rate:.0} requests/sec asked, {:.0} achieved (every outcome)",
-        r.requests_per_sec
+        "  schedule     open loop: {} requests/sec asked, {} achieved (every outcome)",
+        sig3(rate),
+        sig3(r.requests_per_sec)
     );
     let late = r.late_starts.unwrap_or(0);
     let _ = writeln!(
@@ -57,19 +71,50 @@ fn schedule(s: &mut String, r: &LoadReport, rate: f64) {
         r.max_start_delay_ms.unwrap_or(0.0)
     );
     if r.fell_behind() {
-        let behind = r.behind_s.unwrap_or(0.0);
         let _ = writeln!(
             s,
-            "  BEHIND       the run fell {behind:.3} s behind its schedule: the client (or -c {}) could \
-             not keep up, so fewer requests went out than asked",
-            r.concurrency
+            "  BEHIND       the run fell {} s behind its schedule, so fewer requests went out than asked",
+            sig3(r.behind_s.unwrap_or(0.0))
         );
+        let _ = writeln!(s, "               {}", why_behind(r, rate));
     }
 }
 
-/// Below this many requests, CPU time is shown per request: a figure per
-/// 10k requests would be an extrapolation.
-const PER_10K_FROM: u64 = 10_000;
+/// What a run that fell behind shows of why: the requests in flight all
+/// busy at the cap (with the service time that kept them busy, so a server
+/// that slowed shows), or fewer in flight than the cap (the client itself
+/// could not send as fast as asked).
+fn why_behind(r: &LoadReport, rate: f64) -> String {
+    let service = r.service_ms.as_ref().and_then(|s| s.p50);
+    if r.peak_in_flight >= r.concurrency as u64 {
+        let most = service
+            .filter(|ms| *ms > 0.0)
+            .map(|ms| r.concurrency as f64 * 1000.0 / ms);
+        match (service, most) {
+            (Some(ms), Some(most)) => format!(
+                "all {} requests in flight (-c) were busy: at a service time of {} ms (p50), {} \
+                 in flight serve at most {}/s of the {}/s asked. Either the server slowed (its \
+                 service time grew) or -c is too low for this rate: raise -c, or lower --rate",
+                r.concurrency,
+                sig3(ms),
+                r.concurrency,
+                sig3(most),
+                sig3(rate)
+            ),
+            _ => format!(
+                "all {} requests in flight (-c) were busy: the server was too slow for this \
+                 rate, or -c too low: raise -c, or lower --rate",
+                r.concurrency
+            ),
+        }
+    } else {
+        format!(
+            "at most {} of the {} requests in flight allowed were ever busy at once: the \
+             client could not send as fast as asked (its CPU, or its runtime's threads)",
+            r.peak_in_flight, r.concurrency
+        )
+    }
+}
 
 /// The report as an aligned text summary.
 pub fn text(r: &LoadReport) -> String {
@@ -103,17 +148,17 @@ pub fn text(r: &LoadReport) -> String {
             r.redirects
         );
     }
-    let _ = writeln!(s, "  elapsed      {:.3} s", r.elapsed_s);
+    let _ = writeln!(s, "  elapsed      {} s", sig3(r.elapsed_s));
     let _ = writeln!(
         s,
-        "  throughput   {:.0} successful requests/sec",
-        r.ok_per_sec
+        "  throughput   {} successful requests/sec",
+        sig3(r.ok_per_sec)
     );
     if r.ok != r.requests {
         let _ = writeln!(
             s,
-            "               ({:.0} requests/sec counting every outcome, errors included)",
-            r.requests_per_sec
+            "               ({} requests/sec counting every outcome, errors included)",
+            sig3(r.requests_per_sec)
         );
     }
     if let Some(rate) = r.rate {
@@ -185,24 +230,30 @@ pub fn text(r: &LoadReport) -> String {
     } else {
         "HTTP/1.1 asked"
     };
+    let connections = if !r.keepalive {
+        "a new connection per request (--no-keepalive)"
+    } else if r.requests > 1 && r.connections_opened.is_some_and(|n| n >= r.requests) {
+        // Kept on this side, closed on the other: one connection each.
+        "connections kept, but the server closed each connection after its answer"
+    } else if r.http_version == "HTTP/1.0" {
+        "connections kept where the server allows (an HTTP/1.0 server closes each one \
+         unless it says keep-alive)"
+    } else {
+        "connections kept"
+    };
     let _ = writeln!(
         s,
-        "  protocol     {} answered ({asked}), {}, {}",
+        "  protocol     {} answered ({asked}), {}, {connections}",
         r.http_version,
         if r.tls { "TLS" } else { "no TLS" },
-        if r.keepalive {
-            "connections kept"
-        } else {
-            "a new connection per request (--no-keepalive)"
-        }
     );
     let opened = match r.connections_opened {
         // With a connection per request, how many were opened per second
         // (with TLS, handshakes per second) is the figure that matters.
         Some(n) if !r.keepalive && r.elapsed_s > 0.0 => format!(
-            "{} opened during the run ({:.0} per second{})",
+            "{} opened during the run ({} per second{})",
             plural(n, "connection", "connections"),
-            n as f64 / r.elapsed_s,
+            sig3(n as f64 / r.elapsed_s),
             if r.tls { ", a TLS handshake each" } else { "" }
         ),
         Some(n) => format!(
@@ -235,8 +286,9 @@ pub fn text(r: &LoadReport) -> String {
     if r.peak_in_flight < r.concurrency as u64 {
         let _ = writeln!(
             s,
-            "               measured: at most {} in flight at once (first reached after {:.3} s)",
-            r.peak_in_flight, r.ramp_s
+            "               measured: at most {} in flight at once (first reached after {} s)",
+            r.peak_in_flight,
+            sig3(r.ramp_s)
         );
     }
     let planned = match r.duration_s {
@@ -273,23 +325,38 @@ pub fn text(r: &LoadReport) -> String {
     };
     let _ = writeln!(s, "  server       {server}");
     let _ = writeln!(s, "Process");
-    let cost = if r.requests >= PER_10K_FROM {
+    // One unit, as compare and the docs use: CPU seconds per 10k requests.
+    let cost = if r.requests > 0 {
         format!(
-            "{:.3} s per 10k requests",
-            r.cpu_s * 10_000.0 / r.requests as f64
+            "{} s per 10k requests",
+            sig3(r.cpu_s * 10_000.0 / r.requests as f64)
         )
-    } else if r.requests > 0 {
-        format!("{:.3} ms per request", r.cpu_s * 1000.0 / r.requests as f64)
     } else {
         "no requests".to_owned()
     };
     let _ = writeln!(
         s,
-        "  cpu          {:.2} s user + system ({:.2} user, {:.2} system), all threads ({cost})",
-        r.cpu_s,
-        r.cpu_s - r.cpu_system_s,
-        r.cpu_system_s
+        "  cpu          {} s user + system ({} user, {} system), all threads ({cost})",
+        sig3(r.cpu_s),
+        sig3(r.cpu_s - r.cpu_system_s),
+        sig3(r.cpu_system_s)
     );
     let _ = writeln!(s, "  peak RSS     {:.1} MiB", r.peak_rss_kb as f64 / 1024.0);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_three_significant_digits() {
+        assert_eq!(sig3(0.48), "0.480");
+        assert_eq!(sig3(0.000_123_4), "0.000123");
+        assert_eq!(sig3(4.8), "4.80");
+        assert_eq!(sig3(48.04), "48.0");
+        assert_eq!(sig3(480.4), "480");
+        assert_eq!(sig3(123_456.7), "123457");
+        assert_eq!(sig3(0.0), "0");
+    }
 }

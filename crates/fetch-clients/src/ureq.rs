@@ -138,6 +138,17 @@ impl UreqClient {
             // which `is_connect_failure` knows by its text.
             E::Io(ref io) if fetch_core::is_connect_failure(io) => FetchError::connect(url, err),
             E::Io(ref io) if io.kind() == io::ErrorKind::TimedOut => self.timeout(url),
+            // A TLS handshake that failed (a certificate not trusted, a name
+            // not in it) is a failed connect, as every other client says:
+            // rustls's error, as ureq's own variant or inside an I/O error.
+            E::Rustls(_) => FetchError::connect(url, err),
+            E::Io(ref io)
+                if io
+                    .get_ref()
+                    .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+            {
+                FetchError::connect(url, err)
+            }
             E::BadUri(reason) => FetchError::InvalidUrl {
                 url: url.to_owned(),
                 reason,

@@ -26,7 +26,7 @@
 
 use std::borrow::Cow;
 
-use crate::{FetchError, LocalHttpClient, Response, parse_url};
+use crate::{BoxError, FetchError, LocalHttpClient, Response, parse_url};
 
 /// The most redirects followed for one request, unless told otherwise.
 pub const MAX_REDIRECTS: u32 = 10;
@@ -51,7 +51,10 @@ pub async fn get_following<'a, C: LocalHttpClient>(
     url: &'a str,
 ) -> Result<Fetched<'a>, FetchError> {
     let max_redirects = client.config().max_redirects;
-    let mut response = client.get(url).await?;
+    let mut response = client
+        .get(url)
+        .await
+        .map_err(|e| prior_knowledge_hint(client, url, e))?;
     // Every URL asked for, once a redirect was followed (the one given
     // first); empty, and so not allocated, while none was.
     let mut chain: Vec<String> = Vec::new();
@@ -92,7 +95,7 @@ pub async fn get_following<'a, C: LocalHttpClient>(
                 let problem = format!("redirected to a URL this client cannot fetch ({reason})");
                 return Err(refused(url, chain, problem, next));
             }
-            Err(other) => return Err(other),
+            Err(other) => return Err(prior_knowledge_hint(client, &next, other)),
         };
         chain.push(next);
     }
@@ -135,6 +138,53 @@ fn refused(url: &str, mut chain: Vec<String>, problem: String, last: String) -> 
         url: url.to_owned(),
         problem,
         chain,
+    }
+}
+
+/// `--http2` on plain http is HTTP/2 with prior knowledge: the client
+/// opens with HTTP/2's preface, and a server that speaks only HTTP/1.1
+/// answers in HTTP/1.1, which the client reads as a broken frame ("frame
+/// with invalid size"). A transport failure there says so, and what to try.
+fn prior_knowledge_hint<C: LocalHttpClient>(client: &C, url: &str, err: FetchError) -> FetchError {
+    match err {
+        FetchError::Transport {
+            url: failed,
+            source,
+        } if client.config().http2
+            && url
+                .get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case("http://")) =>
+        {
+            FetchError::Transport {
+                url: failed,
+                source: Box::new(Hint {
+                    hint: "with --http2 on http:// the client speaks HTTP/2 from the first byte \
+                           (prior knowledge), and a server that speaks only HTTP/1.1 without TLS \
+                           answers in a way it cannot read: try without --http2, or over https",
+                    source,
+                }),
+            }
+        }
+        other => other,
+    }
+}
+
+/// An error with a hint in front of its cause.
+#[derive(Debug)]
+struct Hint {
+    hint: &'static str,
+    source: BoxError,
+}
+
+impl std::fmt::Display for Hint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hint)
+    }
+}
+
+impl std::error::Error for Hint {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
     }
 }
 
