@@ -354,7 +354,7 @@ fn a_too_low_open_file_limit_is_refused_with_the_limit_named() {
         let out = with_ulimit(
             "-n 300",
             bin,
-            &["load", "--url", &url, "-c", "1000", "-n", "10"],
+            &["load", "--url", &url, "-c", "1000", "-n", "10000"],
         )
         .fails_with(2);
         assert!(out.stderr.contains("at most 300"), "{out:#?}");
@@ -520,7 +520,7 @@ fn command_line_mistakes_are_usage_errors_that_say_what_to_do() {
         says(&["--max-body", "lots", "title"], "not a size");
         // More than the kernel lets any process open: no limit can fix it.
         says(
-            &["load", "-c", "1000000", "-n", "1"],
+            &["load", "-c", "1000000", "-d", "1s"],
             "more than this kernel allows any process",
         );
         if !common::runtime(bin).takes_threads() {

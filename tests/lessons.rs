@@ -490,9 +490,42 @@ fn lesson_text_says_what_it_measures_and_hides_no_harness_details() {
         ten.contains("each call blocking it") && !ten.contains("awaited in turn"),
         "{ten}"
     );
+    // ... and the conclusions are what was measured there: no row of
+    // tasks on one thread, no "task" that holds no core.
+    assert!(
+        ten.contains("Here every task is an OS thread")
+            && !ten.contains("So did ten tasks on a single thread"),
+        "{ten}"
+    );
     let spawn = text("fetch-threads", &["lesson", "spawn"]);
     assert!(
         spawn.contains("each on a new OS thread") && !spawn.contains("awaited"),
         "{spawn}"
     );
+    assert!(
+        spawn.contains("a thread that waits holds no core") && !spawn.contains("a task that waits"),
+        "{spawn}"
+    );
+    let spawn = text("fetch-tokio", &["lesson", "spawn"]);
+    assert!(spawn.contains("a task that waits holds no core"), "{spawn}");
+    // lazy's timeline lines up: the server's count in one column.
+    let columns: Vec<usize> = lazy
+        .lines()
+        .filter_map(|l| l.find("requests received: "))
+        .collect();
+    assert_eq!(columns.len(), 5, "{lazy}");
+    assert!(columns.iter().all(|c| *c == columns[0]), "{lazy}");
+    // What compio's list suggests for 10,000 in flight fits the open-file
+    // limit: an external server, so the process holds one end only.
+    for bin in common::binaries_of(common::Model::ThreadPerCore) {
+        let list = text(bin, &["lesson"]);
+        let line = list
+            .lines()
+            .find(|l| l.trim_start().starts_with("thousands "))
+            .unwrap_or_else(|| panic!("{list}"));
+        assert!(
+            line.contains("with `fetch-server` started in another terminal"),
+            "{line}"
+        );
+    }
 }

@@ -232,8 +232,11 @@ pub fn text(r: &LoadReport) -> String {
     };
     let connections = if !r.keepalive {
         "a new connection per request (--no-keepalive)"
-    } else if r.requests > 1 && r.connections_opened.is_some_and(|n| n >= r.requests) {
-        // Kept on this side, closed on the other: one connection each.
+    } else if r.requests > r.concurrency as u64
+        && r.connections_opened.is_some_and(|n| n >= r.requests)
+    {
+        // Kept on this side, closed on the other: one connection each,
+        // where requests could have followed each other on one.
         "connections kept, but the server closed each connection after its answer"
     } else if r.http_version == "HTTP/1.0" {
         "connections kept where the server allows (an HTTP/1.0 server closes each one \

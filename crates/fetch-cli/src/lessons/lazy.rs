@@ -38,7 +38,14 @@ impl Lesson for Lazy {
         let server = embedded_server()?;
         let url = format!("{}/pages/1", server.url());
         let start = Instant::now();
-        let t = || format!("{:>7.1} ms", ms(start.elapsed()));
+        // One row of the timeline: when, what happened, and the server's
+        // count, in columns that line up whatever the step says.
+        let row = |what: &str, received: u64| {
+            format!(
+                "   {:>7.1} ms  {what:<48} requests received: {received}",
+                ms(start.elapsed())
+            )
+        };
 
         // 1. An async block is a future too. Creating it runs none of its body.
         let ran = Arc::new(AtomicBool::new(false));
@@ -60,32 +67,19 @@ impl Lesson for Lazy {
 
         // 2. The same with a real request, watched from the server's side.
         out.say("2. fetch_title, with the fixture server counting the requests it receives:");
-        out.say(format!(
-            "   {}  requests received by the server: {}",
-            t(),
-            server.requests_received()
-        ));
+        out.say(row("before anything", server.requests_received()));
         // Calling the async fn builds the state machine; it sends nothing.
         let future = fetch_title(ctx.client(), &url);
         let after_call = server.requests_received();
-        out.say(format!(
-            "   {}  called fetch_title(..), got a future. requests received: {after_call}",
-            t()
-        ));
+        out.say(row("called fetch_title(..), got a future.", after_call));
         ctx.block_on(rt.sleep(Duration::from_millis(200)));
         let after_wait = server.requests_received();
-        out.say(format!(
-            "   {}  waited 200 ms without awaiting it.     requests received: {after_wait}",
-            t()
-        ));
+        out.say(row("waited 200 ms without awaiting it.", after_wait));
         // `.await` (here: block_on) polls it; only now does the request go out.
         let title = ctx.block_on(within(rt, ctx.timeout(), &url, future))?;
         let after_await = server.requests_received();
-        out.say(format!(
-            "   {}  awaited it: title {:?}.          requests received: {after_await}\n",
-            t(),
-            title.as_deref().unwrap_or("")
-        ));
+        let awaited = format!("awaited it: title {:?}.", title.as_deref().unwrap_or(""));
+        out.say(row(&awaited, after_await) + "\n");
 
         // 3. A future dropped without being awaited never runs at all.
         out.say("3. A second fetch_title future, dropped without being awaited:");
@@ -93,10 +87,7 @@ impl Lesson for Lazy {
         drop(never);
         ctx.block_on(rt.sleep(Duration::from_millis(100)));
         let after_drop = server.requests_received();
-        out.say(format!(
-            "   {}  dropped it, waited 100 ms.            requests received: {after_drop}\n",
-            t()
-        ));
+        out.say(row("dropped it, waited 100 ms.", after_drop) + "\n");
 
         out.say(
         "So: calling an async fn only builds the future (the \"ticket\"); the work happens when",
