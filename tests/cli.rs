@@ -1030,3 +1030,26 @@ fn the_report_counts_the_connections_a_run_opened() {
         }
     }
 }
+
+/// A misspelt flag is a usage error that shows the command's real usage
+/// line (not one made of the flag clap guessed), and a suggestion only
+/// when one is close.
+#[test]
+fn a_misspelt_flag_shows_the_real_usage_and_a_close_suggestion() {
+    for (bin, _) in binaries() {
+        let out = run(bin, &["load", "--requets", "5"]).fails_with(2);
+        assert!(
+            out.stderr
+                .contains(&format!("Usage: {bin} load [OPTIONS]\n")),
+            "{out:#?}"
+        );
+        assert!(out.stderr.contains("'--requests'"), "{out:#?}");
+        let out = run(bin, &["load", "--zqxjvw", "5"]).fails_with(2);
+        assert!(!out.stderr.contains("tip:"), "{out:#?}");
+        assert!(
+            out.stderr
+                .contains(&format!("Usage: {bin} load [OPTIONS]\n")),
+            "{out:#?}"
+        );
+    }
+}

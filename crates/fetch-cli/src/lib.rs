@@ -95,6 +95,7 @@ where
                 arg.value_parser(clap::builder::PossibleValuesParser::new(lessons::names()))
             })
         });
+    pin_usage_lines(&mut command);
     let matches = command
         .try_get_matches_from_mut(args)
         .map_err(|e| name_the_feature(app, &mut command, e))?;
@@ -313,6 +314,27 @@ fn dispatch<D: drive::Drive>(
         Command::Load(args) => commands::load(ctx, args),
         Command::Lesson(args) => lesson(args),
     }
+}
+
+/// Fixes every command's usage line to its real one ("fetch-tokio load
+/// [OPTIONS]"): clap otherwise builds the line of a usage error from the
+/// arguments it suggested or saw, and prints a command nobody typed.
+fn pin_usage_lines(command: &mut clap::Command) {
+    command.build();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    for name in names {
+        if let Some(sub) = command.find_subcommand_mut(&name) {
+            let usage = sub.render_usage().to_string();
+            let usage = usage.trim_start_matches("Usage: ").trim().to_owned();
+            *sub = sub.clone().override_usage(usage);
+        }
+    }
+    let usage = command.render_usage().to_string();
+    let usage = usage.trim_start_matches("Usage: ").trim().to_owned();
+    *command = command.clone().override_usage(usage);
 }
 
 /// When `--client` names a client this build left out, says which cargo
