@@ -134,6 +134,17 @@ where
             ),
         ));
     }
+    if cli.http2
+        && let Some(why) = client.no_http2()
+    {
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!(
+                "--http2 is not available with --client {client}: {why}; use {}",
+                context::combos_that(|c| c.client.no_http2().is_none())
+            ),
+        ));
+    }
     if let Some(why) = client.no_tls()
         && urls_given(&cli).any(|url| {
             url.get(..8)
@@ -145,17 +156,6 @@ where
             format!(
                 "https is not available with --client {client}: {why}; use {}",
                 context::combos_that(|c| c.client.no_tls().is_none())
-            ),
-        ));
-    }
-    if cli.http2
-        && let Some(why) = client.no_http2()
-    {
-        return Err(command.error(
-            clap::error::ErrorKind::ArgumentConflict,
-            format!(
-                "--http2 is not available with --client {client}: {why}; use {}",
-                context::combos_that(|c| c.client.no_http2().is_none())
             ),
         ));
     }
