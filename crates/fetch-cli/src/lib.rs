@@ -146,10 +146,7 @@ where
         ));
     }
     if let Some(why) = client.no_tls()
-        && urls_given(&cli).any(|url| {
-            url.get(..8)
-                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
-        })
+        && urls_given(&cli).any(|url| fetch_core::is_scheme(url, "https"))
     {
         return Err(command.error(
             clap::error::ErrorKind::ArgumentConflict,

@@ -240,6 +240,19 @@ impl Default for ClientConfig {
     }
 }
 
+/// Whether `url` starts with `scheme` and `://`, in any case, as URL
+/// schemes are compared: `is_scheme("HTTPS://x/", "https")`.
+///
+/// ```
+/// assert!(fetch_core::is_scheme("HTTPS://127.0.0.1/", "https"));
+/// assert!(!fetch_core::is_scheme("http://127.0.0.1/", "https"));
+/// ```
+pub fn is_scheme(url: &str, scheme: &str) -> bool {
+    url.get(..scheme.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+        && url[scheme.len()..].starts_with("://")
+}
+
 /// Parses `url` and checks that it is `http` or `https` with a host.
 ///
 /// ```

@@ -46,7 +46,7 @@ pub mod shard;
 
 pub use client::{
     BlockingHttpClient, BodyBuffer, CaCert, ClientConfig, HttpClient, HttpVersion, OriginCache,
-    Response, ShortBody, parse_url,
+    Response, ShortBody, is_scheme, parse_url,
 };
 pub use error::{BoxError, ErrorKind, FetchError, error_chain, is_connect_failure};
 pub use fetch::{

@@ -256,7 +256,7 @@ impl RunConfig {
             parse: plan.parse,
             timeout: plan.timeout,
             max_redirects: runner.client_config.max_redirects,
-            tls: plan.url.as_str().starts_with("https:"),
+            tls: crate::is_scheme(plan.url.as_str(), "https"),
             http2: runner.client_config.http2,
             keep_alive: runner.client_config.keep_alive,
             gated: runner.gated,

@@ -26,7 +26,7 @@
 
 use std::borrow::Cow;
 
-use crate::{BoxError, FetchError, LocalHttpClient, Response, parse_url};
+use crate::{BoxError, FetchError, LocalHttpClient, Response, is_scheme, parse_url};
 
 /// The most redirects followed for one request, unless told otherwise.
 pub const MAX_REDIRECTS: u32 = 10;
@@ -150,21 +150,15 @@ fn prior_knowledge_hint<C: LocalHttpClient>(client: &C, url: &str, err: FetchErr
         FetchError::Transport {
             url: failed,
             source,
-        } if client.config().http2
-            && url
-                .get(..7)
-                .is_some_and(|s| s.eq_ignore_ascii_case("http://")) =>
-        {
-            FetchError::Transport {
-                url: failed,
-                source: Box::new(Hint {
-                    hint: "with --http2 on http:// the client speaks HTTP/2 from the first byte \
+        } if client.config().http2 && is_scheme(url, "http") => FetchError::Transport {
+            url: failed,
+            source: Box::new(Hint {
+                hint: "with --http2 on http:// the client speaks HTTP/2 from the first byte \
                            (prior knowledge), and a server that speaks only HTTP/1.1 without TLS \
                            answers in a way it cannot read: try without --http2, or over https",
-                    source,
-                }),
-            }
-        }
+                source,
+            }),
+        },
         other => other,
     }
 }
