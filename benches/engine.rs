@@ -26,7 +26,9 @@ fn accounting(c: &mut Criterion) {
             recorder.claimed(id);
             state.plan().url.render(id, &mut url);
             black_box(&url);
-            recorder.ok(Duration::from_micros(id % 10_000));
+            let latency = Duration::from_micros(id % 10_000);
+            recorder.answered(200, 52, latency);
+            recorder.ok(latency);
         });
     });
     drop(recorder.finish());

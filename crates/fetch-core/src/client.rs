@@ -1,4 +1,5 @@
-//! What an HTTP client must offer: one GET with a body size limit.
+//! What an HTTP client must offer: one request sent, its answer read under
+//! a body size limit.
 //!
 //! Each client library (reqwest, hyper, surf, ...) has its own builder, its
 //! own error type and its own way of reading a body. The adapters in
@@ -11,9 +12,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::FetchError;
+use crate::{FetchError, Request};
 
-/// An HTTP client that can GET a URL.
+/// An HTTP client that can send a [`Request`].
 pub trait HttpClient: Send + Sync + 'static {
     /// A short name for reports: `"reqwest"`, `"hyper"`, ...
     fn name(&self) -> &'static str;
@@ -21,14 +22,25 @@ pub trait HttpClient: Send + Sync + 'static {
     /// The configuration this client was built with, for reports.
     fn config(&self) -> &ClientConfig;
 
-    /// Sends `GET url` and reads the whole body.
+    /// Sends `request` exactly as it is (its method, headers and body,
+    /// with the client's `Host`, `User-Agent` and `Accept` unless the
+    /// request sets its own) and reads the whole answer.
     ///
     /// A status other than 2xx is *not* an error here (the caller decides);
     /// a body over [`ClientConfig::max_body`] is [`FetchError::BodyTooLarge`].
     /// A connect that does not finish within
     /// [`ClientConfig::connect_timeout`] is [`FetchError::ConnectTimeout`],
     /// where the library can tell.
-    fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> + Send;
+    fn send(
+        &self,
+        request: &Request<'_>,
+    ) -> impl Future<Output = Result<Response, FetchError>> + Send;
+
+    /// `GET url`: the seed's shorthand for [`HttpClient::send`] of
+    /// [`Request::get`].
+    fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> + Send {
+        async move { self.send(&Request::get(url)).await }
+    }
 
     /// Connections this client has opened so far, or `None` when the
     /// library offers no hook to count them (a report then says so rather
@@ -51,9 +63,9 @@ pub trait BlockingHttpClient: Send + Sync + 'static {
     /// The configuration this client was built with, for reports.
     fn config(&self) -> &ClientConfig;
 
-    /// Sends `GET url` and reads the whole body, blocking this thread;
-    /// what [`HttpClient::get`] means, otherwise.
-    fn get_blocking(&self, url: &str) -> Result<Response, FetchError>;
+    /// Sends `request` and reads the whole answer, blocking this thread;
+    /// what [`HttpClient::send`] means, otherwise.
+    fn send_blocking(&self, request: &Request<'_>) -> Result<Response, FetchError>;
 
     /// Connections this client has opened so far, when it can tell.
     fn connections_opened(&self) -> Option<u64> {
@@ -71,8 +83,11 @@ pub struct Response {
     /// The `Location` header of a 3xx answer, if any (adapters read it
     /// only for 3xx; [`get_following`](crate::get_following) follows it).
     pub location: Option<String>,
-    /// The whole body.
+    /// The whole body; empty when the request did not keep it
+    /// ([`Request::keep_body`]).
     pub body: Bytes,
+    /// Body bytes received, kept or not.
+    pub received: u64,
     /// The HTTP version the answer came in.
     pub version: HttpVersion,
 }
@@ -342,6 +357,8 @@ impl OriginCache {
 pub struct BodyBuffer<'a> {
     url: &'a str,
     limit: usize,
+    /// Keep the bytes; `false` counts them only.
+    keep: bool,
     /// The `Content-Length`, when there was one.
     announced: Option<usize>,
     len: usize,
@@ -367,12 +384,27 @@ impl<'a> BodyBuffer<'a> {
         Ok(BodyBuffer {
             url,
             limit,
+            keep: true,
             // Within the limit, so it fits a usize.
             announced: content_length.map(|n| n as usize),
             len: 0,
             whole: None,
             buf: Vec::new(),
         })
+    }
+
+    /// A buffer for the answer to `request`: [`BodyBuffer::new`], that
+    /// keeps nothing when the request does not keep its body, and expects
+    /// none after a `HEAD` whatever its `Content-Length` says.
+    pub fn for_request(
+        request: &Request<'a>,
+        limit: usize,
+        content_length: Option<u64>,
+    ) -> Result<Self, FetchError> {
+        let announced = content_length.filter(|_| !request.answer_has_no_body());
+        let mut body = Self::new(request.url, limit, announced)?;
+        body.keep = request.keep_body;
+        Ok(body)
     }
 
     fn grow(&mut self, more: usize) -> Result<(), FetchError> {
@@ -389,6 +421,9 @@ impl<'a> BodyBuffer<'a> {
     /// Appends a chunk; fails when the body grows over the limit.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), FetchError> {
         self.grow(chunk.len())?;
+        if !self.keep {
+            return Ok(());
+        }
         if self.buf.is_empty() {
             // Pre-size for the announced length (it is within the limit).
             self.buf.reserve(self.announced.unwrap_or(0).max(self.len));
@@ -403,7 +438,7 @@ impl<'a> BodyBuffer<'a> {
     /// Appends a chunk the client already holds as [`Bytes`]: a body that
     /// is a single chunk (most small answers) is kept without a copy.
     pub fn push_bytes(&mut self, chunk: Bytes) -> Result<(), FetchError> {
-        if self.len == 0 && self.whole.is_none() {
+        if self.len == 0 && self.whole.is_none() && self.keep {
             self.grow(chunk.len())?;
             self.whole = Some(chunk);
             return Ok(());
@@ -411,8 +446,14 @@ impl<'a> BodyBuffer<'a> {
         self.push(&chunk)
     }
 
-    /// The whole body, once the library says it has ended; an error when
-    /// fewer bytes came than the `Content-Length` announced.
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.len as u64
+    }
+
+    /// The whole body (empty when not kept), once the library says it has
+    /// ended; an error when fewer bytes came than the `Content-Length`
+    /// announced.
     pub fn finish(self) -> Result<Bytes, FetchError> {
         if let Some(announced) = self.announced
             && self.len < announced
@@ -493,6 +534,24 @@ mod tests {
             err.chain(),
             "the exchange with u failed: the body ended after 5 of the 10 bytes its Content-Length announced"
         );
+    }
+
+    #[test]
+    fn a_body_not_kept_is_counted_and_still_limited() {
+        let mut request = Request::get("u");
+        request.keep_body = false;
+        let mut body = BodyBuffer::for_request(&request, 10, Some(8)).unwrap();
+        body.push(b"0123").unwrap();
+        body.push_bytes(Bytes::from_static(b"4567")).unwrap();
+        assert_eq!(body.received(), 8);
+        assert!(
+            body.buf.capacity() == 0 && body.whole.is_none(),
+            "nothing kept"
+        );
+        assert!(body.push(b"890").is_err(), "the limit holds");
+        request.method = crate::Method::HEAD;
+        let head = BodyBuffer::for_request(&request, 10, Some(1_000)).unwrap();
+        assert!(head.finish().unwrap().is_empty(), "no body after HEAD");
     }
 
     #[test]

@@ -256,6 +256,36 @@ pub enum ErrorKind {
     Panicked,
 }
 
+impl ErrorKind {
+    /// Whether a request that failed this way got a final answer (a
+    /// status other than 2xx, or a body that did not parse): such a
+    /// request is counted in the report's `statuses` too.
+    pub fn has_answer(&self) -> bool {
+        match self {
+            ErrorKind::Status(_) | ErrorKind::Decode => true,
+            ErrorKind::InvalidUrl
+            | ErrorKind::Setup
+            | ErrorKind::Connect
+            | ErrorKind::ConnectTimeout
+            | ErrorKind::Timeout
+            | ErrorKind::BodyTooLarge
+            | ErrorKind::Redirect
+            | ErrorKind::Transport
+            | ErrorKind::Cancelled
+            | ErrorKind::Panicked => false,
+        }
+    }
+
+    /// [`ErrorKind::has_answer`] of a kind written as a report writes it
+    /// (`http_404`, `decode`, `timeout`, ...).
+    pub fn name_has_answer(name: &str) -> bool {
+        name == "decode"
+            || name
+                .strip_prefix("http_")
+                .is_some_and(|code| code.parse::<u16>().is_ok())
+    }
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -289,6 +319,30 @@ pub(crate) fn humanize(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kind_and_its_name_agree_on_whether_an_answer_came() {
+        for kind in [
+            ErrorKind::InvalidUrl,
+            ErrorKind::Setup,
+            ErrorKind::Connect,
+            ErrorKind::ConnectTimeout,
+            ErrorKind::Timeout,
+            ErrorKind::Status(404),
+            ErrorKind::BodyTooLarge,
+            ErrorKind::Decode,
+            ErrorKind::Redirect,
+            ErrorKind::Transport,
+            ErrorKind::Cancelled,
+            ErrorKind::Panicked,
+        ] {
+            assert_eq!(
+                kind.has_answer(),
+                ErrorKind::name_has_answer(&kind.to_string()),
+                "{kind}"
+            );
+        }
+    }
 
     #[test]
     fn kinds_have_stable_names() {

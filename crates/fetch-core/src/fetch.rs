@@ -91,13 +91,19 @@ pub async fn get_ok_following<'a, C: LocalHttpClient>(
     url: &'a str,
 ) -> Result<Fetched<'a>, FetchError> {
     let fetched = get_following(client, url).await?;
-    if !(200..300).contains(&fetched.response.status) {
-        return Err(FetchError::Status {
-            url: fetched.url.into_owned(),
-            status: fetched.response.status,
-        });
-    }
+    check_status(&fetched)?;
     Ok(fetched)
+}
+
+/// [`FetchError::Status`] unless the final answer is a 2xx.
+pub(crate) fn check_status(fetched: &Fetched<'_>) -> Result<(), FetchError> {
+    if (200..300).contains(&fetched.response.status) {
+        return Ok(());
+    }
+    Err(FetchError::Status {
+        url: fetched.url.clone().into_owned(),
+        status: fetched.response.status,
+    })
 }
 
 /// The title of an HTML answer: its body decoded as a browser would

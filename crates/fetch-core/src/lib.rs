@@ -16,6 +16,8 @@
 //! - [`runtime`]: the [`Runtime`] trait (spawn, spawn blocking, sleep, block on) and [`timeout`].
 //! - [`local`]: [`Timer`], [`LocalHttpClient`] and [`LocalRuntime`]: runtimes and clients whose
 //!   futures are not `Send` (thread-per-core), and what the shared code needs of any runtime and client.
+//! - [`request`]: the [`Request`] every client sends (method, URL, headers, body), and a URL's
+//!   credentials kept out of sight.
 //! - [`client`]: the [`HttpClient`] trait, [`Response`], [`ClientConfig`] and URL checks.
 //! - [`error`]: [`FetchError`], one enum for every failure, and the [`ErrorKind`]s a report counts.
 //! - [`fetch`]: the pattern itself: [`fetch_title`], [`get_user`], [`extract_title`].
@@ -41,6 +43,7 @@ pub mod local;
 pub mod pace;
 pub mod redirect;
 pub mod report;
+pub mod request;
 pub mod runtime;
 pub mod shard;
 
@@ -58,9 +61,13 @@ pub use load::{
     Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
 };
 pub use local::{LocalHttpClient, LocalRuntime, LocalTask, Timer};
-pub use redirect::{Fetched, MAX_REDIRECTS, get_following};
+pub use redirect::{Fetched, MAX_REDIRECTS, get_following, send_following};
 pub use report::{
     LoadReport, Parse, Percentiles, ProcessCost, Report, RunConfig, ServerKind, ShardSplit,
+};
+pub use request::{
+    HeaderName, HeaderValue, Headers, Method, Request, RequestSpec, basic_auth, header, redact_url,
+    split_credentials,
 };
 pub use runtime::{
     JoinError, Runtime, Task, Timeout, catch_blocking_panics, catch_panics, timeout, yield_now,

@@ -46,12 +46,13 @@ pub use self::cancel::{Cancel, Progress};
 pub use self::plan::{LoadPlan, Stop, UrlTemplate};
 pub use self::record::{Recorder, Tally};
 pub use self::state::LoadState;
+use crate::fetch::check_status;
 use crate::gate::Gate;
 use crate::pace::TICK;
 use crate::{
     ClientConfig, ErrorKind, FetchError, HttpClient, HttpVersion, JoinError, LocalHttpClient,
-    Parse, Report, RunConfig, Runtime, Timeout, Timer, decode_user, get_ok_following, title_of,
-    within,
+    Parse, Report, Request, RunConfig, Runtime, Timeout, Timer, decode_user, send_following,
+    title_of, within,
 };
 
 /// How many whole ticks fit in `elapsed`.
@@ -253,10 +254,13 @@ impl RunConfig {
             connections: runner.client_config.connections,
             concurrency: plan.concurrency,
             url: plan.url.as_str().to_owned(),
+            method: plan.request.method.to_string(),
+            header_names: plan.request.headers.names(),
+            body_bytes: plan.request.body.len() as u64,
             parse: plan.parse,
             timeout: plan.timeout,
             max_redirects: runner.client_config.max_redirects,
-            tls: crate::is_scheme(plan.url.as_str(), "https"),
+            tls: crate::is_scheme(&plan.url.first(), "https"),
             http2: runner.client_config.http2,
             keep_alive: runner.client_config.keep_alive,
             gated: runner.gated,
@@ -288,6 +292,9 @@ async fn worker<R: Timer, C: LocalHttpClient>(
     let mut cancelled = CancelWatch::new(state.cancel());
     let plan = state.plan();
     state.wait_for_start().await;
+    let spec = &plan.request;
+    // Bodies only read are counted, not kept: a large one takes no memory.
+    let keep_body = plan.parse != Parse::None;
     while let Some(id) = state.next_request().await {
         let start = Instant::now();
         let due = state.due(id);
@@ -295,19 +302,34 @@ async fn worker<R: Timer, C: LocalHttpClient>(
             recorder.sent_after(start.saturating_duration_since(due));
         }
         recorder.claimed(id);
-        plan.url.render(id, &mut url);
+        let authorization = plan.url.render(id, &mut url).cloned();
+        let sent = Request {
+            method: spec.method.clone(),
+            url: &url,
+            headers: &spec.headers,
+            authorization,
+            body: spec.body.clone(),
+            keep_body,
+        };
         let request = within(
             &rt,
             plan.timeout,
             &url,
-            request(&*client, &url, plan, gate.as_deref()),
+            request(&*client, &sent, plan, gate.as_deref()),
         );
         // The request, or a cancel: whichever comes first (`None`).
         match Timeout::with(request, &mut cancelled).await {
-            Some(Ok((redirects, version))) => {
+            Some(Ok((answer, verdict))) => {
                 let service = start.elapsed();
-                recorder.ok_due(due.map_or(service, |due| due.elapsed()), service);
-                recorder.redirected(redirects, version);
+                let from_due = due.map_or(service, |due| due.elapsed());
+                recorder.answered(answer.status, answer.received, from_due);
+                match verdict {
+                    Ok(()) => {
+                        recorder.ok_due(from_due, service);
+                        recorder.redirected(answer.redirects, answer.version);
+                    }
+                    Err(err) => recorder.error(&err, service),
+                }
             }
             Some(Err(err)) => recorder.error(&err, start.elapsed()),
             None => {
@@ -358,11 +380,25 @@ pub(crate) async fn pace<R: Timer>(rt: R, state: Arc<LoadState>) {
     pacing.finish();
 }
 
+/// What came back for a request that got a final answer.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    /// The final answer's status, after redirects.
+    status: u16,
+    /// Redirects followed to get it.
+    redirects: u32,
+    /// The HTTP version it came in.
+    version: HttpVersion,
+    /// Body bytes received, every hop.
+    received: u64,
+}
+
 /// One request, doing with the body what the plan's `parse` says:
 /// exactly what [`get_user`](crate::get_user) and
 /// [`fetch_title`](crate::fetch_title) do (follow redirects, check the
 /// status, decode), so a load run measures the pattern. Returns the
-/// redirects it followed and the HTTP version of the last answer.
+/// final answer, and whether the request succeeded (a 2xx whose body
+/// parsed): a non-2xx answer is still an answer, counted by its status.
 ///
 /// With a `gate`, the request first waits for one of its permits: a
 /// connection of its own, kept for every hop of its redirects. The wait
@@ -370,19 +406,28 @@ pub(crate) async fn pace<R: Timer>(rt: R, state: Arc<LoadState>) {
 /// connection does in any client.
 async fn request<C: LocalHttpClient>(
     client: &C,
-    url: &str,
+    sent: &Request<'_>,
     plan: &LoadPlan,
     gate: Option<&Gate>,
-) -> Result<(u32, HttpVersion), FetchError> {
+) -> Result<(Answer, Result<(), FetchError>), FetchError> {
     let _connection = match gate {
         Some(gate) => Some(gate.enter().await),
         None => None,
     };
-    let fetched = get_ok_following(client, url).await?;
-    match plan.parse {
-        Parse::User => drop(decode_user(&fetched.url, &fetched.response.body)?),
-        Parse::Title => drop(title_of(&fetched.response)),
-        Parse::None => {}
-    }
-    Ok((fetched.redirects, fetched.response.version))
+    let fetched = send_following(client, sent).await?;
+    let answer = Answer {
+        status: fetched.response.status,
+        redirects: fetched.redirects,
+        version: fetched.response.version,
+        received: fetched.received,
+    };
+    let verdict = check_status(&fetched).and_then(|()| match plan.parse {
+        Parse::User => decode_user(&fetched.url, &fetched.response.body).map(drop),
+        Parse::Title => {
+            drop(title_of(&fetched.response));
+            Ok(())
+        }
+        Parse::None => Ok(()),
+    });
+    Ok((answer, verdict))
 }

@@ -7,7 +7,7 @@
 //! copy of anything:
 //!
 //! - [`Timer`] and [`LocalHttpClient`] are what the shared code needs of a
-//!   runtime and a client when it spawns nothing: a sleep, and a GET.
+//!   runtime and a client when it spawns nothing: a sleep, and a request sent.
 //!   `fetch_title`, `get_user`, the redirects, [`within`](crate::within)
 //!   and the load engine's worker are written against them. Every
 //!   [`Runtime`] is a [`Timer`] and every [`HttpClient`] a
@@ -35,7 +35,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::{ClientConfig, FetchError, HttpClient, JoinError, Response, Runtime};
+use crate::{ClientConfig, FetchError, HttpClient, JoinError, Request, Response, Runtime};
 
 /// A runtime's timer: all that [`within`](crate::within) and the load
 /// engine's pacer need of a runtime.
@@ -60,8 +60,13 @@ pub trait LocalHttpClient: 'static {
     /// The configuration this client was built with.
     fn config(&self) -> &ClientConfig;
 
-    /// Sends a GET to `url` and reads the whole body.
-    fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>>;
+    /// Sends `request` and reads the whole answer.
+    fn send(&self, request: &Request<'_>) -> impl Future<Output = Result<Response, FetchError>>;
+
+    /// `GET url`: [`LocalHttpClient::send`] of [`Request::get`].
+    fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> {
+        async move { self.send(&Request::get(url)).await }
+    }
 
     /// Connections this client has opened so far, when it can tell.
     fn connections_opened(&self) -> Option<u64> {
@@ -78,8 +83,8 @@ impl<C: HttpClient> LocalHttpClient for C {
         HttpClient::config(self)
     }
 
-    fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> {
-        HttpClient::get(self, url)
+    fn send(&self, request: &Request<'_>) -> impl Future<Output = Result<Response, FetchError>> {
+        HttpClient::send(self, request)
     }
 
     fn connections_opened(&self) -> Option<u64> {

@@ -3,30 +3,48 @@
 //! Client libraries disagree here (reqwest follows 10 by default, ureq 10,
 //! surf none unless told, hyper has no notion of it), so every adapter is
 //! built to follow none and hand back the `Location` header, and
-//! [`get_following`] follows the same way whatever the client:
+//! [`send_following`] follows the same way whatever the client, as
+//! browsers and the Fetch standard do:
 //!
-//! - 301, 302, 303, 307 and 308 with a `Location` are followed (always
-//!   with `GET`: it is the only method sent here, so the rules that
-//!   change or keep the method do not differ); a 3xx without `Location`,
-//!   and 300, 304 and 305, are answers like any other;
+//! - 301, 302, 303, 307 and 308 with a `Location` are followed; a 3xx
+//!   without `Location`, and 300, 304 and 305, are answers like any other;
+//! - 303 turns any method but `HEAD` into `GET` without a body, and 301
+//!   and 302 turn `POST` into `GET` without a body; 307 and 308 keep the
+//!   method and the body. A request that loses its body loses the headers
+//!   that describe it too (`Content-Type`, `Content-Encoding`,
+//!   `Content-Language`, `Content-Location`);
+//! - a redirect to another origin drops `Authorization` (set by the user
+//!   or from the URL's user info), `Cookie` and `Proxy-Authorization`, as
+//!   reqwest and curl do: credentials are for the origin they were given for;
 //! - `Location` may be absolute or relative to the URL that answered;
 //!   its fragment is dropped (it is never sent);
 //! - at most [`MAX_REDIRECTS`] hops (10, the default of reqwest, which
 //!   the seed's `reqwest::get` uses, and of ureq; browsers allow 20); one
-//!   more is a [`FetchError::Redirect`], as is a URL met
+//!   more is a [`FetchError::Redirect`], as is the same request met
 //!   twice (a loop: without cookies the same request gets the same answer,
 //!   so it would go round until the limit), a `Location` that is not a
 //!   URL, a scheme other than http and https, and a URL the client cannot
 //!   fetch (https on a client built without TLS). Each names the chain.
 //!
+//! A URL's `user:password@` is taken out before anything is sent
+//! ([`split_credentials`]): the client sees the URL without it and an
+//! `Authorization: Basic` header, whatever the client.
+//!
 //! # Layout
-//! - [`get_following`]: GET with redirects followed, returning [`Fetched`].
+//! - [`send_following`]: a request with redirects followed, returning [`Fetched`];
+//!   [`get_following`], the same for `GET url`.
+//! - `Hop`: the request as a redirect rewrote it.
 //! - `location`, `resolve`: whether an answer is a redirect, and where to.
 //! - `refused`: the error that names the chain.
 
 use std::borrow::Cow;
 
-use crate::{BoxError, FetchError, LocalHttpClient, Response, is_scheme, parse_url};
+use bytes::Bytes;
+
+use crate::{
+    BoxError, FetchError, HeaderValue, Headers, LocalHttpClient, Method, Request, Response, header,
+    is_scheme, parse_url, split_credentials,
+};
 
 /// The most redirects followed for one request, unless told otherwise.
 pub const MAX_REDIRECTS: u32 = 10;
@@ -40,24 +58,121 @@ pub struct Fetched<'a> {
     pub url: Cow<'a, str>,
     /// How many redirects were followed.
     pub redirects: u32,
+    /// Body bytes received over every hop.
+    pub received: u64,
 }
 
-/// `GET url`, following up to the client's
-/// [`ClientConfig::max_redirects`](crate::ClientConfig::max_redirects)
-/// redirects (0: none; a 3xx is then the answer) by the rules in the
-/// module docs. The status of the final answer is not checked here.
+/// `GET url`, following redirects: [`send_following`] of [`Request::get`].
 pub async fn get_following<'a, C: LocalHttpClient>(
     client: &C,
     url: &'a str,
 ) -> Result<Fetched<'a>, FetchError> {
+    send_following(client, &Request::get(url)).await
+}
+
+/// Sends `request`, following up to the client's
+/// [`ClientConfig::max_redirects`](crate::ClientConfig::max_redirects)
+/// redirects (0: none; a 3xx is then the answer) by the rules in the
+/// module docs. The status of the final answer is not checked here.
+pub async fn send_following<'a, C: LocalHttpClient>(
+    client: &C,
+    request: &Request<'a>,
+) -> Result<Fetched<'a>, FetchError> {
+    let Some((url, authorization)) = split_credentials(request.url) else {
+        return follow(client, request).await;
+    };
+    let mut stripped = request.to(&url);
+    stripped.authorization.get_or_insert(authorization);
+    let fetched = follow(client, &stripped).await?;
+    Ok(Fetched {
+        url: Cow::Owned(fetched.url.into_owned()),
+        response: fetched.response,
+        redirects: fetched.redirects,
+        received: fetched.received,
+    })
+}
+
+/// The request a redirect asks for, when it differs from the first one.
+#[derive(Debug)]
+struct Hop {
+    method: Method,
+    headers: Headers,
+    authorization: Option<HeaderValue>,
+    body: Bytes,
+}
+
+impl Hop {
+    fn of(request: &Request<'_>) -> Self {
+        Hop {
+            method: request.method.clone(),
+            headers: request.headers.clone(),
+            authorization: request.authorization.clone(),
+            body: request.body.clone(),
+        }
+    }
+
+    /// Rewrites the request for a redirect with `status` (to another
+    /// origin unless `same_origin`), by the rules in the module docs.
+    fn redirected(&mut self, status: u16, same_origin: bool) {
+        let to_get = match status {
+            303 => self.method != Method::GET && self.method != Method::HEAD,
+            301 | 302 => self.method == Method::POST,
+            _ => false,
+        };
+        if to_get {
+            self.method = Method::GET;
+            self.body = Bytes::new();
+            for name in [
+                header::CONTENT_TYPE,
+                header::CONTENT_ENCODING,
+                header::CONTENT_LANGUAGE,
+                header::CONTENT_LOCATION,
+                header::CONTENT_LENGTH,
+            ] {
+                self.headers.remove(&name);
+            }
+        }
+        if !same_origin {
+            self.authorization = None;
+            for name in [
+                header::AUTHORIZATION,
+                header::COOKIE,
+                header::PROXY_AUTHORIZATION,
+            ] {
+                self.headers.remove(&name);
+            }
+        }
+    }
+
+    fn request<'a>(&'a self, first: &Request<'_>, url: &'a str) -> Request<'a> {
+        Request {
+            method: self.method.clone(),
+            url,
+            headers: &self.headers,
+            authorization: self.authorization.clone(),
+            body: self.body.clone(),
+            keep_body: first.keep_body,
+        }
+    }
+}
+
+/// [`send_following`] of a request whose URL holds no credentials.
+async fn follow<'a, C: LocalHttpClient>(
+    client: &C,
+    first: &Request<'a>,
+) -> Result<Fetched<'a>, FetchError> {
+    let url = first.url;
     let max_redirects = client.config().max_redirects;
     let mut response = client
-        .get(url)
+        .send(first)
         .await
         .map_err(|e| prior_knowledge_hint(client, url, e))?;
-    // Every URL asked for, once a redirect was followed (the one given
-    // first); empty, and so not allocated, while none was.
+    let mut received = response.received;
+    // Every URL asked for, with its method, once a redirect was followed
+    // (the first included); empty, and so not allocated, while none was.
     let mut chain: Vec<String> = Vec::new();
+    let mut methods: Vec<Method> = Vec::new();
+    let mut hop: Option<Hop> = None;
     loop {
         let current = chain.last().map_or(url, String::as_str);
         let Some(location) = location(&response, max_redirects) else {
@@ -66,14 +181,16 @@ pub async fn get_following<'a, C: LocalHttpClient>(
                 response,
                 url: chain.pop().map_or(Cow::Borrowed(url), Cow::Owned),
                 redirects,
+                received,
             });
         };
-        let next = match resolve(&parse_url(current)?, location, response.status) {
+        let (next, same_origin) = match resolve(&parse_url(current)?, location, response.status) {
             Ok(next) => next,
             Err((problem, last)) => return Err(refused(url, chain, problem, last)),
         };
         if chain.is_empty() {
             chain.push(url.to_owned());
+            methods.push(first.method.clone());
         }
         // `chain` holds the redirects followed so far, plus one.
         if chain.len() > max_redirects as usize {
@@ -84,10 +201,16 @@ pub async fn get_following<'a, C: LocalHttpClient>(
                 next,
             ));
         }
-        if chain.contains(&next) {
+        let rewritten = hop.get_or_insert_with(|| Hop::of(first));
+        rewritten.redirected(response.status, same_origin);
+        let looped = chain
+            .iter()
+            .zip(&methods)
+            .any(|(u, m)| *u == next && *m == rewritten.method);
+        if looped {
             return Err(refused(url, chain, "redirect loop".to_owned(), next));
         }
-        response = match client.get(&next).await {
+        response = match client.send(&rewritten.request(first, &next)).await {
             Ok(response) => response,
             // The client refused the URL itself (a scheme it does not
             // speak): that is the redirect's fault, so say it is one.
@@ -97,6 +220,8 @@ pub async fn get_following<'a, C: LocalHttpClient>(
             }
             Err(other) => return Err(prior_knowledge_hint(client, &next, other)),
         };
+        received += response.received;
+        methods.push(rewritten.method.clone());
         chain.push(next);
     }
 }
@@ -110,9 +235,13 @@ fn location(response: &Response, max_redirects: u32) -> Option<&str> {
 }
 
 /// The URL `location` (from an answer with `status`) sends the client to,
-/// resolved against `base`; `Err((problem, the location))` when it cannot
-/// be followed.
-fn resolve(base: &url::Url, location: &str, status: u16) -> Result<String, (String, String)> {
+/// resolved against `base`, and whether it is of the same origin;
+/// `Err((problem, the location))` when it cannot be followed.
+fn resolve(
+    base: &url::Url,
+    location: &str,
+    status: u16,
+) -> Result<(String, bool), (String, String)> {
     let mut target = base.join(location).map_err(|e| {
         (
             format!("HTTP {status} with a Location that is not a URL ({e})"),
@@ -120,11 +249,12 @@ fn resolve(base: &url::Url, location: &str, status: u16) -> Result<String, (Stri
         )
     })?;
     target.set_fragment(None);
+    let same_origin = target.origin() == base.origin();
     let target = String::from(target);
     if let Err(FetchError::InvalidUrl { reason, .. }) = parse_url(&target) {
         return Err((format!("redirected to {reason}"), target));
     }
-    Ok(target)
+    Ok((target, same_origin))
 }
 
 /// The [`FetchError::Redirect`] for `url` whose redirects went through
@@ -195,6 +325,8 @@ mod tests {
         routes: HashMap<&'static str, (u16, Option<&'static str>)>,
         config: ClientConfig,
         asked: std::sync::Mutex<Vec<String>>,
+        /// Each request as sent: method, body, header names.
+        sent: std::sync::Mutex<Vec<(Method, Bytes, Vec<String>)>>,
     }
 
     impl Table {
@@ -203,6 +335,7 @@ mod tests {
                 routes: routes.iter().map(|(p, s, l)| (*p, (*s, *l))).collect(),
                 config: ClientConfig::default(),
                 asked: std::sync::Mutex::default(),
+                sent: std::sync::Mutex::default(),
             }
         }
     }
@@ -216,8 +349,17 @@ mod tests {
             &self.config
         }
 
-        fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> + Send {
+        fn send(
+            &self,
+            request: &Request<'_>,
+        ) -> impl Future<Output = Result<Response, FetchError>> + Send {
+            let url = request.url;
             self.asked.lock().unwrap().push(url.to_owned());
+            let names = request.header_list().map(|(n, _)| n.to_string()).collect();
+            self.sent
+                .lock()
+                .unwrap()
+                .push((request.method.clone(), request.body.clone(), names));
             let parsed = parse_url(url);
             let answer = parsed.and_then(|parsed| {
                 if parsed.scheme() == "https" {
@@ -236,6 +378,7 @@ mod tests {
                     content_type: None,
                     location: location.map(str::to_owned),
                     body: Bytes::from_static(b"body"),
+                    received: 4,
                     version: crate::HttpVersion::Http11,
                 })
             });
@@ -276,6 +419,93 @@ mod tests {
             let asked = client.asked.lock().unwrap().clone();
             assert_eq!(asked, ["http://h/old", "http://h/new", "http://h/final"]);
         }
+    }
+
+    #[test]
+    fn methods_and_bodies_change_on_redirects_as_the_fetch_standard_says() {
+        let post = Method::POST;
+        let put = Method::PUT;
+        // (status, method sent first, method and body after the redirect)
+        for (status, first, then, keeps_body) in [
+            (301, &post, Method::GET, false),
+            (302, &post, Method::GET, false),
+            (303, &post, Method::GET, false),
+            (303, &put, Method::GET, false),
+            (303, &Method::HEAD, Method::HEAD, true),
+            (301, &put, Method::PUT, true),
+            (302, &put, Method::PUT, true),
+            (307, &post, Method::POST, true),
+            (308, &post, Method::POST, true),
+        ] {
+            let client = Table::new(&[("/old", status, Some("/new")), ("/new", 200, None)]);
+            let mut headers = Headers::new();
+            headers.push_line("Content-Type: application/json").unwrap();
+            headers.push_line("X-Trace: 1").unwrap();
+            let request = Request {
+                method: first.clone(),
+                body: Bytes::from_static(b"{}"),
+                headers: &headers,
+                ..Request::get("http://h/old")
+            };
+            let fetched = futures_executor(send_following(&client, &request)).unwrap();
+            assert_eq!(fetched.received, 8, "two bodies of 4 bytes");
+            let sent = client.sent.lock().unwrap();
+            let (method, body, names) = &sent[1];
+            assert_eq!(*method, then, "{status} {first}");
+            assert_eq!(!body.is_empty(), keeps_body, "{status} {first}");
+            let content_type = names.iter().any(|n| n == "content-type");
+            assert_eq!(content_type, keeps_body, "{status} {first}: {names:?}");
+            assert!(names.iter().any(|n| n == "x-trace"), "other headers stay");
+        }
+    }
+
+    #[test]
+    fn credentials_stay_with_their_origin() {
+        let client = Table::new(&[
+            ("/here", 302, Some("/there")),
+            ("/there", 302, Some("http://elsewhere/x")),
+            ("/x", 200, None),
+        ]);
+        let mut headers = Headers::new();
+        headers.push_line("Authorization: Bearer t").unwrap();
+        headers.push_line("Cookie: a=b").unwrap();
+        let request = Request {
+            headers: &headers,
+            ..Request::get("http://user:pw@h/here")
+        };
+        let fetched = futures_executor(send_following(&client, &request)).unwrap();
+        assert_eq!(fetched.url, "http://elsewhere/x");
+        assert_eq!(
+            *client.asked.lock().unwrap(),
+            ["http://h/here", "http://h/there", "http://elsewhere/x"],
+            "the password never reaches the client"
+        );
+        let sent = client.sent.lock().unwrap();
+        let names = |i: usize| sent[i].2.clone();
+        assert_eq!(names(0), ["authorization", "cookie"]);
+        assert_eq!(names(1), ["authorization", "cookie"], "same origin");
+        assert!(names(2).is_empty(), "another origin: {:?}", names(2));
+
+        // The URL's user info alone becomes Authorization: Basic.
+        let client = Table::new(&[("/p", 200, None)]);
+        futures_executor(get_following(&client, "http://u:p@h/p")).unwrap();
+        assert_eq!(client.sent.lock().unwrap()[0].2, ["authorization"]);
+    }
+
+    #[test]
+    fn a_post_redirected_to_itself_as_a_get_is_no_loop() {
+        let client = Table::new(&[("/form", 303, Some("/form"))]);
+        let request = Request {
+            method: Method::POST,
+            ..Request::get("http://h/form")
+        };
+        // POST /form -> 303 -> GET /form -> 303 -> GET /form: the loop is
+        // found at the second GET, not at the first.
+        let err = futures_executor(send_following(&client, &request)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "redirect loop: http://h/form -> http://h/form -> http://h/form"
+        );
     }
 
     #[test]

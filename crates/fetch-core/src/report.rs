@@ -56,8 +56,16 @@ pub struct RunConfig {
     pub connections: usize,
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// The URL template (`{id}` replaced per request).
+    /// The URL template (`{id}` replaced per request), without any
+    /// password, or the `--url-file` and how many URLs it held.
     pub url: String,
+    /// The method every request sends.
+    pub method: String,
+    /// The names of the headers every request sets itself (never their
+    /// values: they may be secrets).
+    pub header_names: Vec<String>,
+    /// The size of every request's body, bytes.
+    pub body_bytes: u64,
     /// What each request does with its body.
     pub parse: Parse,
     /// Per-request time limit.
@@ -124,6 +132,13 @@ pub struct Report {
     /// last byte, in microseconds. `None` in a closed loop, where it is
     /// `latency`.
     pub service: Option<Histogram<u64>>,
+    /// Latency of every request that got a final answer, whatever its
+    /// status, counted as `latency` is, in microseconds.
+    pub answered: Histogram<u64>,
+    /// Final answers (after redirects) by status code.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Body bytes received by the answered requests, every hop.
+    pub bytes_received: u64,
     /// The run was stopped before its planned end (Ctrl-C).
     pub interrupted: bool,
     /// The most requests in flight at once: a request counts from its
@@ -159,9 +174,18 @@ impl Report {
         self.errors.values().sum()
     }
 
-    /// `ok + errors == requests`: every started request is counted once.
+    /// `ok + errors == requests`: every started request is counted once;
+    /// and `sum(statuses) + errors without an answer == requests`: every
+    /// answer is counted by its status once.
     pub fn is_consistent(&self) -> bool {
+        let unanswered: u64 = self
+            .errors
+            .iter()
+            .filter(|(kind, _)| !kind.has_answer())
+            .map(|(_, n)| n)
+            .sum();
         self.ok + self.error_count() == self.requests
+            && self.statuses.values().sum::<u64>() + unanswered == self.requests
     }
 
     /// Finished requests (ok or not) per second of wall time.
@@ -302,8 +326,19 @@ pub struct LoadReport {
     /// caps the sockets and `concurrency` the requests), or `none` (no
     /// more requests in flight than connections).
     pub connections_capped_by: String,
-    /// The URL template (`{id}` replaced per request).
+    /// The URL template (`{id}` replaced per request), without any
+    /// password; with `--url-file`, the file and how many URLs it held.
     pub url: String,
+    /// The method every request sent (`GET`, `POST`, ...).
+    #[serde(default)]
+    pub method: String,
+    /// The names of the headers every request set itself (`-H`, `-T`,
+    /// `-a`), lower case; never their values.
+    #[serde(default)]
+    pub header_names: Vec<String>,
+    /// The size of every request's body, bytes (0: none).
+    #[serde(default)]
+    pub body_bytes: u64,
     /// What each request did with its body.
     pub parse: Parse,
     /// The per-request time limit, seconds.
@@ -323,6 +358,12 @@ pub struct LoadReport {
     pub redirects: u64,
     /// Failed requests by kind (`timeout`, `connect`, `http_500`, ...).
     pub errors: BTreeMap<String, u64>,
+    /// Final answers (after redirects were followed) by status code,
+    /// `{"200": 9990, "404": 10}`: ok ones and `http_NNN` and `decode`
+    /// errors alike. `sum(statuses)` plus the errors that got no answer
+    /// is `requests`.
+    #[serde(default)]
+    pub statuses: BTreeMap<String, u64>,
     /// The first message of each error kind, with its cause chain.
     pub error_samples: BTreeMap<String, String>,
     /// The run was stopped early (Ctrl-C); the counts are of what ran.
@@ -350,6 +391,16 @@ pub struct LoadReport {
     /// start in a closed loop, from when it was due in an open loop
     /// (`rate` set), which includes any wait to be sent.
     pub latency_ms: Percentiles,
+    /// Latency of every answered request, whatever its status, counted
+    /// as `latency_ms` is.
+    #[serde(default)]
+    pub answered_ms: Percentiles,
+    /// Body bytes received (every answer, redirects included).
+    #[serde(default)]
+    pub bytes_received: u64,
+    /// `bytes_received` per second of `elapsed_s`.
+    #[serde(default)]
+    pub bytes_received_per_sec: f64,
     /// Open loop: the rate asked for, requests per second (all workers
     /// together); `null` in a closed loop.
     pub rate: Option<f64>,
@@ -407,6 +458,9 @@ impl LoadReport {
             }
             .to_owned(),
             url: c.url.clone(),
+            method: c.method.clone(),
+            header_names: c.header_names.clone(),
+            body_bytes: c.body_bytes,
             parse: c.parse,
             timeout_s: c.timeout.as_secs_f64(),
             duration_s: c.duration.map(|d| d.as_secs_f64()),
@@ -425,6 +479,11 @@ impl LoadReport {
                 .iter()
                 .map(|(k, s)| (k.to_string(), s.clone()))
                 .collect(),
+            statuses: report
+                .statuses
+                .iter()
+                .map(|(status, n)| (status.to_string(), *n))
+                .collect(),
             interrupted: report.interrupted,
             peak_in_flight: report.peak_in_flight,
             ramp_s: report.ramp.as_secs_f64(),
@@ -434,6 +493,9 @@ impl LoadReport {
             requests_per_sec: report.requests_per_sec(),
             ok_per_sec: report.ok_per_sec(),
             latency_ms: report.percentiles(),
+            answered_ms: Percentiles::of(&report.answered),
+            bytes_received: report.bytes_received,
+            bytes_received_per_sec: report.per_sec(report.bytes_received),
             rate: c.rate,
             service_ms: report.service.as_ref().map(Percentiles::of),
             late_starts: c.rate.map(|_| report.late_starts),
@@ -453,9 +515,17 @@ impl LoadReport {
         self.errors.values().sum()
     }
 
-    /// `ok + errors == requests`: every started request is counted once.
+    /// `ok + errors == requests` and `sum(statuses) + errors without an
+    /// answer == requests`: [`Report::is_consistent`], read back.
     pub fn is_consistent(&self) -> bool {
+        let unanswered: u64 = self
+            .errors
+            .iter()
+            .filter(|(kind, _)| !ErrorKind::name_has_answer(kind))
+            .map(|(_, n)| n)
+            .sum();
         self.ok + self.error_count() == self.requests
+            && self.statuses.values().sum::<u64>() + unanswered == self.requests
     }
 
     /// Whether an open loop fell behind its schedule by more than a
@@ -501,6 +571,9 @@ impl RunConfig {
             connections: 1,
             concurrency: 1,
             url: "http://x/".into(),
+            method: "GET".into(),
+            header_names: Vec::new(),
+            body_bytes: 0,
             parse: Parse::None,
             timeout: Duration::from_secs(1),
             max_redirects: 10,
@@ -520,6 +593,16 @@ mod tests {
     use super::*;
 
     fn report(ok: u64, errors: &[(ErrorKind, u64)], requests: u64) -> Report {
+        // Every ok request and every answered error got an answer.
+        let mut statuses = BTreeMap::new();
+        for (kind, n) in errors {
+            if let ErrorKind::Status(code) = kind {
+                *statuses.entry(*code).or_default() += n;
+            }
+        }
+        if ok > 0 {
+            statuses.insert(200, ok);
+        }
         Report {
             config: RunConfig::sample(),
             requests,
@@ -529,6 +612,9 @@ mod tests {
             elapsed: Duration::from_secs(2),
             latency: latency_histogram(),
             service: None,
+            answered: latency_histogram(),
+            statuses,
+            bytes_received: 0,
             interrupted: false,
             peak_in_flight: 1,
             ramp: Duration::ZERO,
@@ -552,6 +638,13 @@ mod tests {
         assert!(r.is_consistent());
         assert_eq!(r.error_count(), 3);
         assert!(!report(7, &[(ErrorKind::Timeout, 2)], 10).is_consistent());
+        // An answer not counted by its status breaks the second identity.
+        let mut lost = r.clone();
+        lost.statuses.insert(200, 6);
+        assert!(!lost.is_consistent());
+        let json = LoadReport::new(&r, ServerKind::External, ProcessCost::default());
+        assert!(json.is_consistent());
+        assert_eq!(json.statuses["500"], 1);
     }
 
     #[test]

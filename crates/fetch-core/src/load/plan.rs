@@ -10,9 +10,15 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::{FetchError, Parse, parse_url};
+use crate::{FetchError, HeaderValue, Parse, RequestSpec, parse_url, split_credentials};
 
-/// A URL in which each `{id}` is replaced by the request's number (1, 2, 3, ...).
+/// A URL in which each `{id}` is replaced by the request's number (1, 2,
+/// 3, ...), or a list of them taken in turn (`--url-file`).
+///
+/// A URL's `user:password@` is taken out when the template is made: the
+/// URLs rendered hold none, and [`UrlTemplate::render`] hands back the
+/// `Authorization` it stands for, so no password reaches a report, an
+/// error message or a progress line.
 ///
 /// ```
 /// let t = fetch_core::UrlTemplate::new("http://127.0.0.1:8080/users/{id}").unwrap();
@@ -22,37 +28,46 @@ use crate::{FetchError, Parse, parse_url};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlTemplate {
-    template: String,
-    parts: Vec<String>,
+    /// What a report shows: the template without credentials, or the
+    /// file and how many URLs it held.
+    label: String,
+    entries: Vec<Entry>,
 }
 
-impl UrlTemplate {
-    /// The placeholder replaced per request.
-    pub const PLACEHOLDER: &'static str = "{id}";
+/// One URL of a template: its text around each `{id}`, and the
+/// `Authorization` its user info stood for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    parts: Vec<String>,
+    authorization: Option<HeaderValue>,
+}
 
-    /// Splits `template` at each `{id}` and checks that the URL it gives is valid.
-    pub fn new(template: &str) -> Result<Self, FetchError> {
-        let t = UrlTemplate {
-            template: template.to_owned(),
+impl Entry {
+    fn new(template: &str) -> Result<Self, FetchError> {
+        let (template, authorization) = match split_credentials(template) {
+            Some((url, auth)) => (url, Some(auth)),
+            None => (template.to_owned(), None),
+        };
+        let entry = Entry {
             parts: template
-                .split(Self::PLACEHOLDER)
+                .split(UrlTemplate::PLACEHOLDER)
                 .map(str::to_owned)
                 .collect(),
+            authorization,
         };
         let mut first = String::new();
-        t.render(1, &mut first);
+        entry.render(1, &mut first);
         parse_url(&first).map_err(|e| match e {
             FetchError::InvalidUrl { reason, .. } => FetchError::InvalidUrl {
-                url: template.to_owned(),
+                url: template.clone(),
                 reason,
             },
             other => other,
         })?;
-        Ok(t)
+        Ok(entry)
     }
 
-    /// Writes the URL of request `id` into `out` (which is cleared first).
-    pub fn render(&self, id: u64, out: &mut String) {
+    fn render(&self, id: u64, out: &mut String) {
         out.clear();
         for (i, part) in self.parts.iter().enumerate() {
             if i > 0 {
@@ -61,10 +76,73 @@ impl UrlTemplate {
             out.push_str(part);
         }
     }
+}
 
-    /// The template as given.
+impl UrlTemplate {
+    /// The placeholder replaced per request.
+    pub const PLACEHOLDER: &'static str = "{id}";
+
+    /// Splits `template` at each `{id}` and checks that the URL it gives is valid.
+    pub fn new(template: &str) -> Result<Self, FetchError> {
+        let entry = Entry::new(template)?;
+        Ok(UrlTemplate {
+            label: entry.parts.join(Self::PLACEHOLDER),
+            entries: vec![entry],
+        })
+    }
+
+    /// The URLs of a `--url-file` named `name`: one per line, taken in
+    /// turn (request 1 the first line, ...); blank lines and lines
+    /// starting with `#` are skipped, `{id}` works in each. `None` when
+    /// the text holds no URL.
+    ///
+    /// ```
+    /// let t = fetch_core::UrlTemplate::list("urls.txt", "http://h/a\n# note\n\nhttp://h/b/{id}\n")
+    ///     .unwrap()
+    ///     .unwrap();
+    /// assert_eq!(t.as_str(), "urls.txt (2 URLs)");
+    /// let mut url = String::new();
+    /// t.render(2, &mut url);
+    /// assert_eq!(url, "http://h/b/2");
+    /// t.render(3, &mut url);
+    /// assert_eq!(url, "http://h/a");
+    /// ```
+    pub fn list(name: &str, text: &str) -> Result<Option<Self>, FetchError> {
+        let entries = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(Entry::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = entries.len();
+        Ok((n > 0).then(|| UrlTemplate {
+            label: format!("{name} ({n} URL{})", if n == 1 { "" } else { "s" }),
+            entries,
+        }))
+    }
+
+    /// Writes the URL of request `id` into `out` (which is cleared first),
+    /// and gives the `Authorization` its user info stood for, if any.
+    pub fn render(&self, id: u64, out: &mut String) -> Option<&HeaderValue> {
+        let n = self.entries.len() as u64;
+        // `id` counts from 1; there is always at least one entry.
+        let index = (id.saturating_sub(1) % n.max(1)) as usize;
+        let entry = &self.entries[index];
+        entry.render(id, out);
+        entry.authorization.as_ref()
+    }
+
+    /// What a report shows: the template (without any password), or the
+    /// file and how many URLs it held.
     pub fn as_str(&self) -> &str {
-        &self.template
+        &self.label
+    }
+
+    /// The URL of the first request.
+    pub fn first(&self) -> String {
+        let mut url = String::new();
+        self.render(1, &mut url);
+        url
     }
 }
 
@@ -105,6 +183,9 @@ pub struct LoadPlan {
     pub parse: Parse,
     /// Requests per second for an open loop; `None` for a closed loop.
     pub rate: Option<f64>,
+    /// The method, headers and body every request sends (`GET`, none,
+    /// none unless told).
+    pub request: RequestSpec,
 }
 
 impl LoadPlan {
@@ -124,7 +205,15 @@ impl LoadPlan {
             timeout: Self::DEFAULT_TIMEOUT,
             parse: Parse::None,
             rate: None,
+            request: RequestSpec::default(),
         }
+    }
+
+    /// The method, headers and body of every request.
+    #[must_use]
+    pub fn request(mut self, request: RequestSpec) -> Self {
+        self.request = request;
+        self
     }
 
     /// Requests in flight at once (at least 1).
@@ -175,6 +264,24 @@ mod tests {
         let plain = UrlTemplate::new("http://h/users/1").unwrap();
         plain.render(99, &mut s);
         assert_eq!(s, "http://h/users/1");
+    }
+
+    #[test]
+    fn credentials_leave_the_template_and_its_label() {
+        let t = UrlTemplate::new("http://ann:s3cret@h:1/users/{id}").unwrap();
+        assert_eq!(t.as_str(), "http://h:1/users/{id}");
+        let mut url = String::new();
+        let auth = t.render(4, &mut url).cloned();
+        assert_eq!(url, "http://h:1/users/4");
+        assert_eq!(auth, Some(crate::basic_auth("ann", Some("s3cret"))));
+        let list = UrlTemplate::list("f", "http://a:b@h/1\nhttp://h/2")
+            .unwrap()
+            .unwrap();
+        assert!(list.render(1, &mut url).is_some());
+        assert!(list.render(2, &mut url).is_none());
+        assert!(UrlTemplate::list("f", "# nothing\n\n").unwrap().is_none());
+        let err = UrlTemplate::list("f", "http://h/ok\nnot a url").unwrap_err();
+        assert!(err.to_string().contains("not a url"), "{err}");
     }
 
     #[test]

@@ -36,6 +36,10 @@ pub struct Tally {
     /// The HTTP versions its successful requests were answered in
     /// (bits of [`HttpVersion::bit`]).
     pub(super) versions: u8,
+    /// Final answers by status code, whatever the outcome.
+    pub(super) statuses: BTreeMap<u16, u64>,
+    /// Body bytes received by its answered requests.
+    pub(super) received: u64,
 }
 
 impl Tally {
@@ -53,6 +57,10 @@ impl Tally {
         self.late_starts += other.late_starts;
         self.max_start_delay = self.max_start_delay.max(other.max_start_delay);
         self.ok += other.ok;
+        self.received += other.received;
+        for (status, n) in other.statuses {
+            *self.statuses.entry(status).or_default() += n;
+        }
         for (kind, n) in other.errors {
             *self.errors.entry(kind).or_default() += n;
         }
@@ -76,6 +84,8 @@ pub struct Recorder<'a> {
     /// Latencies (µs) not yet in the shared histogram, with service times
     /// in an open loop.
     pending: Vec<(u32, u32)>,
+    /// Latencies (µs) of answered requests not yet in the shared histogram.
+    pending_answered: Vec<u32>,
 }
 
 impl<'a> Recorder<'a> {
@@ -90,6 +100,7 @@ impl<'a> Recorder<'a> {
             shard,
             tally: Tally::default(),
             pending: Vec::with_capacity(Self::BATCH),
+            pending_answered: Vec::with_capacity(Self::BATCH),
         }
     }
 
@@ -116,12 +127,24 @@ impl<'a> Recorder<'a> {
     pub fn ok_due(&mut self, from_due: Duration, service: Duration) {
         self.tally.ok += 1;
         self.tally.busy_us += micros(service);
-        let us = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
         self.pending.push((us(from_due), us(service)));
         if self.pending.len() == Self::BATCH {
             self.flush();
         }
         self.state.progress.completed.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a final answer with `status` and `received` body bytes,
+    /// `latency` after its claim (or its due time): every answered
+    /// request, whether it then counts as ok or as an error (a non-2xx, a
+    /// body that did not parse). Call before its outcome.
+    pub fn answered(&mut self, status: u16, received: u64, latency: Duration) {
+        *self.tally.statuses.entry(status).or_default() += 1;
+        self.tally.received += received;
+        self.pending_answered.push(us(latency));
+        if self.pending_answered.len() == Self::BATCH {
+            self.flush();
+        }
     }
 
     /// Notes that a request of an open loop was sent `delay` after it was
@@ -172,7 +195,11 @@ impl<'a> Recorder<'a> {
                 h.saturating_record(u64::from(service));
             }
         }
+        for &latency in &self.pending_answered {
+            shard.answered.saturating_record(u64::from(latency));
+        }
         self.pending.clear();
+        self.pending_answered.clear();
     }
 
     /// Flushes buffered latencies and hands back the counts.
@@ -180,6 +207,11 @@ impl<'a> Recorder<'a> {
         self.flush();
         std::mem::take(&mut self.tally)
     }
+}
+
+/// A duration in whole microseconds, saturating at `u32::MAX` (over an hour).
+fn us(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
 /// A duration in whole microseconds, saturating.

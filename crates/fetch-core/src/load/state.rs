@@ -46,6 +46,8 @@ pub(super) struct Shard {
     pub(super) latency: Histogram<u64>,
     /// From the send; kept in an open loop only.
     pub(super) service: Option<Histogram<u64>>,
+    /// Every answered request, as `latency` counts time.
+    pub(super) answered: Histogram<u64>,
 }
 
 /// Past a `-d` open loop's end, requests due this close to the end are
@@ -88,6 +90,7 @@ impl LoadState {
                     Mutex::new(Shard {
                         latency: latency_histogram(),
                         service: plan.rate.map(|_| latency_histogram()),
+                        answered: latency_histogram(),
                     })
                 })
                 .collect(),
@@ -276,10 +279,12 @@ impl LoadState {
         }
         let mut latency = latency_histogram();
         let mut service = self.pacing.as_ref().map(|_| latency_histogram());
+        let mut answered = latency_histogram();
         for shard in &self.shards {
             let shard = shard.lock().unwrap_or_else(|poison| poison.into_inner());
             // The histograms auto-resize, so adding cannot fail.
             let _ = latency.add(&shard.latency);
+            let _ = answered.add(&shard.answered);
             if let (Some(all), Some(one)) = (service.as_mut(), shard.service.as_ref()) {
                 let _ = all.add(one);
             }
@@ -308,6 +313,9 @@ impl LoadState {
             elapsed,
             latency,
             service,
+            answered,
+            statuses: tally.statuses,
+            bytes_received: tally.received,
             interrupted,
             peak_in_flight: tally.peak_in_flight,
             ramp: tally.peak_at,
@@ -383,14 +391,17 @@ mod tests {
             for _ in 0..50 {
                 let id = state.claim().unwrap();
                 rec.claimed(id);
+                let took = Duration::from_micros(id);
                 if id.is_multiple_of(10) {
                     let err = FetchError::Status {
                         url: format!("u{id}"),
                         status: 500,
                     };
-                    rec.error(&err, Duration::from_micros(id));
+                    rec.answered(500, 10, took);
+                    rec.error(&err, took);
                 } else {
-                    rec.ok(Duration::from_micros(id));
+                    rec.answered(200, 10, took);
+                    rec.ok(took);
                 }
             }
             total.merge(rec.finish());
@@ -404,6 +415,10 @@ mod tests {
             "u10 answered HTTP 500"
         );
         assert_eq!(report.latency.len(), 180);
+        assert_eq!(report.answered.len(), 200);
+        assert_eq!(report.statuses[&200], 180);
+        assert_eq!(report.statuses[&500], 20);
+        assert_eq!(report.bytes_received, 2_000);
         assert!(report.is_consistent());
         assert_eq!(progress.completed(), 200);
         assert_eq!(progress.errors(), 20);
@@ -420,6 +435,7 @@ mod tests {
             rec.claimed(id);
         }
         for rec in &mut recorders {
+            rec.answered(200, 0, Duration::from_millis(10));
             rec.ok(Duration::from_millis(10));
         }
         // Then one at a time: never more than one again.
@@ -427,6 +443,7 @@ mod tests {
         for _ in 0..5 {
             let id = state.claim().unwrap();
             last.claimed(id);
+            last.answered(204, 0, Duration::from_millis(2));
             last.ok(Duration::from_millis(2));
         }
         let mut total = last.finish();
@@ -462,6 +479,7 @@ mod tests {
             state.claim();
         }
         let mut rec = state.recorder(0);
+        rec.answered(200, 0, Duration::from_millis(1));
         rec.ok(Duration::from_millis(1));
         let report = state.report(rec.finish(), config(), Some("boom".into()), None);
         assert_eq!(report.errors[&ErrorKind::Panicked], 9);
