@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 
-use fetch_core::{ClientConfig, FetchError, LocalHttpClient, OriginCache, Response};
+use fetch_core::{ClientConfig, FetchError, LocalHttpClient, OriginCache, Request, Response};
 use futures_lite::StreamExt as _;
 
 use crate::head::Head;
@@ -87,17 +87,24 @@ impl LocalHttpClient for CyperClient {
         &self.config
     }
 
-    async fn get(&self, url: &str) -> Result<Response, FetchError> {
+    async fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        let url = sent.url;
         let parsed = self.urls.parse(url)?;
-        let request = self
+        let mut request = self
             .client
-            .get(parsed.as_str())
+            .request(sent.method.clone(), parsed.as_str())
             .map_err(|e| map_error(url, e))?;
+        for (name, value) in sent.header_list() {
+            request = request.header(name, value).map_err(|e| map_error(url, e))?;
+        }
+        if !sent.body.is_empty() {
+            request = request.body(sent.body.clone());
+        }
         // `.await`: compio submits the socket's reads and writes to the
         // kernel (io_uring) and parks this task until they complete.
         let response = request.send().await.map_err(|e| map_error(url, e))?;
         let head = Head::of(response.status(), response.version(), response.headers());
-        let mut body = head.body(url, self.config.max_body)?;
+        let mut body = head.body(sent, self.config.max_body)?;
         // Chunk by chunk, so a body over the limit is refused before it is
         // all in memory.
         let mut chunks = std::pin::pin!(response.bytes_stream());

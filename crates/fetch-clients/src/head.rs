@@ -2,7 +2,7 @@
 //! heads are the `http` crate's types (reqwest, hyper, ureq): read once,
 //! the same way for each.
 
-use fetch_core::{BodyBuffer, FetchError, HttpVersion, Response};
+use fetch_core::{BodyBuffer, FetchError, HttpVersion, Request, Response};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 
 /// The parts of a response head this project looks at.
@@ -44,22 +44,25 @@ impl Head {
         }
     }
 
-    /// A buffer for the body of `url` this head announces, under `limit`.
+    /// A buffer for the body this head announces, in answer to `request`,
+    /// under `limit`.
     pub(crate) fn body<'a>(
         &self,
-        url: &'a str,
+        request: &Request<'a>,
         limit: usize,
     ) -> Result<BodyBuffer<'a>, FetchError> {
-        BodyBuffer::new(url, limit, self.content_length)
+        BodyBuffer::for_request(request, limit, self.content_length)
     }
 
     /// The response, once the body has ended (an error if it is short).
     pub(crate) fn with_body(self, body: BodyBuffer<'_>) -> Result<Response, FetchError> {
+        let received = body.received();
         Ok(Response {
             status: self.status,
             content_type: self.content_type,
             location: self.location,
             body: body.finish()?,
+            received,
             version: self.version,
         })
     }

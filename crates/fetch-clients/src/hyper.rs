@@ -25,8 +25,8 @@
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use fetch_core::{ClientConfig, FetchError, HttpClient, Response, parse_url};
-use http_body_util::Empty;
+use fetch_core::{ClientConfig, FetchError, HttpClient, Request, Response, parse_url};
+use http_body_util::Full;
 use hyper::Uri;
 use hyper::header::{ACCEPT, CONNECTION, HOST, HeaderValue, USER_AGENT};
 
@@ -179,19 +179,24 @@ impl Target {
         Ok(target)
     }
 
-    /// `GET path` with the `Host` header and the headers every client
-    /// sends, built field by field (the builder's checks and moves cost
-    /// more than the request needs). No `Accept-Encoding`: hyper does not
-    /// decompress. Over HTTP/2 the target is the whole URI (its
-    /// `:scheme` and `:authority` stand for `Host`); without keep-alive,
-    /// `Connection: close` asks the server to close after answering.
+    /// `sent` as hyper sends it to this target: its method, headers and
+    /// body, with the `Host`, `User-Agent` and `Accept` every client sends
+    /// unless `sent` sets its own, built field by field (the builder's
+    /// checks and moves cost more than the request needs). No
+    /// `Accept-Encoding`: hyper does not decompress. hyper writes a
+    /// `Content-Length` for a body and none for an empty one. Over HTTP/2
+    /// the target is the whole URI (its `:scheme` and `:authority` stand
+    /// for `Host`); without keep-alive, `Connection: close` asks the server
+    /// to close after answering.
     fn request(
         &self,
+        sent: &Request<'_>,
         user_agent: &HeaderValue,
         http2: bool,
         keep_alive: bool,
-    ) -> hyper::Request<Empty<Bytes>> {
-        let mut request = hyper::Request::new(Empty::new());
+    ) -> hyper::Request<Full<Bytes>> {
+        let mut request = hyper::Request::new(Full::new(sent.body.clone()));
+        *request.method_mut() = sent.method.clone();
         if http2 {
             let mut parts = hyper::http::uri::Parts::default();
             parts.scheme = Some(if self.tls {
@@ -207,14 +212,23 @@ impl Target {
         } else {
             *request.uri_mut() = Uri::from(self.path.clone());
             let headers = request.headers_mut();
-            headers.insert(HOST, self.host.clone());
+            if !sent.sets(&HOST) {
+                headers.insert(HOST, self.host.clone());
+            }
             if !keep_alive {
                 headers.insert(CONNECTION, HeaderValue::from_static("close"));
             }
         }
         let headers = request.headers_mut();
-        headers.insert(USER_AGENT, user_agent.clone());
-        headers.insert(ACCEPT, HeaderValue::from_static(ClientConfig::ACCEPT));
+        if !sent.sets(&USER_AGENT) {
+            headers.insert(USER_AGENT, user_agent.clone());
+        }
+        if !sent.sets(&ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static(ClientConfig::ACCEPT));
+        }
+        for (name, value) in sent.header_list() {
+            headers.append(name.clone(), value.clone());
+        }
         request
     }
 }
@@ -242,10 +256,11 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         Some(self.pool.opened())
     }
 
-    async fn get(&self, url: &str) -> Result<Response, FetchError> {
+    async fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        let url = sent.url;
         let target = Target::parse_under(url, &self.origin)?;
         let (http2, keep_alive) = (self.config.http2, self.config.keep_alive);
-        let mut request = target.request(&self.user_agent, http2, keep_alive);
+        let mut request = target.request(sent, &self.user_agent, http2, keep_alive);
         let mut retried = false;
         // `.await`: a pooled connection is checked out (or opened, or
         // waited for), the request written and the head read, all while
@@ -283,7 +298,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         };
         let head = Head::of(response.status(), response.version(), response.headers());
         let reusable = keeps_alive(response.version(), response.headers());
-        let mut body = head.body(url, self.config.max_body)?;
+        let mut body = head.body(sent, self.config.max_body)?;
         let mut incoming = response.into_body();
         // The body arrives in frames; each `.await` waits for the next one.
         // On an error the lease is dropped, which closes the connection.

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use fetch_core::{ClientConfig, FetchError, HttpClient, OriginCache, Response};
+use fetch_core::{ClientConfig, FetchError, HttpClient, OriginCache, Request, Response};
 
 use crate::head::Head;
 
@@ -104,18 +104,23 @@ impl HttpClient for ReqwestClient {
         Some(self.opened.load(Ordering::Relaxed))
     }
 
-    async fn get(&self, url: &str) -> Result<Response, FetchError> {
+    async fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        let url = sent.url;
         let parsed = self.urls.parse(url)?;
+        // The request's own headers go on top of the client's defaults
+        // (reqwest adds a default only where the request has none).
+        let mut request = self.client.request(sent.method.clone(), parsed);
+        for (name, value) in sent.header_list() {
+            request = request.header(name, value);
+        }
+        if !sent.body.is_empty() {
+            request = request.body(sent.body.clone());
+        }
         // `.await`: the request is written and the headers read while this
         // task is parked; the thread runs other tasks meanwhile.
-        let mut response = self
-            .client
-            .get(parsed)
-            .send()
-            .await
-            .map_err(|e| self.map_error(url, e))?;
+        let mut response = request.send().await.map_err(|e| self.map_error(url, e))?;
         let head = Head::of(response.status(), response.version(), response.headers());
-        let mut body = head.body(url, self.config.max_body)?;
+        let mut body = head.body(sent, self.config.max_body)?;
         // Read chunk by chunk so a body over the limit is refused before it
         // is all in memory.
         while let Some(chunk) = response.chunk().await.map_err(|e| self.map_error(url, e))? {

@@ -25,7 +25,9 @@
 //! Its pool is a hard cap: at most [`ClientConfig::connections`] connections
 //! per host are open at once, and further requests wait for one to free up.
 
-use fetch_core::{BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Response};
+use fetch_core::{
+    BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Request, Response, header,
+};
 use futures_lite::AsyncReadExt as _;
 
 /// What an HTTP/1.0 answer gets from surf.
@@ -44,8 +46,8 @@ const NO_TLS: &str = "surf is built here without TLS: its TLS stack (rustls 0.18
 #[derive(Debug, Clone)]
 pub struct SurfClient {
     client: surf::Client,
-    /// Sent with every request.
-    headers: [(&'static str, String); 2],
+    /// Sent with every request that does not set its own.
+    headers: [(header::HeaderName, String); 2],
     urls: OriginCache,
     config: ClientConfig,
 }
@@ -72,8 +74,8 @@ impl SurfClient {
         // there must parse, and these always do, but a constructor that
         // cannot fail is simpler for every caller.
         let headers = [
-            ("User-Agent", config.user_agent.clone()),
-            ("Accept", ClientConfig::ACCEPT.to_owned()),
+            (header::USER_AGENT, config.user_agent.clone()),
+            (header::ACCEPT, ClientConfig::ACCEPT.to_owned()),
         ];
         SurfClient {
             client,
@@ -93,7 +95,8 @@ impl HttpClient for SurfClient {
         &self.config
     }
 
-    async fn get(&self, url: &str) -> Result<Response, FetchError> {
+    async fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        let url = sent.url;
         let parsed = self.urls.parse(url)?;
         if parsed.scheme() == "https" {
             return Err(FetchError::InvalidUrl {
@@ -101,11 +104,34 @@ impl HttpClient for SurfClient {
                 reason: NO_TLS.to_owned(),
             });
         }
-        let mut request = self.client.get(parsed.as_str());
+        let method: surf::http::Method =
+            sent.method
+                .as_str()
+                .parse()
+                .map_err(|_| FetchError::InvalidUrl {
+                    url: url.to_owned(),
+                    reason: format!("surf cannot send the method {}", sent.method),
+                })?;
+        let mut request = surf::RequestBuilder::new(method, parsed);
         for (name, value) in &self.headers {
-            request = request.header(*name, value.as_str());
+            if !sent.sets(name) {
+                request = request.header(name.as_str(), value.as_str());
+            }
         }
-        let mut response = request.await.map_err(|e| map_error(url, e))?;
+        for (name, value) in sent.header_list() {
+            // Header values were checked as visible ASCII when they were
+            // given, so they are text.
+            let value = value.to_str().unwrap_or_default();
+            request = request.header(name.as_str(), value);
+        }
+        if !sent.body.is_empty() {
+            request = request.body_bytes(&sent.body[..]);
+        }
+        let mut response = self
+            .client
+            .send(request)
+            .await
+            .map_err(|e| map_error(url, e))?;
         let status = u16::from(response.status());
         let content_type = response.content_type().map(|m| m.to_string());
         let location = if response.status().is_redirection() {
@@ -114,7 +140,7 @@ impl HttpClient for SurfClient {
             None
         };
         let mut body =
-            BodyBuffer::new(url, self.config.max_body, response.len().map(|n| n as u64))?;
+            BodyBuffer::for_request(sent, self.config.max_body, response.len().map(|n| n as u64))?;
         let mut reader = response.take_body();
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
@@ -129,11 +155,13 @@ impl HttpClient for SurfClient {
         }
         // surf takes a body that ends before its Content-Length as whole;
         // `finish` does not.
+        let received = body.received();
         Ok(Response {
             status,
             content_type,
             location,
             body: body.finish()?,
+            received,
             // async-h1 takes HTTP/1.1 answers only.
             version: fetch_core::HttpVersion::Http11,
         })

@@ -18,7 +18,7 @@
 
 use std::io;
 
-use fetch_core::{BlockingHttpClient, ClientConfig, FetchError, OriginCache, Response};
+use fetch_core::{BlockingHttpClient, ClientConfig, FetchError, OriginCache, Request, Response};
 
 use crate::head::Head;
 
@@ -71,6 +71,8 @@ impl UreqClient {
             .max_idle_connections(idle)
             .max_idle_connections_per_host(idle)
             .http_status_as_error(false)
+            // Any method the user asks for (`-m PROPFIND`), as every client.
+            .allow_non_standard_methods(true)
             // Redirects are followed by fetch-core, the same way for every
             // client.
             .max_redirects(0)
@@ -88,16 +90,31 @@ impl UreqClient {
         })
     }
 
-    /// One GET on this thread: the whole request, then the whole body.
-    fn send(&self, url: &str) -> Result<Response, FetchError> {
+    /// One request on this thread: the whole request, then the whole body.
+    fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        let url = sent.url;
         let parsed = self.urls.parse(url)?;
-        let mut response = self
-            .agent
-            .get(parsed.as_str())
-            .call()
-            .map_err(|e| self.map_error(url, e))?;
+        let mut request = ureq::http::Request::builder()
+            .method(sent.method.clone())
+            .uri(parsed.as_str());
+        for (name, value) in sent.header_list() {
+            request = request.header(name, value);
+        }
+        let invalid = |e: ureq::http::Error| FetchError::InvalidUrl {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        };
+        // No body is `()`, which ureq sends without a Content-Length; a
+        // body, with one.
+        let answer = if sent.body.is_empty() {
+            self.agent.run(request.body(()).map_err(invalid)?)
+        } else {
+            self.agent
+                .run(request.body(&sent.body[..]).map_err(invalid)?)
+        };
+        let mut response = answer.map_err(|e| self.map_error(url, e))?;
         let head = Head::of(response.status(), response.version(), response.headers());
-        let mut body = head.body(url, self.config.max_body)?;
+        let mut body = head.body(sent, self.config.max_body)?;
         let mut reader = response.body_mut().as_reader();
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
@@ -172,7 +189,7 @@ impl BlockingHttpClient for UreqClient {
     }
 
     /// Blocks the calling thread for the whole request.
-    fn get_blocking(&self, url: &str) -> Result<Response, FetchError> {
-        self.send(url)
+    fn send_blocking(&self, request: &Request<'_>) -> Result<Response, FetchError> {
+        self.send(request)
     }
 }

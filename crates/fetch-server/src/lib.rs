@@ -15,6 +15,7 @@
 //! - [`routes`]: the routes and what each answers.
 //! - [`chaos`]: the fault-injecting mode: resets, stalls, short bodies, garbage, 5xx at chosen rates.
 //! - [`counting`]: connection counts, by protocol too ([`ConnectionStats`]).
+//! - [`shapes`]: uploads (`/echo`), streamed downloads (`/bytes`), the request log (`/inspect`), redirects.
 //! - [`serve`]: the accept loop: TLS or not, HTTP/1 or HTTP/2 ([`serve::Protocols`]).
 //! - [`tls`]: the CA made at start and the certificate it signs.
 //! - this file: [`Server`], [`ServerConfig`]: binding, the runtime thread, shutdown.
@@ -23,6 +24,7 @@ pub mod chaos;
 pub mod counting;
 pub mod routes;
 pub mod serve;
+pub mod shapes;
 pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};

@@ -7,7 +7,7 @@
 //! | `GET /quirks/{name}` | one of [`QUIRKS`]: titles with entities, white space, only an SVG's, none, or an encoding declared in a `<meta>` only |
 //! | `GET /delay/{ms}` | a small JSON answer after `ms` milliseconds (at most 60,000) |
 //! | `GET /status/{code}` and `/status/{code}/...` | that status with a JSON body |
-//! | `GET /bytes/{n}` | `n` bytes of `x` (at most 256 MiB) |
+//! | `GET /bytes/{n}`, `POST /echo`, `/inspect`, `/redirect/{code}` | see [`crate::shapes`]: downloads, uploads, what a client sent, redirects |
 //! | `GET /malformed/...` | 200 `application/json` whose body is cut off mid-object |
 //! | `GET /stats` | `{"requests":N,"connections":{"accepted","open","peak_open","tls","http1","http2"}}`: what clients really opened and spoke |
 //! | `POST /pause/{ms}` | holds every answer (sent or not yet) until `ms` milliseconds from now (at most 60,000), as a stalled server would; answers at once itself |
@@ -20,18 +20,16 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use fetch_core::User;
 
-use crate::ConnectionStats;
+use crate::{ConnectionStats, shapes};
 use serde_json::json;
 
 /// The highest user id that exists.
 pub const MAX_USER_ID: u64 = u32::MAX as u64;
 /// The longest delay `/delay/{ms}` accepts, in milliseconds.
 pub const MAX_DELAY_MS: u64 = 60_000;
-/// The largest body `/bytes/{n}` sends.
-pub const MAX_BYTES: usize = 256 * 1024 * 1024;
 
 /// Requests the server has received, for lessons and tests that need to
 /// see when (or whether) a request really went out.
@@ -64,6 +62,7 @@ impl Pause {
 /// answers while `pause` says so.
 pub fn app(counter: RequestCounter, pause: Pause, connections: Arc<ConnectionStats>) -> Router {
     let stats = (counter.clone(), connections);
+    let log = shapes::Log::default();
     Router::new()
         .route("/stats", get(stats_of).with_state(stats))
         .route("/pause/{ms}", post(start_pause).with_state(pause.clone()))
@@ -73,7 +72,11 @@ pub fn app(counter: RequestCounter, pause: Pause, connections: Arc<ConnectionSta
         .route("/delay/{ms}", get(delay))
         .route("/status/{code}", get(status))
         .route("/status/{code}/{*rest}", get(status_prefix))
-        .route("/bytes/{n}", get(bytes))
+        .route("/bytes/{n}", get(shapes::bytes))
+        .route("/echo", post(shapes::echo))
+        .route("/inspect", get(shapes::inspected).with_state(log.clone()))
+        .route("/inspect/{*rest}", any(shapes::inspect).with_state(log))
+        .route("/redirect/{code}", any(shapes::redirect))
         .route("/malformed/{*rest}", get(malformed))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(pause, hold))
@@ -188,20 +191,6 @@ async fn status(Path(code): Path<u16>) -> Response {
 
 async fn status_prefix(Path((code, _rest)): Path<(u16, String)>) -> Response {
     status_response(code)
-}
-
-async fn bytes(Path(n): Path<usize>) -> Response {
-    if n > MAX_BYTES {
-        return error(
-            StatusCode::BAD_REQUEST,
-            format!("at most {MAX_BYTES} bytes"),
-        );
-    }
-    (
-        [(header::CONTENT_TYPE, "application/octet-stream")],
-        vec![b'x'; n],
-    )
-        .into_response()
 }
 
 async fn malformed() -> Response {

@@ -18,8 +18,8 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use fetch_core::{
-    BlockingHttpClient, ClientConfig, FetchError, HttpClient, JoinError, Response, Runtime, Task,
-    catch_blocking_panics,
+    BlockingHttpClient, ClientConfig, FetchError, HttpClient, JoinError, Request, Response,
+    Runtime, Task, catch_blocking_panics,
 };
 
 /// Runs every spawned future on a new OS thread of its own.
@@ -63,8 +63,8 @@ impl<C: BlockingHttpClient> HttpClient for OnThreads<C> {
     /// Blocks the calling thread for the whole request (the task's own).
     /// There is no `.await` inside: this future is ready the first time it
     /// is polled.
-    async fn get(&self, url: &str) -> Result<Response, FetchError> {
-        self.0.get_blocking(url)
+    async fn send(&self, request: &Request<'_>) -> Result<Response, FetchError> {
+        self.0.send_blocking(request)
     }
 
     fn connections_opened(&self) -> Option<u64> {

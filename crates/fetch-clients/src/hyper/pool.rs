@@ -52,7 +52,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use event_listener::{Event, EventListener, IntoNotification as _};
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Frame, Incoming};
 use hyper::client::conn::TrySendError;
 use hyper::client::conn::http1::{self, SendRequest};
@@ -205,8 +205,8 @@ pub enum CheckoutError {
     Handshake(&'static str, #[source] hyper::Error),
 }
 
-type Sender = SendRequest<Empty<Bytes>>;
-type Sender2 = http2::SendRequest<Empty<Bytes>>;
+type Sender = SendRequest<Full<Bytes>>;
+type Sender2 = http2::SendRequest<Full<Bytes>>;
 
 /// HTTP/2: requests in flight on every open connection before the pool
 /// opens another (while under `max`). Servers commonly allow 100 to 250
@@ -243,7 +243,7 @@ impl Drop for Stream {
 
 /// The part of a connection that does its I/O. Boxed once per connection
 /// so it can move in and out of the pool while pinned.
-type Driver<T> = Pin<Box<http1::Connection<<T as Transport>::Io, Empty<Bytes>>>>;
+type Driver<T> = Pin<Box<http1::Connection<<T as Transport>::Io, Full<Bytes>>>>;
 
 /// An open HTTP/1 connection: the handle requests go in by and its driver.
 struct Conn<T: Transport> {
@@ -568,8 +568,8 @@ impl<T: Transport> Lease<'_, T> {
     /// request went out, the error gives the request back.
     pub async fn send(
         &mut self,
-        request: Request<Empty<Bytes>>,
-    ) -> Result<Response<Incoming>, TrySendError<Request<Empty<Bytes>>>> {
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, TrySendError<Request<Full<Bytes>>>> {
         match &mut self.0 {
             Kind::Http1 { conn, .. } => {
                 let Conn {
