@@ -93,6 +93,13 @@ pub(crate) struct LoadArgs {
     #[arg(long)]
     pub(crate) url: Option<String>,
 
+    /// Load the URLs in this file instead, one per line, taken in turn ("{id}" works in each).
+    #[arg(long, value_name = "PATH", conflicts_with = "url")]
+    pub(crate) url_file: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) request: crate::request::RequestArgs,
+
     /// Number of requests [default: 10000 unless -d is given].
     #[arg(short = 'n', long, conflicts_with = "duration", value_parser = parse_requests)]
     pub(crate) requests: Option<u64>,

@@ -179,16 +179,26 @@ fn fetch_user<D: Drive>(ctx: &D, url: &str) -> Result<fetch_core::User, fetch_co
 /// `load`: run the load engine and print its report.
 pub(crate) fn load<D: Drive>(ctx: &D, args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mut server = None;
-    let (url, default_parse, kind) = match args.url {
-        Some(url) => {
+    let request = args.request.spec()?;
+    let (url, default_parse, kind) = match (args.url, &args.url_file) {
+        (_, Some(path)) => (
+            crate::request::url_file(path)?,
+            ParseArg::None,
+            ServerKind::External,
+        ),
+        (Some(url), None) => {
             // The URL as the first request will ask for it.
             check_url(&url.replace(UrlTemplate::PLACEHOLDER, "1"))?;
-            (url, ParseArg::None, ServerKind::External)
+            (
+                UrlTemplate::new(&url)?,
+                ParseArg::None,
+                ServerKind::External,
+            )
         }
-        None => {
+        (None, None) => {
             let s = server.insert(embedded_server()?);
             (
-                format!("{}/users/{{id}}", s.url()),
+                UrlTemplate::new(&format!("{}/users/{{id}}", s.url()))?,
                 ParseArg::User,
                 ServerKind::Embedded,
             )
@@ -204,10 +214,11 @@ pub(crate) fn load<D: Drive>(ctx: &D, args: LoadArgs) -> anyhow::Result<ExitCode
         (Some(n), None) => Stop::Requests(n),
         (None, None) => Stop::Requests(10_000),
     };
-    let mut plan = LoadPlan::new(UrlTemplate::new(&url)?, stop)
+    let mut plan = LoadPlan::new(url, stop)
         .concurrency(args.concurrency as usize)
         .timeout(ctx.timeout())
-        .parse(args.parse.unwrap_or(default_parse).into());
+        .parse(args.parse.unwrap_or(default_parse).into())
+        .request(request);
     if let Some(rate) = args.rate {
         plan = plan.rate(rate);
     }

@@ -17,6 +17,7 @@
 //! - `commands`: `tour`, `title`, `user` and `load`, generic over `Drive`.
 //! - `lessons`: the lessons of the async fn pattern, each claim of the seed run and measured;
 //!   each lesson module exports its own lessons, and the registry lists them.
+//! - `request`: `load`'s request options (`-m`, `-H`, `--body`, `-a`, `--url-file`), checked.
 //! - `limits`: the open-file limit, raised when a run needs it, or a clear refusal.
 //! - `interrupt`: Ctrl-C: the first stops a load run (partial report), the second exits.
 //! - `progress`: the progress bar, drawn only when stdout is a terminal.
@@ -34,6 +35,7 @@ mod lessons;
 mod limits;
 pub mod printer;
 mod progress;
+mod request;
 mod stdout;
 pub mod usage;
 
@@ -401,11 +403,13 @@ pub(crate) fn check_url(url: &str) -> Result<url::Url, UsageError> {
     fetch_core::parse_url(url).map_err(|err| {
         let guess = format!("http://{url}");
         let hint = if !url.contains("://") && fetch_core::parse_url(&guess).is_ok() {
-            format!(" (did you mean {guess}?)")
+            format!(" (did you mean {}?)", fetch_core::redact_url(&guess))
         } else {
             String::new()
         };
-        UsageError(format!("{err}{hint}"))
+        // A URL may hold a password: the message shows it redacted.
+        let message = err.to_string().replace(url, &fetch_core::redact_url(url));
+        UsageError(format!("{message}{hint}"))
     })
 }
 

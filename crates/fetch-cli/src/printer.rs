@@ -116,6 +116,25 @@ fn why_behind(r: &LoadReport, rate: f64) -> String {
     }
 }
 
+/// Bytes in MiB.
+fn mib(bytes: f64) -> f64 {
+    bytes / (1024.0 * 1024.0)
+}
+
+/// What every request sent: its method, the names of its own headers
+/// (never their values) and its body's size.
+fn request_line(r: &LoadReport) -> String {
+    let headers = match r.header_names.as_slice() {
+        [] => "no headers of its own".to_owned(),
+        names => format!("headers {} (values not shown)", names.join(", ")),
+    };
+    let body = match r.body_bytes {
+        0 => "no body".to_owned(),
+        n => format!("a body of {}", plural(n, "byte", "bytes")),
+    };
+    format!("{}, {headers}, {body}", r.method)
+}
+
 /// The report as an aligned text summary.
 pub fn text(r: &LoadReport) -> String {
     let mut s = String::new();
@@ -141,6 +160,18 @@ pub fn text(r: &LoadReport) -> String {
     let _ = writeln!(s, "  requests     {}", r.requests);
     let _ = writeln!(s, "  ok           {}", r.ok);
     let _ = writeln!(s, "  errors       {}", r.error_count());
+    if !r.statuses.is_empty() {
+        let statuses: Vec<String> = r
+            .statuses
+            .iter()
+            .map(|(status, n)| format!("{status}: {n}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  statuses     {}  (final answers, after redirects)",
+            statuses.join(", ")
+        );
+    }
     if r.redirects > 0 {
         let _ = writeln!(
             s,
@@ -161,6 +192,14 @@ pub fn text(r: &LoadReport) -> String {
             sig3(r.requests_per_sec)
         );
     }
+    if r.bytes_received > 0 {
+        let _ = writeln!(
+            s,
+            "  received     {} MiB of bodies ({} MiB/s)",
+            sig3(mib(r.bytes_received as f64)),
+            sig3(mib(r.bytes_received_per_sec))
+        );
+    }
     if let Some(rate) = r.rate {
         schedule(&mut s, r, rate);
     }
@@ -178,6 +217,11 @@ pub fn text(r: &LoadReport) -> String {
             let _ = writeln!(s, "Service time, from each request's send (ms)");
             percentiles(&mut s, service);
         }
+    }
+    let answered: u64 = r.statuses.values().sum();
+    if answered > r.ok {
+        let _ = writeln!(s, "Latency of every answered request, any status (ms)");
+        percentiles(&mut s, &r.answered_ms);
     }
     if !r.errors.is_empty() {
         let _ = writeln!(s, "Errors by kind (first message of each)");
@@ -314,6 +358,7 @@ pub fn text(r: &LoadReport) -> String {
         "  url          {}  (parse: {}; redirects: {redirects})",
         r.url, r.parse
     );
+    let _ = writeln!(s, "  request      {}", request_line(r));
     let timeout = std::time::Duration::try_from_secs_f64(r.timeout_s).unwrap_or_default();
     let _ = writeln!(
         s,

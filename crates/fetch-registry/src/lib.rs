@@ -27,10 +27,25 @@
 //! # Layout
 //!
 //! - [`Runtime`] and [`Model`]: the runtimes, their binaries, how each runs its tasks.
-//! - [`Client`] and [`Tls`]: the clients and their capabilities, each missing one with its reason.
+//! - [`Client`], [`Tls`] and [`Forced`]: the clients and their capabilities, each missing one with
+//!   its reason, and the headers a library sends on its own.
 //! - [`Combo`] and [`COMBINATIONS`]: the pairs that exist, in the order tables list them.
 
 use std::fmt;
+
+/// A header a client's library sends on its own ([`Client::forced_headers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forced {
+    /// Its name, lower case.
+    pub name: &'static str,
+    /// Its value.
+    pub value: &'static str,
+    /// Sent only on a request without a body (a body has its own
+    /// `Content-Length`).
+    pub without_body_only: bool,
+    /// Why, and whose doing it is.
+    pub why: &'static str,
+}
 
 /// An async runtime (or the threads baseline), each with a binary of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -293,15 +308,52 @@ impl Client {
         }
     }
 
-    /// The `Accept-Encoding` it sends: `None` for no header (every client
-    /// but one), `Some("")` for an empty one (cyper 0.9, built without its
-    /// decompression features, joins an empty list; empty means identity
-    /// only, as no header does).
-    pub const fn accept_encoding(self) -> Option<&'static str> {
+    /// The headers its library sends whatever it is asked, that no
+    /// adapter-side setting takes out: beside the `Host`, `User-Agent`,
+    /// `Accept` and the request's own headers every client sends, and a
+    /// `Content-Length` for a body. Empty for reqwest, hyper and ureq,
+    /// which send exactly what they are asked.
+    pub const fn forced_headers(self) -> &'static [Forced] {
         match self {
-            Client::Cyper => Some(""),
-            Client::Reqwest | Client::Hyper | Client::Surf | Client::Ureq => None,
+            Client::Cyper => &[
+                Forced {
+                    name: "accept-encoding",
+                    value: "",
+                    without_body_only: false,
+                    why: "cyper 0.9, built without its decompression features, joins an empty                           list of encodings (empty means identity only, as no header does)",
+                },
+                Forced {
+                    name: "content-length",
+                    value: "0",
+                    without_body_only: true,
+                    why: "cyper 0.9's Body never reports its end, so hyper writes its exact size, 0,                           on a request without a body",
+                },
+            ],
+            Client::Surf => &[
+                Forced {
+                    name: "connection",
+                    value: "keep-alive",
+                    without_body_only: false,
+                    why: "async-h1 writes Connection: keep-alive on every request",
+                },
+                Forced {
+                    name: "content-length",
+                    value: "0",
+                    without_body_only: true,
+                    why: "async-h1 sizes a request without a body as 0 and writes it",
+                },
+            ],
+            Client::Reqwest | Client::Hyper | Client::Ureq => &[],
         }
+    }
+
+    /// The `Accept-Encoding` it sends: `None` for no header (every client
+    /// but cyper), `Some("")` for an empty one (see [`Client::forced_headers`]).
+    pub fn accept_encoding(self) -> Option<&'static str> {
+        self.forced_headers()
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case("accept-encoding"))
+            .map(|f| f.value)
     }
 
     /// Whether it can say how many connections it opened (a load report's

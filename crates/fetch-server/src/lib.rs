@@ -75,6 +75,7 @@ pub struct Server {
     requests: routes::RequestCounter,
     connections: Arc<ConnectionStats>,
     pause: routes::Pause,
+    inspected: shapes::Log,
     chaos: Option<Arc<chaos::ChaosStats>>,
     ca_pem: Option<String>,
     shutdown: watch::Sender<bool>,
@@ -116,7 +117,13 @@ impl Server {
         let connections = Arc::new(ConnectionStats::default());
         let stats = connections.clone();
         let pause = routes::Pause::default();
-        let app = routes::app(requests.clone(), pause.clone(), connections.clone());
+        let inspected = shapes::Log::default();
+        let app = routes::app(
+            requests.clone(),
+            pause.clone(),
+            connections.clone(),
+            inspected.clone(),
+        );
         let chaos = config
             .chaos
             .map(|c| (Arc::new(c), Arc::new(chaos::ChaosStats::default())));
@@ -143,6 +150,7 @@ impl Server {
             requests,
             connections,
             pause,
+            inspected,
             chaos: chaos_stats,
             ca_pem,
             shutdown,
@@ -176,6 +184,13 @@ impl Server {
     /// Not in `--chaos` mode, which answers by hand.
     pub fn pause(&self, length: std::time::Duration) {
         self.pause.start(length);
+    }
+
+    /// The requests to `/inspect/...` received so far (the last
+    /// [`shapes::KEPT`]), oldest first: what each client really sent.
+    pub fn inspected(&self) -> Vec<shapes::Inspected> {
+        let log = self.inspected.lock().unwrap_or_else(|p| p.into_inner());
+        log.iter().cloned().collect()
     }
 
     /// `http://127.0.0.1:PORT` (`https://` with TLS), with no trailing slash.

@@ -59,10 +59,14 @@ impl Pause {
 }
 
 /// The router with every route, counting requests into `counter`, holding
-/// answers while `pause` says so.
-pub fn app(counter: RequestCounter, pause: Pause, connections: Arc<ConnectionStats>) -> Router {
+/// answers while `pause` says so, recording `/inspect/...` requests in `log`.
+pub fn app(
+    counter: RequestCounter,
+    pause: Pause,
+    connections: Arc<ConnectionStats>,
+    log: shapes::Log,
+) -> Router {
     let stats = (counter.clone(), connections);
-    let log = shapes::Log::default();
     Router::new()
         .route("/stats", get(stats_of).with_state(stats))
         .route("/pause/{ms}", post(start_pause).with_state(pause.clone()))
