@@ -25,6 +25,8 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         combinations: vec![broken, working],
         rates: Vec::new(),
         rate_seconds: 1,
+        upload: false,
+        download: false,
     };
     let all_ok = run(&plan).expect("the comparison itself runs");
     assert!(!all_ok, "a failed combination must fail the comparison");

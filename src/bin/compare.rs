@@ -52,6 +52,12 @@ struct Args {
     /// Skip the TLS scenarios (https, https with a handshake per request, HTTP/2 over TLS).
     #[arg(long)]
     no_tls: bool,
+    /// Skip the upload scenario (4 KiB of JSON POSTed to /echo, 1,000 in flight).
+    #[arg(long)]
+    no_upload: bool,
+    /// Skip the download scenario (GET of 256 KiB, 100 in flight).
+    #[arg(long)]
+    no_download: bool,
     /// Requests in flight in each TLS scenario (HTTP/2: streams over 10 connections).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     tls_in_flight: u64,
@@ -88,6 +94,8 @@ impl From<Args> for compare::driver::Plan {
             },
             rate_seconds: if a.quick { 2 } else { 3 },
             tls_in_flight: (!a.no_tls).then_some(a.tls_in_flight as usize),
+            upload: !a.no_upload,
+            download: !a.no_download,
         }
     }
 }

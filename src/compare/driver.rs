@@ -3,7 +3,9 @@
 //! round, the open-loop sweep: every combination and oha at fixed shares
 //! of the rate wrk reached in that round; then the TLS scenarios (https,
 //! https with a handshake per request, HTTP/2 over TLS) against a second
-//! server process that speaks HTTPS, beside oha and (for HTTP/2) h2load.
+//! server process that speaks HTTPS, beside oha and (for HTTP/2) h2load;
+//! and the other shapes of work, `upload` (a 4 KiB JSON body `POST`ed to
+//! `/echo`) and `download` (a 256 KiB answer), beside oha.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +16,10 @@ use fetch_core::{LoadReport, ProcessCost};
 
 use super::chart::{chart, latency_chart};
 use super::parse::{ToolResult, parse_gnu_time, parse_h2load, parse_oha, parse_wrk};
-use super::run::{H2_CONNECTIONS, ReferenceTool, Run, SWEEP_IN_FLIGHT, Scenario, Tool, medians};
+use super::run::{
+    DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, ReferenceTool, Run, SWEEP_IN_FLIGHT,
+    Scenario, Tool, UPLOAD_BYTES, UPLOAD_IN_FLIGHT, json_body, medians,
+};
 use super::tables::{PageInfo, page};
 use crate::combos::Combo;
 use crate::harness::{ServerProcess, find_program, workspace_bin};
@@ -53,6 +58,20 @@ pub struct Plan {
     /// The TLS scenarios ([`Scenario::TLS`]) with this many requests in
     /// flight, for [`Plan::seconds`] each; `None` for none.
     pub tls_in_flight: Option<usize>,
+    /// The `upload` scenario, [`Plan::seconds`] each.
+    pub upload: bool,
+    /// The `download` scenario, [`Plan::seconds`] each.
+    pub download: bool,
+}
+
+/// The path the `download` scenario asks for: [`DOWNLOAD_BYTES`] bytes.
+const DOWNLOAD_PATH: &str = "/bytes/262144";
+/// The path the `upload` scenario posts to.
+const UPLOAD_PATH: &str = "/echo";
+
+/// The file holding the `upload` scenario's body, in the output folder.
+fn upload_file(plan: &Plan) -> PathBuf {
+    plan.out.join("upload.json")
 }
 
 /// How much one job does.
@@ -110,6 +129,21 @@ impl Job {
         }
     }
 
+    /// The `upload` or `download` scenario for `seconds`, at its own in
+    /// flight, a connection per request.
+    fn shape(combo: Combo, scenario: Scenario, seconds: u64) -> Self {
+        let (path, in_flight) = match scenario {
+            Scenario::Upload => (UPLOAD_PATH, UPLOAD_IN_FLIGHT),
+            _ => (DOWNLOAD_PATH, DOWNLOAD_IN_FLIGHT),
+        };
+        Job {
+            scenario,
+            path,
+            parse: "none",
+            ..Job::throughput(combo, in_flight, in_flight, seconds)
+        }
+    }
+
     /// `in_flight` requests to `/delay/1000`, all at once, each on a
     /// connection of its own: the client's peak memory per request.
     fn memory(combo: Combo, in_flight: usize) -> Self {
@@ -134,6 +168,11 @@ impl Job {
 pub fn run(plan: &Plan) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("could not create {}", plan.out.display()))?;
+    if plan.upload {
+        let file = upload_file(plan);
+        std::fs::write(&file, json_body(UPLOAD_BYTES))
+            .with_context(|| format!("could not write {}", file.display()))?;
+    }
     let server = ServerProcess::start(plan.threads).context("could not start fetch-server")?;
     let ca = plan.out.join("ca.pem");
     let tls_server = plan
@@ -160,6 +199,7 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
         if let (Some(tls), Some(c)) = (&tls, plan.tls_in_flight) {
             every.extend(tls_round(plan, tls, c));
         }
+        every.extend(shapes_round(plan, &server));
     }
     let runs = medians(every);
     write_results(plan, &runs)?;
@@ -349,6 +389,46 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
     runs
 }
 
+/// The `upload` and `download` scenarios of one round, as the plan asks:
+/// oha, then every combination, the same request from each.
+fn shapes_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let body = upload_file(plan).display().to_string();
+    for (scenario, wanted) in [
+        (Scenario::Upload, plan.upload),
+        (Scenario::Download, plan.download),
+    ] {
+        if !wanted {
+            continue;
+        }
+        eprintln!("  scenario {}", scenario.name());
+        let job = |combo| Job::shape(combo, scenario, plan.seconds);
+        if let (true, Some(&first)) = (plan.reference, plan.combinations.first()) {
+            let Job {
+                path, concurrency, ..
+            } = job(first);
+            let extra = match scenario {
+                Scenario::Upload => ["-m", "POST", "-D", &body, "-T", "application/json"]
+                    .map(str::to_owned)
+                    .to_vec(),
+                _ => Vec::new(),
+            };
+            let mut run = with_server_cpu(server, Tool::OHA, concurrency, || {
+                oha(Oha {
+                    path,
+                    extra,
+                    ..Oha::closed(server.url(), plan.seconds, concurrency)
+                })
+            });
+            run.scenario = scenario;
+            runs.push(run);
+        }
+        let jobs = plan.combinations.iter().map(|&combo| job(combo));
+        runs.extend(run_jobs(plan, server, jobs, None));
+    }
+    runs
+}
+
 /// Runs `run` and records the server's CPU time during it; a run that
 /// could not be made becomes a row that says why (`tool` at `c` in flight).
 fn with_server_cpu(
@@ -443,7 +523,7 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     reference(ReferenceTool::Wrk, args, c, parse_wrk, config)
 }
 
-/// One oha run: against `base`'s `/users/1` for `seconds`, on
+/// One oha run: against `base`'s `path` (`/users/1`) for `seconds`, on
 /// `connections` connections with `in_flight` requests in flight (the same
 /// but over HTTP/2, where `extra` sets streams per connection); a closed
 /// loop, or with `rate` its open loop (`-q`, with `--latency-correction`:
@@ -451,6 +531,7 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
 /// before the URL.
 struct Oha<'a> {
     base: &'a str,
+    path: &'a str,
     seconds: u64,
     connections: usize,
     in_flight: usize,
@@ -463,6 +544,7 @@ impl<'a> Oha<'a> {
     fn closed(base: &'a str, seconds: u64, in_flight: usize) -> Self {
         Oha {
             base,
+            path: "/users/1",
             seconds,
             connections: in_flight,
             in_flight,
@@ -475,6 +557,7 @@ impl<'a> Oha<'a> {
 fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
     let Oha {
         base,
+        path,
         seconds,
         connections: c,
         in_flight,
@@ -490,7 +573,7 @@ fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
         // Requests in flight at the deadline finish, as in the engine's -d.
         "--wait-ongoing-requests-after-deadline".to_owned(),
     ];
-    let mut config = serde_json::json!({"connections": c, "parse": "none", "url": "/users/1"});
+    let mut config = serde_json::json!({"connections": c, "parse": "none", "url": path});
     if let Some(rate) = rate {
         args.extend([
             "-q".to_owned(),
@@ -503,7 +586,7 @@ fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
         config["options"] = extra.join(" ").into();
     }
     args.extend(extra);
-    args.extend(["-c".to_owned(), c.to_string(), format!("{base}/users/1")]);
+    args.extend(["-c".to_owned(), c.to_string(), format!("{base}{path}")]);
     reference(ReferenceTool::Oha, args, in_flight, parse_oha, config)
 }
 
@@ -606,8 +689,26 @@ fn combination(
     if let Some((rate, _)) = job.rate {
         args.extend(["--rate".to_owned(), format!("{rate:.0}")]);
     }
-    if job.scenario == Scenario::HttpsNewConnection {
-        args.push("--no-keepalive".to_owned());
+    match job.scenario {
+        Scenario::HttpsNewConnection => args.push("--no-keepalive".to_owned()),
+        Scenario::Upload => args.extend(
+            [
+                "-m",
+                "POST",
+                "--body-file",
+                &upload_file(plan).display().to_string(),
+                "-T",
+                "application/json",
+            ]
+            .map(str::to_owned),
+        ),
+        // The body is 256 KiB, over no limit; --max-body says so.
+        Scenario::Download => args.extend(["--max-body".to_owned(), "1MiB".to_owned()]),
+        Scenario::Throughput
+        | Scenario::Memory
+        | Scenario::Rate
+        | Scenario::Https
+        | Scenario::H2 => {}
     }
     let pace = job
         .rate
@@ -642,6 +743,16 @@ fn combination(
 }
 
 /// The machine the numbers came from: cores, kernel, date.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_download_path_asks_for_the_download_size() {
+        assert_eq!(DOWNLOAD_PATH, format!("/bytes/{DOWNLOAD_BYTES}"));
+    }
+}
+
 fn machine() -> serde_json::Value {
     let output = |cmd: &str, args: &[&str]| {
         Command::new(cmd)
@@ -675,6 +786,12 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
             "rate_in_flight": SWEEP_IN_FLIGHT,
             "tls_in_flight": plan.tls_in_flight,
             "h2_connections": H2_CONNECTIONS,
+            "upload": plan.upload.then_some(serde_json::json!({
+                "path": UPLOAD_PATH, "body_bytes": UPLOAD_BYTES, "in_flight": UPLOAD_IN_FLIGHT,
+            })),
+            "download": plan.download.then_some(serde_json::json!({
+                "path": DOWNLOAD_PATH, "body_bytes": DOWNLOAD_BYTES, "in_flight": DOWNLOAD_IN_FLIGHT,
+            })),
         },
         "runs": runs,
     });
@@ -692,6 +809,7 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
         memory: plan.memory.is_some(),
         rate_seconds: (!plan.rates.is_empty()).then_some(plan.rate_seconds),
         tls_in_flight: plan.tls_in_flight,
+        shapes: plan.upload || plan.download,
     };
     let md = page(runs, &info);
     let md_path = plan.out.join("results.md");

@@ -41,6 +41,8 @@ pub struct ToolResult {
     pub p99_ms: Option<f64>,
     /// Socket errors and non-2xx answers by kind.
     pub errors: BTreeMap<String, u64>,
+    /// Body bytes received, where the tool says (oha's `totalData`).
+    pub bytes_received: Option<u64>,
 }
 
 /// Parses wrk's text output (run with `--latency`).
@@ -138,6 +140,7 @@ pub fn parse_oha(json: &str) -> anyhow::Result<ToolResult> {
         p50_ms: v["latencyPercentiles"]["p50"].as_f64().map(|s| s * 1000.0),
         p99_ms: v["latencyPercentiles"]["p99"].as_f64().map(|s| s * 1000.0),
         errors,
+        bytes_received: summary["totalData"].as_u64(),
     })
 }
 

@@ -25,6 +25,38 @@ pub const H2_CONNECTIONS: usize = 10;
 /// flight, and every sweep run may have this many in flight at most.
 pub const SWEEP_IN_FLIGHT: usize = 100;
 
+/// The body every request of the `upload` scenario sends: 4 KiB of JSON.
+pub const UPLOAD_BYTES: usize = 4096;
+/// Requests in flight in the `upload` scenario.
+pub const UPLOAD_IN_FLIGHT: usize = 1_000;
+/// The body every answer of the `download` scenario carries: 256 KiB.
+pub const DOWNLOAD_BYTES: usize = 256 * 1024;
+/// Requests in flight in the `download` scenario.
+pub const DOWNLOAD_IN_FLIGHT: usize = 100;
+
+/// Bytes in a MiB.
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// A JSON document of exactly `size` bytes (at least 16): what the
+/// `upload` scenario sends, the same file for oha and every combination.
+///
+/// ```
+/// let body = async_fetch::compare::run::json_body(4096);
+/// assert_eq!(body.len(), 4096);
+/// assert!(serde_json::from_slice::<serde_json::Value>(&body).is_ok());
+/// ```
+pub fn json_body(size: usize) -> Vec<u8> {
+    let open = br#"{"items":["#;
+    let close = br#""]}"#;
+    let mut body = Vec::with_capacity(size);
+    body.extend_from_slice(open);
+    body.push(b'"');
+    let filler = size.saturating_sub(body.len() + close.len());
+    body.extend((0..filler).map(|i| b'a' + (i % 26) as u8));
+    body.extend_from_slice(close);
+    body
+}
+
 /// A load generator the combinations are measured beside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReferenceTool {
@@ -154,11 +186,21 @@ pub enum Scenario {
     /// Throughput over HTTP/2 on TLS: many streams on a few connections
     /// (`load --http2`, oha `--http2 -p`, h2load `-m`).
     H2,
+    /// [`UPLOAD_BYTES`] of JSON `POST`ed to `/echo`, whose answer is
+    /// small: what writing a request body costs (`load -m POST
+    /// --body-file`, oha `-m POST -D`).
+    Upload,
+    /// `GET /bytes/`[`DOWNLOAD_BYTES`], read and dropped: what reading a
+    /// large body costs.
+    Download,
 }
 
 impl Scenario {
     /// The TLS scenarios, in the order the page shows them.
     pub const TLS: [Scenario; 3] = [Scenario::Https, Scenario::HttpsNewConnection, Scenario::H2];
+
+    /// The other shapes of work, in the order the page shows them.
+    pub const SHAPES: [Scenario; 2] = [Scenario::Upload, Scenario::Download];
 
     /// Its name in results.json.
     pub fn name(self) -> &'static str {
@@ -169,6 +211,8 @@ impl Scenario {
             Scenario::Https => "https",
             Scenario::HttpsNewConnection => "https_new_connection",
             Scenario::H2 => "h2",
+            Scenario::Upload => "upload",
+            Scenario::Download => "download",
         }
     }
 }
@@ -275,6 +319,10 @@ pub struct Run {
     /// count them, and for the reference tools.
     #[serde(default)]
     pub connections_opened: Option<u64>,
+    /// Body bytes received (a combination's `bytes_received`, oha's
+    /// `totalData`); `None` where the tool does not say.
+    #[serde(default)]
+    pub bytes_received: Option<u64>,
 }
 
 impl Run {
@@ -313,6 +361,7 @@ impl Run {
             behind_s: report.behind_s,
             http_version: Some(report.http_version.clone()),
             connections_opened: report.connections_opened,
+            bytes_received: Some(report.bytes_received),
             config: serde_json::to_value(&report).unwrap_or_default(),
             samples: Vec::new(),
             status: Status::Measured,
@@ -367,6 +416,7 @@ impl Run {
             behind_s: None,
             http_version: None,
             connections_opened: None,
+            bytes_received: None,
         }
     }
 
@@ -450,6 +500,7 @@ impl Run {
             cpu_s: cost.cpu_s,
             cpu_system_s: cost.cpu_system_s,
             peak_rss_kb: cost.peak_rss_kb,
+            bytes_received: result.bytes_received,
             command,
             config,
             ..Run::empty(Tool::Reference(tool), concurrency)
@@ -469,6 +520,19 @@ impl Run {
         self.rate
             .filter(|rate| *rate > 0.0)
             .map(|rate| self.requests_per_sec / rate)
+    }
+
+    /// Body bytes received per second, MiB; `None` where the tool does
+    /// not count them.
+    pub fn mib_per_sec(&self) -> Option<f64> {
+        let bytes = self.bytes_received?;
+        (self.elapsed_s > 0.0).then(|| bytes as f64 / MIB / self.elapsed_s)
+    }
+
+    /// Client CPU seconds per MiB of body received.
+    pub fn cpu_per_mib(&self) -> Option<f64> {
+        let bytes = self.bytes_received.filter(|b| *b > 0)?;
+        Some(self.cpu_s / (bytes as f64 / MIB))
     }
 
     /// Peak RSS divided by the requests in flight, KiB.
@@ -553,7 +617,9 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
                 Scenario::Throughput
                 | Scenario::Https
                 | Scenario::HttpsNewConnection
-                | Scenario::H2 => {
+                | Scenario::H2
+                | Scenario::Upload
+                | Scenario::Download => {
                     group.sort_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec));
                 }
                 // The median latency: what the curve is drawn from.

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use super::run::{
-    H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE, Run, SWEEP_IN_FLIGHT, Scenario, Status, Tool,
+    DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE, Run,
+    SWEEP_IN_FLIGHT, Scenario, Status, Tool, UPLOAD_BYTES, UPLOAD_IN_FLIGHT,
 };
 use crate::combos::{Client, Model, Runtime};
 
@@ -128,6 +129,8 @@ pub struct PageInfo<'a> {
     pub rate_seconds: Option<u64>,
     /// Requests in flight in the TLS scenarios, when they ran.
     pub tls_in_flight: Option<usize>,
+    /// Whether the `upload` or `download` scenario ran.
+    pub shapes: bool,
 }
 
 /// The whole `results.md`: the headline, the method, and every table.
@@ -227,6 +230,26 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
         );
         md.push_str(&tls_tables(runs));
     }
+    if info.shapes {
+        let _ = writeln!(
+            md,
+            "\n## Other shapes of work: uploads and downloads\n\n\
+             The same request from every tool, {} s each, a connection per request in flight. \
+             `upload`: {} KiB of JSON `POST`ed to `/echo` (which reads it whole and answers its \
+             length and digest, a small answer), {} in flight (`load -m POST --body-file F -T \
+             application/json`, oha `-m POST -D F -T application/json`). `download`: `GET \
+             /bytes/{}` ({} KiB, streamed by the server), {} in flight, each body read and \
+             dropped (`load --parse none`). \"vs oha\" divides by oha's figure of the same \
+             scenario in the same rounds.\n",
+            info.seconds,
+            UPLOAD_BYTES / 1024,
+            UPLOAD_IN_FLIGHT,
+            DOWNLOAD_BYTES,
+            DOWNLOAD_BYTES / 1024,
+            DOWNLOAD_IN_FLIGHT,
+        );
+        md.push_str(&shape_tables(runs));
+    }
     if let Some(seconds) = info.rate_seconds {
         let _ = writeln!(
             md,
@@ -311,6 +334,122 @@ pub fn tls_tables(runs: &[Run]) -> String {
         out.push_str(&table.finish());
     }
     out
+}
+
+/// A table each for `upload` (requests/sec, CPU per 10k requests) and
+/// `download` (MiB/s, CPU per MiB), every tool beside oha's figure.
+pub fn shape_tables(runs: &[Run]) -> String {
+    let mut out = String::new();
+    for scenario in Scenario::SHAPES {
+        let rows: Vec<&Run> = runs.iter().filter(|r| r.scenario == scenario).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let oha = rows
+            .iter()
+            .copied()
+            .find(|r| r.tool == Tool::OHA && r.status == Status::Measured);
+        let _ = writeln!(out, "\n### `{}`\n", scenario.name());
+        let upload = scenario == Scenario::Upload;
+        let mut table = Table::new(&[
+            "tool",
+            "in flight",
+            if upload { "requests/sec" } else { "MiB/s" },
+            "vs oha",
+            "p50 ms",
+            "p99 ms",
+            if upload {
+                "client CPU s per 10k"
+            } else {
+                "client CPU s per MiB"
+            },
+            "errors",
+            "checks",
+        ]);
+        let figure = |r: &Run| {
+            if upload {
+                Some(r.requests_per_sec)
+            } else {
+                r.mib_per_sec()
+            }
+        };
+        let cost = |r: &Run| {
+            if upload {
+                Some(r.cpu_per_10k())
+            } else {
+                r.cpu_per_mib()
+            }
+        };
+        for r in rows {
+            if let Some(why) = unmeasured(r) {
+                table.unmeasured(tool_name(r.tool), r, why);
+                continue;
+            }
+            let versus = match (figure(r), oha.and_then(figure)) {
+                (Some(this), Some(that)) if that > 0.0 => format!("{:.2}x", this / that),
+                _ => "-".to_owned(),
+            };
+            let number = |v: Option<f64>, decimals: usize| {
+                v.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
+            };
+            table.row(vec![
+                tool_name(r.tool),
+                r.concurrency.to_string(),
+                number(figure(r), if upload { 0 } else { 1 }),
+                versus,
+                ms(r.p50_ms),
+                ms(r.p99_ms),
+                number(cost(r), if upload { 3 } else { 4 }),
+                r.errors_text(),
+                checks_text(r),
+            ]);
+        }
+        out.push_str(&table.finish());
+    }
+    out
+}
+
+/// The fastest combination of `upload` (requests/sec) and `download`
+/// (MiB/s) against oha's: the headline's rows 8 and 9.
+fn shapes_headline(runs: &[Run], out: &mut String) {
+    for (row, scenario) in [(8, Scenario::Upload), (9, Scenario::Download)] {
+        let measured = |r: &&Run| r.scenario == scenario && r.status == Status::Measured;
+        let figure = |r: &Run| match scenario {
+            Scenario::Upload => Some(r.requests_per_sec),
+            _ => r.mib_per_sec(),
+        };
+        let unit = if scenario == Scenario::Upload {
+            "requests/sec"
+        } else {
+            "MiB/s"
+        };
+        let Some(best) = runs
+            .iter()
+            .filter(measured)
+            .filter(|r| !r.reference)
+            .max_by(|a, b| {
+                figure(a)
+                    .unwrap_or(0.0)
+                    .total_cmp(&figure(b).unwrap_or(0.0))
+            })
+        else {
+            continue;
+        };
+        let Some(oha) = runs.iter().filter(measured).find(|r| r.tool == Tool::OHA) else {
+            continue;
+        };
+        let (Some(this), Some(that)) = (figure(best), figure(oha).filter(|v| *v > 0.0)) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "| {row}. {}: {unit} vs oha, {} in flight | {} {this:.1} / oha {that:.1} = {:.2}x | for comparison | |",
+            scenario.name(),
+            best.concurrency,
+            best.tool,
+            this / that,
+        );
+    }
 }
 
 /// The fastest combination of a TLS scenario against each reference tool
@@ -822,6 +961,7 @@ pub fn headline(runs: &[Run]) -> String {
         );
     }
     tls_headline(runs, &mut out);
+    shapes_headline(runs, &mut out);
     let fastest_queued = queued_pairs(runs)
         .into_iter()
         .filter_map(|(q, base)| Some((q, base?)))
