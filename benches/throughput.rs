@@ -1,8 +1,10 @@
 //! Throughput of every runtime + client combination, side by side.
 //!
 //! Groups are scenarios (`get_user`: `GET /users/{id}` decoded as JSON;
-//! `fetch_title`: `GET /pages/{id}` with the title extracted), functions are
-//! `runtime+client`, parameters are requests in flight (100, 1,000, 10,000).
+//! `fetch_title`: `GET /pages/{id}` with the title extracted; `post_json`:
+//! 4 KiB of JSON `POST`ed to `/echo`, which answers its length), functions
+//! are `runtime+client`, parameters are requests in flight (100, 1,000,
+//! 10,000; `post_json` 100 and 1,000).
 //! Criterion reports requests per second.
 //!
 //! The fixture server runs as its own process, started once (or give an
@@ -21,8 +23,8 @@ use criterion::async_executor::AsyncExecutor;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use fetch_core::{
-    ClientConfig, HttpClient, LoadPlan, LocalHttpClient, Parse, Progress, Report, Runtime, Stop,
-    UrlTemplate, run_load,
+    ClientConfig, Headers, HttpClient, LoadPlan, LocalHttpClient, Method, Parse, Progress, Report,
+    RequestSpec, Runtime, Stop, UrlTemplate, header, run_load,
 };
 
 /// Criterion's hook for async benchmarks, implemented once for every
@@ -55,6 +57,7 @@ struct Bench<'g, 'c> {
 struct Shape<'a> {
     url: &'a UrlTemplate,
     parse: Parse,
+    request: &'a RequestSpec,
     in_flight: usize,
 }
 
@@ -64,6 +67,21 @@ impl Shape<'_> {
             .concurrency(self.in_flight)
             .timeout(Duration::from_secs(30))
             .parse(self.parse)
+            .request(self.request.clone())
+    }
+}
+
+/// `POST` of a 4 KiB JSON body (the `upload` scenario of compare).
+fn post_json() -> RequestSpec {
+    let mut headers = Headers::new();
+    headers.push(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    RequestSpec {
+        method: Method::POST,
+        headers: Arc::new(headers),
+        body: async_fetch::compare::run::json_body(4096).into(),
     }
 }
 
@@ -142,9 +160,18 @@ fn throughput(c: &mut Criterion) {
             "FETCH_BENCH_URL"
         }
     );
-    for (scenario, path, parse) in [
-        ("get_user", "/users/{id}", Parse::User),
-        ("fetch_title", "/pages/{id}", Parse::Title),
+    let get = RequestSpec::default();
+    let post = post_json();
+    for (scenario, path, parse, request, in_flights) in [
+        ("get_user", "/users/{id}", Parse::User, &get, &IN_FLIGHT[..]),
+        (
+            "fetch_title",
+            "/pages/{id}",
+            Parse::Title,
+            &get,
+            &IN_FLIGHT[..],
+        ),
+        ("post_json", "/echo", Parse::None, &post, &IN_FLIGHT[..2]),
     ] {
         let url = UrlTemplate::new(&format!("{base}{path}")).expect("valid URL");
         let mut group = c.benchmark_group(scenario);
@@ -155,7 +182,7 @@ fn throughput(c: &mut Criterion) {
             .sample_size(10)
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(2));
-        for in_flight in IN_FLIGHT {
+        for &in_flight in in_flights {
             group.throughput(Throughput::Elements(batch(in_flight)));
             let config = ClientConfig {
                 connections: in_flight,
@@ -166,6 +193,7 @@ fn throughput(c: &mut Criterion) {
                 shape: Shape {
                     url: &url,
                     parse,
+                    request,
                     in_flight,
                 },
             };

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use crate::harness::find_program;
 
 /// The access log's format: the fields a test checks, `|`-separated.
-pub const LOG_FORMAT: &str =
-    "$status|$request_uri|$http_user_agent|$http_accept|$http_accept_encoding";
+pub const LOG_FORMAT: &str = "$status|$request_method|$request_uri|$http_user_agent|$http_accept|\
+     $http_accept_encoding|$http_content_length|$http_x_trace|$http_content_type";
 
 /// What nginx serves: the inside of its `server { }` block (after its
 /// `listen` and `root`, which [`Nginx::start`] writes), and the files

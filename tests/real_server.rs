@@ -57,6 +57,7 @@ fn site() -> Site {
          location /latin1/ { types { } default_type \"text/html; charset=iso-8859-1\"; }\n\
          location /cp1252/ { types { } default_type \"text/html; charset=windows-1252\"; }\n\
          location /bom/ { types { } default_type \"text/html; charset=iso-8859-1\"; }\n\
+         location = /any { return 200 \"ok\\n\"; }\n\
          location = /r301 { return 301 /utf8.html; }\n\
          location = /r302 { return 302 /utf8.html; }\n\
          location = /r303 { return 303 /utf8.html; }\n\
@@ -190,12 +191,81 @@ fn what_every_client_sends_is_the_same() {
             .client
             .accept_encoding()
             .unwrap_or("-");
+        // No Content-Length on a GET, but where the library forces one
+        // (the registry says which).
+        let length = forced(bin, client, "content-length").unwrap_or("-");
         let want = format!(
-            "200|/utf8.html|{}|{}|{encoding}",
+            "200|GET|/utf8.html|{}|{}|{encoding}|{length}|-|-",
             ClientConfig::user_agent_for(client, runtime),
             ClientConfig::ACCEPT
         );
         assert_eq!(*line, want, "{bin} {client}");
+    }
+}
+
+/// The value of `name` the client of `bin --client client` sends on its
+/// own (the registry's `forced_headers`), if any.
+fn forced(bin: &str, client: &str, name: &str) -> Option<&'static str> {
+    common::combo(bin, client)
+        .client
+        .forced_headers()
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| f.value)
+}
+
+#[test]
+fn every_client_sends_the_method_header_and_body_asked_for_to_nginx() {
+    let Some(nginx) = nginx() else { return };
+    let url = format!("{}/any", nginx.url());
+    let body = r#"{"k":"v"}"#;
+    for (bin, client) in combinations() {
+        for method in ["POST", "PUT", "DELETE"] {
+            let trace = format!("X-Trace: {bin}-{client}-{method}");
+            load_json(
+                bin,
+                client,
+                &[
+                    "--url",
+                    &url,
+                    "-n",
+                    "1",
+                    "-c",
+                    "1",
+                    "-m",
+                    method,
+                    "-H",
+                    &trace,
+                    "-T",
+                    "application/json",
+                    "--body",
+                    body,
+                ],
+                0,
+            );
+        }
+    }
+    let log = nginx.access_log();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), combinations().count() * 3, "{log}");
+    let mut lines = lines.into_iter();
+    for (bin, client) in combinations() {
+        for method in ["POST", "PUT", "DELETE"] {
+            let line = lines.next().unwrap();
+            let fields: Vec<&str> = line.split('|').collect();
+            assert_eq!(
+                fields[..3],
+                ["200", method, "/any"],
+                "{bin} {client}: {line}"
+            );
+            let tail = &fields[fields.len() - 3..];
+            let trace = format!("{bin}-{client}-{method}");
+            assert_eq!(
+                tail,
+                [&body.len().to_string(), trace.as_str(), "application/json"],
+                "{bin} {client}: {line}"
+            );
+        }
     }
 }
 

@@ -480,11 +480,27 @@ fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ProcessCost
     Ok((stdout, cost, output.status.code().unwrap_or(-1)))
 }
 
+/// The command line as results.json records it, secrets redacted: the
+/// value of every header (`-H Name: ***`), a `-a` credential, and any
+/// URL's password.
 fn command_line(program: &str, args: &[String]) -> String {
-    std::iter::once(program.to_owned())
-        .chain(args.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = vec![program.to_owned()];
+    let mut secret_next: Option<&str> = None;
+    for arg in args {
+        let shown = match secret_next.take() {
+            Some("-H" | "--header") => match arg.split_once(':') {
+                Some((name, _)) => format!("{name}: ***"),
+                None => "***".to_owned(),
+            },
+            Some(_) => "***".to_owned(),
+            None => fetch_core::redact_url(arg).into_owned(),
+        };
+        if matches!(arg.as_str(), "-H" | "--header" | "-a" | "--basic-auth") {
+            secret_next = Some(arg.as_str());
+        }
+        out.push(shown);
+    }
+    out.join(" ")
 }
 
 fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
@@ -743,16 +759,6 @@ fn combination(
 }
 
 /// The machine the numbers came from: cores, kernel, date.
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_download_path_asks_for_the_download_size() {
-        assert_eq!(DOWNLOAD_PATH, format!("/bytes/{DOWNLOAD_BYTES}"));
-    }
-}
-
 fn machine() -> serde_json::Value {
     let output = |cmd: &str, args: &[&str]| {
         Command::new(cmd)
@@ -842,4 +848,38 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_command_lines_hold_no_secret() {
+        let args: Vec<String> = [
+            "load",
+            "--url",
+            "http://ann:pw-1@127.0.0.1:9/x",
+            "-H",
+            "X-Api-Key: key-2",
+            "-a",
+            "bob:pw-3",
+            "--header",
+            "novalue-4",
+            "-c",
+            "10",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let line = command_line("fetch-tokio", &args);
+        assert_eq!(
+            line,
+            "fetch-tokio load --url http://ann:***@127.0.0.1:9/x -H X-Api-Key: *** -a *** --header *** -c 10"
+        );
+    }
+
+    #[test]
+    fn the_download_path_asks_for_the_download_size() {
+        assert_eq!(DOWNLOAD_PATH, format!("/bytes/{DOWNLOAD_BYTES}"));
+    }
 }

@@ -361,7 +361,7 @@ pub fn shape_tables(runs: &[Run]) -> String {
             if upload {
                 "client CPU s per 10k"
             } else {
-                "client CPU s per MiB"
+                "client CPU ms per MiB"
             },
             "errors",
             "checks",
@@ -377,7 +377,7 @@ pub fn shape_tables(runs: &[Run]) -> String {
             if upload {
                 Some(r.cpu_per_10k())
             } else {
-                r.cpu_per_mib()
+                r.cpu_per_mib().map(|s| s * 1000.0)
             }
         };
         for r in rows {
@@ -399,7 +399,7 @@ pub fn shape_tables(runs: &[Run]) -> String {
                 versus,
                 ms(r.p50_ms),
                 ms(r.p99_ms),
-                number(cost(r), if upload { 3 } else { 4 }),
+                number(cost(r), 3),
                 r.errors_text(),
                 checks_text(r),
             ]);
