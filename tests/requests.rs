@@ -102,6 +102,8 @@ fn every_combination_sends_the_method_headers_and_body_asked_for() {
                 &trace,
                 "-H",
                 "User-Agent: my-agent/1",
+                "-H",
+                "Host: api.example.test",
                 "-T",
                 "application/json",
                 "--body",
@@ -115,7 +117,7 @@ fn every_combination_sends_the_method_headers_and_body_asked_for() {
         assert_eq!(report.method, "PUT");
         assert_eq!(
             report.header_names,
-            ["x-trace", "user-agent", "content-type", "authorization"]
+            ["x-trace", "user-agent", "host", "content-type", "authorization"]
         );
         assert_eq!(report.body_bytes, body.len() as u64);
         assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
@@ -124,6 +126,7 @@ fn every_combination_sends_the_method_headers_and_body_asked_for() {
         let own = [
             ("x-trace", SECRET),
             ("user-agent", "my-agent/1"),
+            ("host", "api.example.test"),
             ("content-type", "application/json"),
             ("authorization", auth.to_str().unwrap()),
         ];
