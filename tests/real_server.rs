@@ -11,7 +11,7 @@
 mod common;
 
 use async_fetch::nginx::{Nginx, NginxError, Site};
-use common::{combinations, load_json, run};
+use common::{combinations, load_json, load_once, run};
 use fetch_core::ClientConfig;
 
 /// "Café" and friends, in the bytes of each encoding.
@@ -222,16 +222,11 @@ fn every_client_sends_the_method_header_and_body_asked_for_to_nginx() {
     for (bin, client) in combinations() {
         for method in ["POST", "PUT", "DELETE"] {
             let trace = format!("X-Trace: {bin}-{client}-{method}");
-            load_json(
+            load_once(
                 bin,
                 client,
+                &url,
                 &[
-                    "--url",
-                    &url,
-                    "-n",
-                    "1",
-                    "-c",
-                    "1",
                     "-m",
                     method,
                     "-H",
@@ -241,7 +236,6 @@ fn every_client_sends_the_method_header_and_body_asked_for_to_nginx() {
                     "--body",
                     body,
                 ],
-                0,
             );
         }
     }

@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 
-use common::{COMBINATIONS, combinations, load_json, own_server, run};
+use common::{COMBINATIONS, combinations, load_json, load_once, own_server, run};
 use fetch_core::ClientConfig;
 use fetch_server::shapes::Inspected;
 
@@ -117,7 +117,13 @@ fn every_combination_sends_the_method_headers_and_body_asked_for() {
         assert_eq!(report.method, "PUT");
         assert_eq!(
             report.header_names,
-            ["x-trace", "user-agent", "host", "content-type", "authorization"]
+            [
+                "x-trace",
+                "user-agent",
+                "host",
+                "content-type",
+                "authorization"
+            ]
         );
         assert_eq!(report.body_bytes, body.len() as u64);
         assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
@@ -143,12 +149,7 @@ fn every_combination_sends_the_method_headers_and_body_asked_for() {
         // A plain GET: the client's own headers only, no Content-Length
         // (unless the library forces one, as the registry says).
         let get = format!("/inspect/get-{bin}-{client}");
-        load_json(
-            bin,
-            client,
-            &["--url", &format!("{base}{get}"), "-n", "1", "-c", "1"],
-            0,
-        );
+        load_once(bin, client, &format!("{base}{get}"), &[]);
         let sent = recorded(&server, &get);
         assert_eq!(sent.len(), 1, "{bin} {client}");
         assert_eq!(sent[0].method, "GET");
@@ -197,24 +198,11 @@ fn a_large_body_only_read_is_counted_not_kept() {
     let base = common::server_url();
     let size: u64 = 128 << 20;
     for (bin, client) in combinations() {
-        let (_, report) = load_json(
+        let (_, report) = load_once(
             bin,
             client,
-            &[
-                "--url",
-                &format!("{base}/bytes/{size}"),
-                "-n",
-                "1",
-                "-c",
-                "1",
-                "--max-body",
-                "1GiB",
-                "--parse",
-                "none",
-                "--timeout",
-                "60s",
-            ],
-            0,
+            &format!("{base}/bytes/{size}"),
+            &["--max-body", "1GiB", "--parse", "none", "--timeout", "60s"],
         );
         assert_eq!(report.bytes_received, size, "{bin} {client}");
         let peak_mib = report.peak_rss_kb / 1024;
@@ -229,7 +217,7 @@ fn redirects_change_the_method_and_keep_credentials_home_on_every_client() {
     let base = server.url();
     for (bin, client) in combinations() {
         let name = format!("{bin}-{client}");
-        // (status, target recorded, method it must arrive as, body kept)
+        // (status, method it must arrive as, body kept)
         for (status, method, keeps) in [
             (301, "GET", false),
             (302, "GET", false),
@@ -239,22 +227,11 @@ fn redirects_change_the_method_and_keep_credentials_home_on_every_client() {
         ] {
             let target = format!("/inspect/{status}-{name}");
             let url = format!("{base}/redirect/{status}?to={target}");
-            load_json(
+            load_once(
                 bin,
                 client,
-                &[
-                    "--url",
-                    &url,
-                    "-n",
-                    "1",
-                    "-c",
-                    "1",
-                    "--body",
-                    "{}",
-                    "-T",
-                    "application/json",
-                ],
-                0,
+                &url,
+                &["--body", "{}", "-T", "application/json"],
             );
             let sent = recorded(&server, &target);
             assert_eq!(sent.len(), 1, "{name} {status}");
@@ -276,12 +253,7 @@ fn redirects_change_the_method_and_keep_credentials_home_on_every_client() {
             (format!("{}{away}", other.url()), away.clone(), false),
         ] {
             let url = format!("{base}/redirect/307?to={to}");
-            let (out, _) = load_json(
-                bin,
-                client,
-                &["--url", &url, "-n", "1", "-c", "1", "-H", &bearer],
-                0,
-            );
+            let (out, _) = load_once(bin, client, &url, &["-H", &bearer]);
             assert!(!out.stdout.contains(SECRET));
             let sent = [recorded(&server, &target), recorded(&other, &target)].concat();
             assert_eq!(sent.len(), 1, "{name} {target}");

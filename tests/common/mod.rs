@@ -257,6 +257,14 @@ pub fn load_json(bin_name: &str, client: &str, args: &[&str], code: i32) -> (Run
     (out, report)
 }
 
+/// [`load_json`] of one request to `url` (`-n 1 -c 1`), with `extra`
+/// options, expecting success.
+pub fn load_once(bin_name: &str, client: &str, url: &str, extra: &[&str]) -> (Run, LoadReport) {
+    let mut args = vec!["--url", url, "-n", "1", "-c", "1"];
+    args.extend_from_slice(extra);
+    load_json(bin_name, client, &args, 0)
+}
+
 /// Runs `bin args`, reads the first line of its stdout, then closes the
 /// pipe (as `| head -1` does) and waits, at most `limit`, for it to end.
 /// Returns the first line and the finished run (stdout is gone).
