@@ -12,9 +12,14 @@
 //! clients are built, and their pools warmed, before measuring; each
 //! measured iteration is a batch of requests through the load engine.
 //!
+//! A point whose runs fail (an error, a lost request) does not stop the
+//! run: it is named (`FAILED ...`) when it happens and again at the end,
+//! every later point still runs, and the bench exits non-zero. A point
+//! whose warm-up fails is skipped, with the reason.
+//!
 //! Run with: `cargo bench --bench throughput`
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_fetch::combos::{self, Combo, LocalCombo, Visit};
@@ -41,6 +46,14 @@ impl<R: Runtime> AsyncExecutor for Exec<'_, R> {
 
 const IN_FLIGHT: [usize; 3] = [100, 1_000, 10_000];
 
+/// Every request's time limit, the engine's and the client's own alike
+/// (the threads baseline's ureq enforces its own: 10,000 OS threads on
+/// two cores take longer than its default 10 s to all be answered).
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The points that failed, each with why: printed at the end.
+static FAILURES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
 /// Requests per measured iteration: enough that each worker sends several,
 /// so opening connections and spawning workers is a small part.
 fn batch(in_flight: usize) -> u64 {
@@ -65,7 +78,7 @@ impl Shape<'_> {
     fn plan(&self, requests: u64) -> LoadPlan {
         LoadPlan::new(self.url.clone(), Stop::Requests(requests))
             .concurrency(self.in_flight)
-            .timeout(Duration::from_secs(30))
+            .timeout(TIMEOUT)
             .parse(self.parse)
             .request(self.request.clone())
     }
@@ -96,14 +109,19 @@ impl Visit for Bench<'_, '_> {
             shape.plan(shape.in_flight as u64 * 2),
             Progress::new(),
         ));
-        checked(combo, &warm);
+        if !warmed(combo, shape.in_flight, &warm) {
+            return;
+        }
         let id = BenchmarkId::new(combo.id(), shape.in_flight);
         let batch = batch(shape.in_flight);
         self.group.bench_function(id, |b| {
             b.to_async(Exec(rt)).iter_custom(|iters| {
                 let plan = shape.plan(iters * batch);
                 let client = client.clone();
-                async move { checked(combo, &run_load(rt, client, plan, Progress::new()).await) }
+                async move {
+                    let report = run_load(rt, client, plan, Progress::new()).await;
+                    checked(combo, shape.in_flight, &report)
+                }
             });
         });
     }
@@ -113,32 +131,84 @@ impl Visit for Bench<'_, '_> {
     /// a Send runtime and its client are; each iteration is a run on them.
     fn visit_local<C: LocalHttpClient>(&mut self, combo: Combo, local: LocalCombo<C>) {
         let shape = self.shape;
-        let shards = local.shards(shape.in_flight).expect("start the shards");
-        checked(
-            combo,
-            &shards.run(shape.plan(shape.in_flight as u64 * 2), Progress::new()),
-        );
+        let shards = match local.shards(shape.in_flight) {
+            Ok(shards) => shards,
+            Err(e) => {
+                failed(
+                    combo,
+                    shape.in_flight,
+                    format!("could not start the shards: {e}"),
+                );
+                return;
+            }
+        };
+        let warm = shards.run(shape.plan(shape.in_flight as u64 * 2), Progress::new());
+        if !warmed(combo, shape.in_flight, &warm) {
+            return;
+        }
         let id = BenchmarkId::new(combo.id(), shape.in_flight);
         let batch = batch(shape.in_flight);
         self.group.bench_function(id, |b| {
             b.iter_custom(|iters| {
-                checked(
-                    combo,
-                    &shards.run(shape.plan(iters * batch), Progress::new()),
-                )
+                let report = shards.run(shape.plan(iters * batch), Progress::new());
+                checked(combo, shape.in_flight, &report)
             });
         });
     }
 }
 
-/// A run's time, once it is checked: every request counted, none failed.
-fn checked(combo: Combo, report: &Report) -> Duration {
-    assert!(
-        report.is_consistent() && report.error_count() == 0,
-        "{}: {:?}",
-        combo.id(),
-        report.error_samples
-    );
+/// What is wrong with a run, if anything: a lost request or a failed one.
+fn fault(report: &Report) -> Option<String> {
+    if !report.is_consistent() {
+        return Some(format!(
+            "requests lost: {} counted of {}",
+            report.ok + report.error_count(),
+            report.requests
+        ));
+    }
+    (report.error_count() > 0).then(|| {
+        format!(
+            "{} of {} requests failed: {:?}",
+            report.error_count(),
+            report.requests,
+            report.error_samples
+        )
+    })
+}
+
+/// Notes that `combo` at `in_flight` failed, and why.
+fn failed(combo: Combo, in_flight: usize, why: String) {
+    let line = format!("{}/{in_flight}: {why}", combo.id());
+    eprintln!("FAILED {line}");
+    FAILURES
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .push(line);
+}
+
+/// Whether a warm-up run went through; a point whose warm-up failed is
+/// skipped (named, with the reason), not measured.
+fn warmed(combo: Combo, in_flight: usize, report: &Report) -> bool {
+    match fault(report) {
+        None => true,
+        Some(why) => {
+            failed(
+                combo,
+                in_flight,
+                format!("skipped, its warm-up failed: {why}"),
+            );
+            false
+        }
+    }
+}
+
+/// A measured run's time. A run with a fault is named (criterion cannot
+/// drop a sample), and the bench ends non-zero, so its figure is not taken
+/// for a good one.
+fn checked(combo: Combo, in_flight: usize, report: &Report) -> Duration {
+    if let Some(why) = fault(report) {
+        failed(combo, in_flight, format!("a measured batch failed: {why}"));
+    }
     report.elapsed
 }
 
@@ -186,6 +256,7 @@ fn throughput(c: &mut Criterion) {
             group.throughput(Throughput::Elements(batch(in_flight)));
             let config = ClientConfig {
                 connections: in_flight,
+                request_timeout: TIMEOUT,
                 ..ClientConfig::default()
             };
             let mut bench = Bench {
@@ -206,4 +277,21 @@ fn throughput(c: &mut Criterion) {
 }
 
 criterion::criterion_group!(benches, throughput);
-criterion::criterion_main!(benches);
+
+/// criterion's `criterion_main!`, and then every failed point named, and
+/// a non-zero exit if there was one.
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    let failures = FAILURES.lock().unwrap_or_else(|poison| poison.into_inner());
+    if !failures.is_empty() {
+        eprintln!(
+            "{} benchmark point(s) failed; their figures are not valid:",
+            failures.len()
+        );
+        for failure in failures.iter() {
+            eprintln!("  {failure}");
+        }
+        std::process::exit(1);
+    }
+}
