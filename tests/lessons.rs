@@ -438,11 +438,15 @@ fn spawn_runs_futures_at_the_same_time_await_in_turn() {
             "{bin}: {r}"
         );
         // The CPU jobs are a counted amount of work, so the CPU time the
-        // process spent on the spawned ones covers four jobs (a job that
-        // spun until a deadline would not: four 100 ms deadlines on two
-        // cores cost 200 ms of CPU, and looked like a 4x speed-up).
+        // process spent on the spawned ones covers the four jobs (a job
+        // that spun until a deadline would not: four 100 ms deadlines on
+        // two cores cost 200 ms of CPU, and looked like a 4x speed-up).
+        // The work is what the same four jobs took in turn, on one thread,
+        // in this run: the calibration's estimate, made in the process's
+        // first milliseconds, can be a third off while the CPU's clock
+        // ramps up (seen here: 100 ms estimated, 69 ms run).
         assert!(r["cpu_job_rounds"].as_u64().unwrap() > 0, "{bin}: {r}");
-        let work = f(&r["cpu_jobs"]) * f(&r["cpu_job_alone_ms"]);
+        let work = f(&r["cpu_awaited_ms"]);
         assert!(
             f(&r["cpu_spawned_process_cpu_ms"]) >= 0.75 * work,
             "{bin}: {r}"
