@@ -186,11 +186,17 @@ pub async fn inspected(State(log): State<Log>) -> Response {
     axum::Json(log.iter().collect::<Vec<_>>()).into_response()
 }
 
-/// Any method on `/redirect/{code}?to=URL`: that redirect.
+/// Any method on `/redirect/{code}?to=URL`: that redirect. A request's
+/// body is read to its end first, as a server that keeps the connection
+/// must: hyper closes a connection whose request body was left unread,
+/// and a client that reuses it (surf's pool does) would meet it closed.
 pub async fn redirect(
     Path(code): Path<u16>,
     Query(query): Query<HashMap<String, String>>,
+    request: Request,
 ) -> Response {
+    let mut body = request.into_body();
+    while let Some(Ok(_)) = body.frame().await {}
     let Some(to) = query.get("to") else {
         return (
             StatusCode::BAD_REQUEST,
