@@ -366,13 +366,7 @@ pub fn shape_tables(runs: &[Run]) -> String {
             "errors",
             "checks",
         ]);
-        let figure = |r: &Run| {
-            if upload {
-                Some(r.requests_per_sec)
-            } else {
-                r.mib_per_sec()
-            }
-        };
+        let figure = |r: &Run| shape_figure(scenario, r);
         let cost = |r: &Run| {
             if upload {
                 Some(r.cpu_per_10k())
@@ -409,15 +403,21 @@ pub fn shape_tables(runs: &[Run]) -> String {
     out
 }
 
+/// The figure a run of an `upload` (requests/sec) or a `download` (MiB/s
+/// of bodies; `None` where the tool does not count bytes) is ranked by.
+fn shape_figure(scenario: Scenario, r: &Run) -> Option<f64> {
+    match scenario {
+        Scenario::Upload => Some(r.requests_per_sec),
+        _ => r.mib_per_sec(),
+    }
+}
+
 /// The fastest combination of `upload` (requests/sec) and `download`
 /// (MiB/s) against oha's: the headline's rows 8 and 9.
 fn shapes_headline(runs: &[Run], out: &mut String) {
     for (row, scenario) in [(8, Scenario::Upload), (9, Scenario::Download)] {
         let measured = |r: &&Run| r.scenario == scenario && r.status == Status::Measured;
-        let figure = |r: &Run| match scenario {
-            Scenario::Upload => Some(r.requests_per_sec),
-            _ => r.mib_per_sec(),
-        };
+        let figure = |r: &Run| shape_figure(scenario, r);
         let unit = if scenario == Scenario::Upload {
             "requests/sec"
         } else {
