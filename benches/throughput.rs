@@ -5,7 +5,9 @@
 //! 4 KiB of JSON `POST`ed to `/echo`, which answers its length), functions
 //! are `runtime+client`, parameters are requests in flight (100, 1,000,
 //! 10,000; `post_json` 100 and 1,000).
-//! Criterion reports requests per second.
+//! Criterion reports requests per second. `get_user` also runs
+//! `bare-tokio-hyper`, the bare hyper loop compare measures the engine
+//! against, so `tokio+hyper`'s distance from it is kept in the baselines.
 //!
 //! The fixture server runs as its own process, started once (or give an
 //! external one with `FETCH_BENCH_URL=http://host:port`). Runtimes and
@@ -157,6 +159,68 @@ impl Visit for Bench<'_, '_> {
     }
 }
 
+/// The bare tokio + hyper loop (`fetch_bare`, compare's `bare-tokio-hyper`)
+/// beside `get_user`'s combinations: the same request and decoding with no
+/// engine around it, so a harness regression shows in criterion's saved
+/// baselines as `tokio+hyper` moving away from it. Its connections are
+/// opened and warmed once, as the engine's pool is; each iteration sends a
+/// batch of the same size on them.
+fn bare_tokio_hyper(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    url: &UrlTemplate,
+    threads: usize,
+    in_flight: usize,
+) {
+    const NAME: &str = "bare-tokio-hyper";
+    let point = || format!("{NAME}/{in_flight}");
+    let setup = || -> anyhow::Result<_> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?;
+        let warm = fetch_bare::Run::of_requests(url.as_str(), "tokio", in_flight as u64 * 2)?;
+        let mut connections = rt.block_on(fetch_bare::on_tokio::Connections::open(
+            warm.target(),
+            in_flight,
+        ))?;
+        let tally = rt.block_on(connections.run(&warm))?;
+        anyhow::ensure!(
+            tally.errors().is_empty(),
+            "its warm-up failed: {:?}",
+            tally.errors()
+        );
+        Ok((rt, connections))
+    };
+    let (rt, mut connections) = match setup() {
+        Ok(set) => set,
+        Err(e) => {
+            record_failure(format!("{}: skipped: {e:#}", point()));
+            return;
+        }
+    };
+    let batch = batch(in_flight);
+    group.bench_function(BenchmarkId::new(NAME, in_flight), |b| {
+        b.iter_custom(|iters| {
+            let requests = iters * batch;
+            let started = std::time::Instant::now();
+            let tally = fetch_bare::Run::of_requests(url.as_str(), "tokio", requests)
+                .and_then(|run| rt.block_on(connections.run(&run)));
+            let elapsed = started.elapsed();
+            match tally {
+                Ok(t) if t.errors().is_empty() && t.ok_count() == requests => {}
+                Ok(t) => record_failure(format!(
+                    "{}: a measured batch failed: {} ok of {requests}, errors {:?}",
+                    point(),
+                    t.ok_count(),
+                    t.errors()
+                )),
+                Err(e) => record_failure(format!("{}: a measured batch failed: {e:#}", point())),
+            }
+            elapsed
+        });
+    });
+}
+
 /// What is wrong with a run, if anything: a lost request or a failed one.
 fn fault(report: &Report) -> Option<String> {
     if !report.is_consistent() {
@@ -178,7 +242,11 @@ fn fault(report: &Report) -> Option<String> {
 
 /// Notes that `combo` at `in_flight` failed, and why.
 fn failed(combo: Combo, in_flight: usize, why: String) {
-    let line = format!("{}/{in_flight}: {why}", combo.id());
+    record_failure(format!("{}/{in_flight}: {why}", combo.id()));
+}
+
+/// Names a failed point now, and keeps it for the end.
+fn record_failure(line: String) {
     eprintln!("FAILED {line}");
     FAILURES
         .lock()
@@ -270,6 +338,9 @@ fn throughput(c: &mut Criterion) {
             };
             combos::for_each(threads, in_flight, &config, &mut bench)
                 .expect("build the combinations");
+            if scenario == "get_user" {
+                bare_tokio_hyper(&mut group, &url, threads, in_flight);
+            }
         }
         group.finish();
     }

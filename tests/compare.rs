@@ -18,6 +18,7 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
         threads: 2,
         out: out.clone(),
         reference: false,
+        bare: false,
         tls_in_flight: None,
         queued: None,
         memory: None,
@@ -55,5 +56,61 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
     assert_eq!(runs[1]["status"], "measured", "{json:#}");
     assert!(runs[1]["ok"].as_u64().unwrap() > 0, "{json:#}");
     assert!(out.join("throughput.svg").is_file());
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn the_bare_loops_run_beside_the_engine_and_the_headline_divides_by_them() {
+    let out = std::env::temp_dir().join(format!("compare-bare-{}", std::process::id()));
+    let plan = Plan {
+        seconds: 1,
+        concurrency: vec![20],
+        threads: 2,
+        out: out.clone(),
+        reference: false,
+        bare: true,
+        tls_in_flight: None,
+        queued: None,
+        memory: None,
+        repeat: 1,
+        combinations: vec![Combo::new(Runtime::Tokio, Client::Hyper)],
+        rates: Vec::new(),
+        rate_seconds: 1,
+        upload: false,
+        download: false,
+    };
+    assert!(run(&plan).expect("the comparison runs"), "no run may fail");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let runs = json["runs"].as_array().unwrap();
+    for bare in ["bare-tokio-hyper", "bare-smol-hyper", "bare-compio-hyper"] {
+        let run = runs
+            .iter()
+            .find(|r| r["tool"] == bare)
+            .unwrap_or_else(|| panic!("no {bare} run: {json:#}"));
+        assert_eq!(run["status"], "measured", "{run:#}");
+        assert_eq!(run["reference"], true, "{run:#}");
+        let (requests, ok) = (
+            run["requests"].as_u64().unwrap(),
+            run["ok"].as_u64().unwrap(),
+        );
+        assert!(
+            ok > 0 && ok == requests,
+            "every request of {bare} decoded: {run:#}"
+        );
+        assert!(run["p99_ms"].as_f64().unwrap() > 0.0, "{run:#}");
+    }
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(
+        md.contains("| 3. engine / bare, 20 in flight | tokio+hyper / bare-tokio-hyper: "),
+        "{md}"
+    );
+    // Without smol + hyper and compio + hyper runs, their bare loops have
+    // no engine row to divide, and the headline says nothing of them.
+    assert!(!md.contains("smol+hyper / bare-smol-hyper"), "{md}");
+    assert!(
+        md.contains("| **bare-compio-hyper** (reference) | 20 |"),
+        "{md}"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }

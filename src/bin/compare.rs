@@ -37,6 +37,9 @@ struct Args {
     /// Skip wrk and oha (for machines without them).
     #[arg(long)]
     no_reference: bool,
+    /// Skip the bare reference loops (hyper on tokio, smol and compio with no engine around it).
+    #[arg(long)]
+    no_bare: bool,
     /// Rounds of every run; each figure is the median [default: 3, or 1 with --quick].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     repeat: Option<u16>,
@@ -83,6 +86,7 @@ impl From<Args> for compare::driver::Plan {
             threads: a.threads,
             out: a.out,
             reference: !a.no_reference,
+            bare: !a.no_bare,
             queued: (!a.no_queued).then_some((10_000, 1_000)),
             memory: (!a.no_memory).then_some(10_000),
             repeat: a.repeat.map_or(if a.quick { 1 } else { 3 }, usize::from),

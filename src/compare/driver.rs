@@ -15,7 +15,7 @@ use anyhow::{Context as _, bail};
 use fetch_core::{LoadReport, ProcessCost};
 
 use super::chart::{chart, latency_chart};
-use super::parse::{ToolResult, parse_gnu_time, parse_h2load, parse_oha, parse_wrk};
+use super::parse::{ToolResult, parse_bare, parse_gnu_time, parse_h2load, parse_oha, parse_wrk};
 use super::run::{
     DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, ReferenceTool, Run, SWEEP_IN_FLIGHT,
     Scenario, Tool, UPLOAD_BYTES, UPLOAD_IN_FLIGHT, json_body, medians,
@@ -40,6 +40,11 @@ pub struct Plan {
     pub out: PathBuf,
     /// Run wrk and oha.
     pub reference: bool,
+    /// Run the bare loops ([`ReferenceTool::BARE`]: hyper on tokio, smol
+    /// and compio with no engine around it) in the plain closed-loop runs,
+    /// the reference each engine row of the same runtime and client is
+    /// divided by.
+    pub bare: bool,
     /// Also run every combination with `.0` requests in flight on `.1`
     /// connections (the rest queue), for goal 5.
     pub queued: Option<(usize, usize)>,
@@ -226,6 +231,13 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
             runs.push(with_server_cpu(server, Tool::OHA, c, || {
                 oha(Oha::closed(server.url(), plan.seconds, c))
             }));
+        }
+        if plan.bare {
+            for tool in ReferenceTool::BARE {
+                runs.push(with_server_cpu(server, Tool::Reference(tool), c, || {
+                    bare(plan, server, tool, c)
+                }));
+            }
         }
         let jobs = plan
             .combinations
@@ -454,7 +466,11 @@ fn with_server_cpu(
 /// Runs `program args` under GNU time; returns stdout, what the process
 /// cost, and its exit code.
 fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ProcessCost, i32)> {
-    let time_file = std::env::temp_dir().join(format!("compare-time-{}", std::process::id()));
+    // One file per run: two compares in one process (tests do that) must
+    // not read each other's.
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let time_file = std::env::temp_dir().join(format!("compare-time-{}-{run}", std::process::id()));
     let output = Command::new("/usr/bin/time")
         .arg("-f")
         .arg("%U %S %M")
@@ -509,7 +525,7 @@ fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("{name} is not installed (scripts/compare installs it)"))
 }
 
-/// Runs a reference tool (wrk, oha, h2load) against `/users/1` and records it;
+/// Runs a reference tool (wrk, oha, h2load, installed) and records it;
 /// `parse` reads the tool's output.
 fn reference(
     tool: ReferenceTool,
@@ -519,8 +535,20 @@ fn reference(
     config: serde_json::Value,
 ) -> anyhow::Result<Run> {
     let program = find_tool(tool.name())?;
+    reference_at(&program, tool, args, c, parse, config)
+}
+
+/// Runs the reference tool `tool`, the program at `program`, and records it.
+fn reference_at(
+    program: &Path,
+    tool: ReferenceTool,
+    args: Vec<String>,
+    c: usize,
+    parse: fn(&str) -> anyhow::Result<ToolResult>,
+    config: serde_json::Value,
+) -> anyhow::Result<Run> {
     eprintln!("  {} at {c} in flight", tool.name());
-    let (stdout, cost, _) = timed(&program, &args)?;
+    let (stdout, cost, _) = timed(program, &args)?;
     let result = parse(&stdout)?;
     let command = command_line(tool.name(), &args);
     Ok(Run::reference(tool, c, result, command, config, cost))
@@ -537,6 +565,28 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     let config =
         serde_json::json!({"threads": 2, "connections": c, "parse": "none", "url": "/users/1"});
     reference(ReferenceTool::Wrk, args, c, parse_wrk, config)
+}
+
+/// A bare loop (`tool`, one of [`ReferenceTool::BARE`], a binary of this
+/// workspace) at `c` in flight for the plan's seconds: the same request
+/// and decoding as the combinations' throughput runs (`GET /users/{id}`,
+/// `--parse user`), on the same threads.
+fn bare(plan: &Plan, server: &ServerProcess, tool: ReferenceTool, c: usize) -> anyhow::Result<Run> {
+    let program = workspace_bin(tool.name())?;
+    let args = vec![
+        "--url".to_owned(),
+        format!("{}/users/{{id}}", server.url()),
+        "-c".to_owned(),
+        c.to_string(),
+        "-d".to_owned(),
+        format!("{}s", plan.seconds),
+        "--threads".to_owned(),
+        plan.threads.to_string(),
+    ];
+    let config = serde_json::json!({
+        "threads": plan.threads, "connections": c, "parse": "user", "url": "/users/{id}",
+    });
+    reference_at(&program, tool, args, c, parse_bare, config)
 }
 
 /// One oha run: against `base`'s `path` (`/users/1`) for `seconds`, on
@@ -784,6 +834,7 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
             "concurrency": plan.concurrency,
             "threads": plan.threads,
             "server_threads": plan.threads,
+            "bare": plan.bare,
             "queued": plan.queued,
             "memory_in_flight": plan.memory,
             "repeat": plan.repeat,

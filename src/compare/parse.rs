@@ -1,4 +1,5 @@
-//! Parsers of the other tools' output: GNU time, wrk, oha and h2load.
+//! Parsers of the other tools' output: GNU time, wrk, oha, h2load and the
+//! bare loops.
 
 use std::collections::BTreeMap;
 
@@ -43,6 +44,21 @@ pub struct ToolResult {
     pub errors: BTreeMap<String, u64>,
     /// Body bytes received, where the tool says (oha's `totalData`).
     pub bytes_received: Option<u64>,
+}
+
+/// Parses a bare loop's JSON report ([`fetch_bare::BareReport`]).
+pub fn parse_bare(text: &str) -> anyhow::Result<ToolResult> {
+    let report: fetch_bare::BareReport =
+        serde_json::from_str(text).context("a bare loop printed no JSON report")?;
+    Ok(ToolResult {
+        requests: report.requests,
+        elapsed_s: report.elapsed_s,
+        requests_per_sec: report.requests_per_sec,
+        p50_ms: report.p50_ms,
+        p99_ms: report.p99_ms,
+        errors: report.errors,
+        bytes_received: None,
+    })
 }
 
 /// Parses wrk's text output (run with `--latency`).

@@ -66,14 +66,31 @@ pub enum ReferenceTool {
     Oha,
     /// h2load (nghttp2): the HTTP/2 reference.
     H2load,
+    /// The bare loop on tokio + hyper (`fetch-bare`): what tokio and hyper
+    /// cost with no engine around them, the reference of `tokio+hyper`.
+    BareTokioHyper,
+    /// The bare loop on smol + hyper, the reference of `smol+hyper`.
+    BareSmolHyper,
+    /// The bare loop on compio + hyper, the reference of `compio+hyper`.
+    BareCompioHyper,
 }
 
 impl ReferenceTool {
     /// Every reference tool.
-    pub const ALL: [ReferenceTool; 3] = [
+    pub const ALL: [ReferenceTool; 6] = [
         ReferenceTool::Wrk,
         ReferenceTool::Oha,
         ReferenceTool::H2load,
+        ReferenceTool::BareTokioHyper,
+        ReferenceTool::BareSmolHyper,
+        ReferenceTool::BareCompioHyper,
+    ];
+
+    /// The bare loops, one per runtime the project's hyper pool runs on.
+    pub const BARE: [ReferenceTool; 3] = [
+        ReferenceTool::BareTokioHyper,
+        ReferenceTool::BareSmolHyper,
+        ReferenceTool::BareCompioHyper,
     ];
 
     /// Its program's name, as rows and results.json name it.
@@ -82,6 +99,21 @@ impl ReferenceTool {
             ReferenceTool::Wrk => "wrk",
             ReferenceTool::Oha => "oha",
             ReferenceTool::H2load => "h2load",
+            ReferenceTool::BareTokioHyper => "bare-tokio-hyper",
+            ReferenceTool::BareSmolHyper => "bare-smol-hyper",
+            ReferenceTool::BareCompioHyper => "bare-compio-hyper",
+        }
+    }
+
+    /// For a bare loop, the runtime and client of the combination it is
+    /// the bare version of (the engine's rows are divided by it); `None`
+    /// for wrk, oha and h2load.
+    pub const fn bare_of(self) -> Option<(Runtime, Client)> {
+        match self {
+            ReferenceTool::Wrk | ReferenceTool::Oha | ReferenceTool::H2load => None,
+            ReferenceTool::BareTokioHyper => Some((Runtime::Tokio, Client::Hyper)),
+            ReferenceTool::BareSmolHyper => Some((Runtime::Smol, Client::Hyper)),
+            ReferenceTool::BareCompioHyper => Some((Runtime::Compio, Client::Hyper)),
         }
     }
 }
@@ -105,6 +137,8 @@ impl Tool {
     pub const OHA: Tool = Tool::Reference(ReferenceTool::Oha);
     /// h2load.
     pub const H2LOAD: Tool = Tool::Reference(ReferenceTool::H2load);
+    /// The bare tokio + hyper loop.
+    pub const BARE_TOKIO_HYPER: Tool = Tool::Reference(ReferenceTool::BareTokioHyper);
 
     /// Whether it is a reference tool rather than a combination.
     pub fn is_reference(&self) -> bool {
@@ -584,6 +618,68 @@ impl Run {
     }
 }
 
+/// The median of some values with their range: how a figure measured in
+/// several rounds is told.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    /// The middle value (the mean of the two middle ones for an even count).
+    pub median: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+    /// How many values.
+    pub n: usize,
+}
+
+impl Spread {
+    /// The spread of `values`; `None` when there are none (or a NaN).
+    ///
+    /// ```
+    /// let s = async_fetch::compare::run::Spread::of(&[3.0, 1.0, 2.0]).unwrap();
+    /// assert_eq!((s.median, s.min, s.max, s.n), (2.0, 1.0, 3.0, 3));
+    /// ```
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        if values.is_empty() || values.iter().any(|v| v.is_nan()) {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+            n,
+        })
+    }
+
+    /// The ratio of `top` to `bottom` round by round (the rounds' requests/sec
+    /// of two tools, in the same order), told as a spread. A run kept
+    /// without its rounds counts as one round.
+    pub fn of_ratios(top: &Run, bottom: &Run) -> Option<Spread> {
+        let rounds = |r: &Run| {
+            if r.samples.is_empty() {
+                vec![r.requests_per_sec]
+            } else {
+                r.samples.clone()
+            }
+        };
+        let ratios: Vec<f64> = rounds(top)
+            .into_iter()
+            .zip(rounds(bottom))
+            .filter(|(_, b)| *b > 0.0)
+            .map(|(t, b)| t / b)
+            .collect();
+        Spread::of(&ratios)
+    }
+}
+
 /// One run per tool, scenario, requests in flight and connections: the
 /// median of its repetitions (by requests/sec; by peak memory for memory
 /// runs), with every repetition's requests/sec in `samples`. Keeps the
@@ -671,6 +767,8 @@ mod tests {
             "wrk",
             "oha",
             "h2load",
+            "bare-tokio-hyper",
+            "bare-compio-hyper",
             "tokio+hyper",
             "smol+surf",
             "tokio+ureq",

@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 
 use super::run::{
-    DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE, Run,
-    SWEEP_IN_FLIGHT, Scenario, Status, Tool, UPLOAD_BYTES, UPLOAD_IN_FLIGHT,
+    DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE,
+    ReferenceTool, Run, SWEEP_IN_FLIGHT, Scenario, Spread, Status, Tool, UPLOAD_BYTES,
+    UPLOAD_IN_FLIGHT,
 };
 use crate::combos::{Client, Model, Runtime};
 
@@ -846,6 +847,67 @@ pub mod target {
     /// The p99 (from the due time) under which an open-loop rate counts
     /// as sustained, ms.
     pub const SUSTAINABLE_P99_MS: f64 = 10.0;
+    /// tokio + hyper's requests/sec under the engine over the bare loop's
+    /// (the median of the per-round ratios), at least.
+    pub const ENGINE_VS_BARE: f64 = 0.97;
+    /// The same for the hyper pool on the other runtimes, at least.
+    pub const ENGINE_VS_BARE_ELSEWHERE: f64 = 0.95;
+}
+
+/// What the engine must reach of `bare`'s requests/sec: goal 3.
+fn bare_target(bare: ReferenceTool) -> f64 {
+    match bare {
+        ReferenceTool::BareTokioHyper => target::ENGINE_VS_BARE,
+        ReferenceTool::BareSmolHyper | ReferenceTool::BareCompioHyper => {
+            target::ENGINE_VS_BARE_ELSEWHERE
+        }
+        // Not bare loops: nothing divides by them here.
+        ReferenceTool::Wrk | ReferenceTool::Oha | ReferenceTool::H2load => 0.0,
+    }
+}
+
+/// Goal 3, the harness's cost: each bare loop's plain runs beside the
+/// engine's run of the same runtime and client at the same in flight;
+/// the figure is the median of the per-round ratios (engine over bare,
+/// each round's two runs made minutes apart at most), with their range.
+fn engine_vs_bare(runs: &[Run], out: &mut String) {
+    for tool in ReferenceTool::BARE {
+        let Some((runtime, client)) = tool.bare_of() else {
+            continue;
+        };
+        for bare in runs
+            .iter()
+            .filter(|r| r.tool == Tool::Reference(tool) && r.is_plain())
+        {
+            let c = bare.concurrency;
+            let engine = runs.iter().find(|r| {
+                r.tool
+                    .combo()
+                    .is_some_and(|k| k.runtime == runtime && k.client == client)
+                    && r.concurrency == c
+                    && r.is_plain()
+            });
+            let Some((engine, ratio)) = engine.and_then(|e| Some((e, Spread::of_ratios(e, bare)?)))
+            else {
+                continue;
+            };
+            let Spread {
+                median,
+                min,
+                max,
+                n,
+            } = ratio;
+            let goal = bare_target(tool);
+            let _ = writeln!(
+                out,
+                "| 3. engine / bare, {c} in flight | {} / {}: {median:.2}x ({min:.2}-{max:.2}, {n} round{}) | >= {goal:.2}x | {} |",
+                engine.tool,
+                bare.tool,
+                if n == 1 { "" } else { "s" },
+                met(median >= goal)
+            );
+        }
+    }
 }
 
 fn met(ok: bool) -> &'static str {
@@ -914,6 +976,7 @@ pub fn headline(runs: &[Run]) -> String {
             );
         }
     }
+    engine_vs_bare(runs, &mut out);
     let memory = |threads: bool| {
         runs.iter()
             .filter(|r| r.scenario == Scenario::Memory)

@@ -48,17 +48,11 @@ pub use self::record::{Recorder, Tally};
 pub use self::state::LoadState;
 use crate::fetch::check_status;
 use crate::gate::Gate;
-use crate::pace::TICK;
 use crate::{
     ClientConfig, ErrorKind, FetchError, HttpClient, HttpVersion, JoinError, LocalHttpClient,
     Parse, Report, Request, RunConfig, Runtime, Timeout, Timer, decode_user, send_following,
     title_of, within,
 };
-
-/// How many whole ticks fit in `elapsed`.
-fn whole_ticks(elapsed: Duration) -> u32 {
-    u32::try_from(elapsed.as_nanos() / TICK.as_nanos()).unwrap_or(u32::MAX)
-}
 
 /// Runs `plan` with `client` on `rt` and reports every request's outcome.
 ///
@@ -103,11 +97,8 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     let tasks: Vec<_> = (0..crew.workers)
         .map(|i| rt.spawn(crew.worker(rt, &state, i)))
         .collect();
-    // An open loop's schedule is kept by one more task.
-    let pacer = state
-        .pacing()
-        .is_some()
-        .then(|| rt.spawn(pace(rt.clone(), state.clone())));
+    // An open loop's schedule is kept by a thread of its own.
+    let pacer = Pacer::start(&state);
     // Every worker exists: let them all go at once. Opening only now, after
     // the spawning loop, means a slow spawner (10,000 OS threads for the
     // threads baseline) cannot leave the first workers running alone, and
@@ -186,15 +177,14 @@ impl<C: LocalHttpClient> Crew<C> {
     /// Awaits every worker task, then the pacer's, merging the workers'
     /// tallies; a task that panicked leaves its panic (its requests count
     /// as panicked in the report), and the others still count.
-    pub(crate) async fn gather<T, P>(
+    pub(crate) async fn gather<T>(
         &self,
         before: ConnectionCount,
         tasks: Vec<T>,
-        pacer: Option<P>,
+        pacer: Option<Pacer>,
     ) -> Outcome
     where
         T: Future<Output = Result<Tally, JoinError>>,
-        P: Future<Output = Result<(), JoinError>>,
     {
         let mut outcome = Outcome::default();
         for task in tasks {
@@ -205,8 +195,8 @@ impl<C: LocalHttpClient> Crew<C> {
         }
         if let Some(pacer) = pacer
             // The workers are done, so the schedule is over or cancelled;
-            // a pacer still sleeping ends within a tick.
-            && let Err(e) = pacer.await
+            // a pacer still sleeping ends within a nap.
+            && let Err(e) = pacer.finished().await
         {
             outcome.panic = Some(e.to_string());
         }
@@ -343,41 +333,120 @@ async fn worker<R: Timer, C: LocalHttpClient>(
     recorder.finish()
 }
 
-/// The open loop's pacer: once per [`TICK`], releases every request due by
-/// then, until the schedule is over or the run is cancelled.
+/// The open loop's pacer: an OS thread of its own that sleeps until the
+/// next request is due and releases every request due by then, until the
+/// schedule is over or the run is cancelled.
 ///
-/// It sleeps on the run's own runtime (its timer, its threads), like
-/// every other task of the run. A pacer that wakes late releases late, and
-/// the requests it held count their delay in their latency and as late
-/// starts: nothing is hidden, the report shows what the pacer managed.
-pub(crate) async fn pace<R: Timer>(rt: R, state: Arc<LoadState>) {
-    let Some(pacing) = state.pacing() else {
-        return;
-    };
-    state.wait_for_start().await;
+/// Not a task of the run's runtime: tokio's timer counts in whole
+/// milliseconds, so a pacer on it released each request up to a
+/// millisecond after it was due, and that wait was in every open-loop
+/// latency. A thread's `sleep` is the kernel's high-resolution timer; the
+/// thread asks for 1 µs of timer slack (Linux gives a thread 50 µs by
+/// default), so it wakes within microseconds of the due time, costs one
+/// wake-up per request at low rates, and releases several per wake-up at
+/// high ones. The same thread paces every runtime, thread-per-core shards
+/// and the threads baseline included. A pacer that wakes late releases
+/// late, and the requests it held count their delay in their latency and
+/// as late starts: nothing is hidden, the report shows what it managed.
+pub(crate) struct Pacer {
+    /// The thread, or why it could not start.
+    thread: std::io::Result<std::thread::JoinHandle<()>>,
+    state: Arc<LoadState>,
+}
+
+/// The longest the pacer sleeps at once, so a cancel is seen soon at any rate.
+const PACER_NAP: Duration = Duration::from_millis(5);
+
+impl Pacer {
+    /// Starts the pacer of the open-loop run `state`; `None` for a closed
+    /// loop. A thread that cannot start ends the schedule at once (nothing
+    /// is sent) and [`Pacer::finished`] says why.
+    pub(crate) fn start(state: &Arc<LoadState>) -> Option<Self> {
+        let pacing = state.pacing()?;
+        let shared = state.clone();
+        let thread = std::thread::Builder::new()
+            .name("fetch-pacer".into())
+            .spawn(move || {
+                if let Some(pacing) = shared.pacing() {
+                    // However the loop ends (a panic too), idle workers
+                    // wake and find nothing more.
+                    let _finish = Finish(pacing);
+                    pace(&shared, pacing);
+                }
+            });
+        if thread.is_err() {
+            pacing.finish();
+        }
+        Some(Pacer {
+            thread,
+            state: state.clone(),
+        })
+    }
+
+    /// Waits, without blocking the runtime, until the pacer's thread ends
+    /// (within [`PACER_NAP`] of the schedule's end or a cancel); its panic,
+    /// if it had one.
+    pub(crate) async fn finished(self) -> Result<(), JoinError> {
+        if let Some(pacing) = self.state.pacing() {
+            while !pacing.is_done() {
+                let done = pacing.listen_done();
+                if pacing.is_done() {
+                    break;
+                }
+                done.await;
+            }
+        }
+        // `done` is set by the thread's last act: joining takes no time.
+        match self.thread {
+            Ok(thread) => thread
+                .join()
+                .map_err(|_| JoinError("the open loop's pacer panicked".into())),
+            Err(e) => Err(JoinError(format!(
+                "could not start the open loop's pacer thread: {e}"
+            ))),
+        }
+    }
+}
+
+/// Ends a schedule when dropped.
+struct Finish<'a>(&'a crate::pace::Pacing);
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// The pacer thread's loop.
+fn pace(state: &LoadState, pacing: &crate::pace::Pacing) {
+    crate::pace::fine_timer_slack();
+    while !state.is_open() {
+        if state.cancel().is_cancelled() {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
     let start = state.started_at();
     let last = match state.plan().stop {
         Stop::Requests(n) => n,
         Stop::Duration(d) => pacing.due_within(d),
     };
-    // Wake-ups aim at whole ticks from the start, so a late wake-up does
-    // not push every later one back.
-    let mut ticks: u32 = 0;
     loop {
         if state.cancel().is_cancelled() {
-            break;
+            return;
         }
-        let elapsed = start.elapsed();
-        let due = pacing.due_by(elapsed).min(last);
+        let due = pacing.due_by(start.elapsed()).min(last);
         pacing.release(due);
         if due >= last {
-            break;
+            return;
         }
-        ticks = ticks.saturating_add(1).max(whole_ticks(elapsed));
-        let next = TICK.saturating_mul(ticks);
-        rt.sleep(next.saturating_sub(start.elapsed())).await;
+        // Until the next request is due (or a nap, to look at the cancel).
+        let next = pacing.due_offset(due + 1);
+        let wait = next.saturating_sub(start.elapsed()).min(PACER_NAP);
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
     }
-    pacing.finish();
 }
 
 /// What came back for a request that got a final answer.

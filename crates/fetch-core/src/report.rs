@@ -155,7 +155,7 @@ pub struct Report {
     /// The HTTP versions the successful requests were answered in (bits of
     /// [`HttpVersion::bit`](crate::HttpVersion::bit)).
     pub versions: u8,
-    /// Open loop: requests sent more than one tick after they were due.
+    /// Open loop: requests sent more than 1 ms after they were due.
     pub late_starts: u64,
     /// Open loop: the latest a request was sent after it was due.
     pub max_start_delay: Duration,
@@ -407,7 +407,7 @@ pub struct LoadReport {
     /// Open loop: time from each successful request's send to its last
     /// byte, milliseconds, the same percentiles; `null` in a closed loop.
     pub service_ms: Option<Percentiles>,
-    /// Open loop: requests sent more than one tick (1 ms) after they were
+    /// Open loop: requests sent more than 1 ms after they were
     /// due; `null` in a closed loop.
     pub late_starts: Option<u64>,
     /// Open loop: the latest a request was sent after it was due, ms.

@@ -28,7 +28,7 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use crate::load::{Crew, LoadState, Outcome, Runner, histogram_shards, pace};
+use crate::load::{Crew, LoadState, Outcome, Pacer, Runner, histogram_shards};
 use crate::{
     ClientConfig, FetchError, LoadPlan, LocalHttpClient, LocalRuntime, Progress, Report, RunConfig,
     ShardSplit, Tally,
@@ -312,8 +312,11 @@ fn shard_thread<R, C, M>(
             let tasks: Vec<_> = (0..crew.workers)
                 .map(|i| rt.spawn_local(crew.worker(&rt, &state, first + i)))
                 .collect();
-            let pacer = (shard.index == 0 && state.pacing().is_some())
-                .then(|| rt.spawn_local(pace(rt.clone(), state.clone())));
+            let pacer = if shard.index == 0 {
+                Pacer::start(&state)
+            } else {
+                None
+            };
             // Said, then let go: the caller waits for this message or for
             // every sender to be gone (a shard that panicked sends none).
             let _ = spawned.send(());

@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use super::LoadState;
-use crate::pace::TICK;
+use crate::pace::LATE;
 use crate::{ErrorKind, FetchError, HttpVersion};
 
 /// Outcome counts of one worker (or, merged, of a whole run).
@@ -148,9 +148,9 @@ impl<'a> Recorder<'a> {
     }
 
     /// Notes that a request of an open loop was sent `delay` after it was
-    /// due: more than one tick is a late start.
+    /// due: more than [`LATE`] (1 ms) is a late start.
     pub fn sent_after(&mut self, delay: Duration) {
-        if delay > TICK {
+        if delay > LATE {
             self.tally.late_starts += 1;
         }
         self.tally.max_start_delay = self.tally.max_start_delay.max(delay);

@@ -18,7 +18,7 @@ use event_listener::{Event, EventListener};
 use hdrhistogram::Histogram;
 
 use super::{Cancel, LoadPlan, Progress, Recorder, Stop, Tally};
-use crate::pace::{Pacing, TICK};
+use crate::pace::Pacing;
 use crate::report::latency_histogram;
 use crate::{ErrorKind, Report, RunConfig};
 
@@ -51,9 +51,9 @@ pub(super) struct Shard {
 }
 
 /// Past a `-d` open loop's end, requests due this close to the end are
-/// still sent (the last ticks' releases); those due earlier and still
-/// unsent are a backlog, and are not.
-const END_GRACE: Duration = TICK.saturating_mul(10);
+/// still sent (the last releases, which the workers take a moment to
+/// reach); those due earlier and still unsent are a backlog, and are not.
+const END_GRACE: Duration = Duration::from_millis(10);
 
 /// What an open-loop claim found.
 enum Due {
@@ -115,6 +115,11 @@ impl LoadState {
     pub fn open(&self) {
         let _ = self.start.opened_at.set(Instant::now());
         self.start.event.notify(usize::MAX);
+    }
+
+    /// Whether [`LoadState::open`] was called.
+    pub fn is_open(&self) -> bool {
+        self.start.opened_at.get().is_some()
     }
 
     /// Waits until [`LoadState::open`] is called (or the run is cancelled).
@@ -208,8 +213,8 @@ impl LoadState {
             match self.plan.stop {
                 Stop::Requests(n) if next >= n => return Due::Over,
                 // The schedule of a `-d` run holds the requests due before
-                // its end. The pacer releases the last of them a tick (and
-                // a timer's slack) after they were due, and the workers
+                // its end. The pacer releases the last of them as they
+                // fall due (or a wake-up late), and the workers
                 // take them when the runtime gets to them, so past the end
                 // the requests of its last ticks still go. A backlog (a
                 // request due well before the end, still unsent) does not:
