@@ -29,9 +29,11 @@
 //!   progress bar share with a run; the futures that cut a request short.
 //! - `state`: [`LoadState`]: what the workers share, claiming, the report.
 //! - `record`: [`Recorder`], [`Tally`]: the accounting.
+//! - `alarm`: one timer per worker for every request's time limit.
 //! - here: [`run_load`], the worker, the pacer, and `Crew`, the spawn, await
 //!   and merge that the Send run and each shard of a sharded run share.
 
+mod alarm;
 mod cancel;
 mod plan;
 mod record;
@@ -41,6 +43,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use self::alarm::Alarm;
 use self::cancel::CancelWatch;
 pub use self::cancel::{Cancel, Progress};
 pub use self::plan::{LoadPlan, Stop, UrlTemplate};
@@ -51,7 +54,7 @@ use crate::gate::Gate;
 use crate::{
     ClientConfig, ErrorKind, FetchError, HttpClient, HttpVersion, JoinError, LocalHttpClient,
     Parse, Report, Request, RunConfig, Runtime, Timeout, Timer, decode_user, send_following,
-    title_of, within,
+    title_of,
 };
 
 /// Runs `plan` with `client` on `rt` and reports every request's outcome.
@@ -280,6 +283,8 @@ async fn worker<R: Timer, C: LocalHttpClient>(
     let mut recorder = state.recorder(index);
     let mut url = String::new();
     let mut cancelled = CancelWatch::new(state.cancel());
+    // One timer for every request's limit (see `alarm`).
+    let mut alarm = Alarm::new(|limit| rt.sleep(limit));
     let plan = state.plan();
     state.wait_for_start().await;
     let spec = &plan.request;
@@ -301,10 +306,10 @@ async fn worker<R: Timer, C: LocalHttpClient>(
             body: spec.body.clone(),
             keep_body,
         };
-        let request = within(
-            &rt,
-            plan.timeout,
+        let request = alarm.limit(
+            start + plan.timeout,
             &url,
+            plan.timeout,
             request(&*client, &sent, plan, gate.as_deref()),
         );
         // The request, or a cancel: whichever comes first (`None`).

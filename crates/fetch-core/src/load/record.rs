@@ -84,8 +84,13 @@ pub struct Recorder<'a> {
     /// Latencies (µs) not yet in the shared histogram, with service times
     /// in an open loop.
     pending: Vec<(u32, u32)>,
-    /// Latencies (µs) of answered requests not yet in the shared histogram.
+    /// Latencies (µs) of requests answered but failed (a non-2xx, a body
+    /// that did not parse) not yet in the shared histogram. An ok
+    /// request's latency is only in `pending`: the report adds the two.
     pending_answered: Vec<u32>,
+    /// The latency of the answer [`Recorder::answered`] just counted,
+    /// until its outcome says where it goes.
+    answer: Option<u32>,
 }
 
 impl<'a> Recorder<'a> {
@@ -101,6 +106,7 @@ impl<'a> Recorder<'a> {
             tally: Tally::default(),
             pending: Vec::with_capacity(Self::BATCH),
             pending_answered: Vec::with_capacity(Self::BATCH),
+            answer: None,
         }
     }
 
@@ -125,6 +131,8 @@ impl<'a> Recorder<'a> {
     /// when it was due (its wait to be sent included), `service` from its
     /// send. In a closed loop both are the time from its claim.
     pub fn ok_due(&mut self, from_due: Duration, service: Duration) {
+        // Its answer's latency is this `from_due`, kept once, in `pending`.
+        self.answer = None;
         self.tally.ok += 1;
         self.tally.busy_us += micros(service);
         self.pending.push((us(from_due), us(service)));
@@ -141,10 +149,10 @@ impl<'a> Recorder<'a> {
     pub fn answered(&mut self, status: u16, received: u64, latency: Duration) {
         *self.tally.statuses.entry(status).or_default() += 1;
         self.tally.received += received;
-        self.pending_answered.push(us(latency));
-        if self.pending_answered.len() == Self::BATCH {
-            self.flush();
-        }
+        // Recorded by its outcome: an ok one's latency is the same value
+        // `ok_due` records (the report adds the two histograms), so it is
+        // recorded once, not twice; an error's goes to `pending_answered`.
+        self.answer = Some(us(latency));
     }
 
     /// Notes that a request of an open loop was sent `delay` after it was
@@ -177,6 +185,12 @@ impl<'a> Recorder<'a> {
         took: Duration,
         message: impl FnOnce() -> String,
     ) {
+        if let Some(answer) = self.answer.take() {
+            self.pending_answered.push(answer);
+            if self.pending_answered.len() == Self::BATCH {
+                self.flush();
+            }
+        }
         self.tally.busy_us += micros(took);
         *self.tally.errors.entry(kind).or_default() += 1;
         self.tally.samples.entry(kind).or_insert_with(message);

@@ -46,7 +46,8 @@ pub(super) struct Shard {
     pub(super) latency: Histogram<u64>,
     /// From the send; kept in an open loop only.
     pub(super) service: Option<Histogram<u64>>,
-    /// Every answered request, as `latency` counts time.
+    /// Every answered request that failed (a non-2xx, a body that did not
+    /// parse), as `latency` counts time; the report adds `latency` to it.
     pub(super) answered: Histogram<u64>,
 }
 
@@ -289,7 +290,10 @@ impl LoadState {
             let shard = shard.lock().unwrap_or_else(|poison| poison.into_inner());
             // The histograms auto-resize, so adding cannot fail.
             let _ = latency.add(&shard.latency);
+            // Answered: the failed answers, and every ok request (whose
+            // latency is recorded once, in `latency`).
             let _ = answered.add(&shard.answered);
+            let _ = answered.add(&shard.latency);
             if let (Some(all), Some(one)) = (service.as_mut(), shard.service.as_ref()) {
                 let _ = all.add(one);
             }
