@@ -4,6 +4,28 @@
 use async_fetch::combos::{Client, Combo, Runtime};
 use async_fetch::compare::driver::{Plan, run};
 
+/// One round of 1 s runs at 20 in flight of `combinations`, into `out`:
+/// no wrk or oha, the bare loops when `bare`, no other scenario.
+fn one_second_plan(out: &std::path::Path, bare: bool, combinations: Vec<Combo>) -> Plan {
+    Plan {
+        seconds: 1,
+        concurrency: vec![20],
+        threads: 2,
+        out: out.to_owned(),
+        reference: false,
+        bare,
+        tls_in_flight: None,
+        queued: None,
+        memory: None,
+        repeat: 1,
+        combinations,
+        rates: Vec::new(),
+        rate_seconds: 1,
+        upload: false,
+        download: false,
+    }
+}
+
 #[test]
 fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
     let out = std::env::temp_dir().join(format!("compare-crash-{}", std::process::id()));
@@ -12,23 +34,7 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
     // it exits at once with a usage error and prints no report, as a
     // crashed binary would.
     let broken = Combo::new(Runtime::Tokio, Client::Ureq);
-    let plan = Plan {
-        seconds: 1,
-        concurrency: vec![20],
-        threads: 2,
-        out: out.clone(),
-        reference: false,
-        bare: false,
-        tls_in_flight: None,
-        queued: None,
-        memory: None,
-        repeat: 1,
-        combinations: vec![broken, working],
-        rates: Vec::new(),
-        rate_seconds: 1,
-        upload: false,
-        download: false,
-    };
+    let plan = one_second_plan(&out, false, vec![broken, working]);
     let all_ok = run(&plan).expect("the comparison itself runs");
     assert!(!all_ok, "a failed combination must fail the comparison");
 
@@ -62,23 +68,7 @@ fn a_failing_combination_is_a_marked_row_and_everything_else_is_written() {
 #[test]
 fn the_bare_loops_run_beside_the_engine_and_the_headline_divides_by_them() {
     let out = std::env::temp_dir().join(format!("compare-bare-{}", std::process::id()));
-    let plan = Plan {
-        seconds: 1,
-        concurrency: vec![20],
-        threads: 2,
-        out: out.clone(),
-        reference: false,
-        bare: true,
-        tls_in_flight: None,
-        queued: None,
-        memory: None,
-        repeat: 1,
-        combinations: vec![Combo::new(Runtime::Tokio, Client::Hyper)],
-        rates: Vec::new(),
-        rate_seconds: 1,
-        upload: false,
-        download: false,
-    };
+    let plan = one_second_plan(&out, true, vec![Combo::new(Runtime::Tokio, Client::Hyper)]);
     assert!(run(&plan).expect("the comparison runs"), "no run may fail");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();

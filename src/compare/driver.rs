@@ -525,28 +525,24 @@ fn find_tool(name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("{name} is not installed (scripts/compare installs it)"))
 }
 
-/// Runs a reference tool (wrk, oha, h2load, installed) and records it;
-/// `parse` reads the tool's output.
+/// Runs a reference tool and records it: the program at `program`, or
+/// else the installed wrk, oha or h2load; `parse` reads its output.
 fn reference(
+    program: Option<&Path>,
     tool: ReferenceTool,
     args: Vec<String>,
     c: usize,
     parse: fn(&str) -> anyhow::Result<ToolResult>,
     config: serde_json::Value,
 ) -> anyhow::Result<Run> {
-    let program = find_tool(tool.name())?;
-    reference_at(&program, tool, args, c, parse, config)
-}
-
-/// Runs the reference tool `tool`, the program at `program`, and records it.
-fn reference_at(
-    program: &Path,
-    tool: ReferenceTool,
-    args: Vec<String>,
-    c: usize,
-    parse: fn(&str) -> anyhow::Result<ToolResult>,
-    config: serde_json::Value,
-) -> anyhow::Result<Run> {
+    let installed;
+    let program = match program {
+        Some(program) => program,
+        None => {
+            installed = find_tool(tool.name())?;
+            &installed
+        }
+    };
     eprintln!("  {} at {c} in flight", tool.name());
     let (stdout, cost, _) = timed(program, &args)?;
     let result = parse(&stdout)?;
@@ -564,7 +560,7 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
     ];
     let config =
         serde_json::json!({"threads": 2, "connections": c, "parse": "none", "url": "/users/1"});
-    reference(ReferenceTool::Wrk, args, c, parse_wrk, config)
+    reference(None, ReferenceTool::Wrk, args, c, parse_wrk, config)
 }
 
 /// A bare loop (`tool`, one of [`ReferenceTool::BARE`], a binary of this
@@ -586,7 +582,7 @@ fn bare(plan: &Plan, server: &ServerProcess, tool: ReferenceTool, c: usize) -> a
     let config = serde_json::json!({
         "threads": plan.threads, "connections": c, "parse": "user", "url": "/users/{id}",
     });
-    reference_at(&program, tool, args, c, parse_bare, config)
+    reference(Some(&program), tool, args, c, parse_bare, config)
 }
 
 /// One oha run: against `base`'s `path` (`/users/1`) for `seconds`, on
@@ -653,7 +649,7 @@ fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
     }
     args.extend(extra);
     args.extend(["-c".to_owned(), c.to_string(), format!("{base}{path}")]);
-    reference(ReferenceTool::Oha, args, in_flight, parse_oha, config)
+    reference(None, ReferenceTool::Oha, args, in_flight, parse_oha, config)
 }
 
 /// h2load against `base` for `seconds`: `connections` HTTP/2 connections
@@ -676,6 +672,7 @@ fn h2load(base: &str, seconds: u64, connections: usize, streams: usize) -> anyho
         "parse": "none", "url": "/users/1", "verifies_certificate": false,
     });
     reference(
+        None,
         ReferenceTool::H2load,
         args,
         connections * streams,
