@@ -27,7 +27,7 @@
 //! - [`shard`]: [`run_sharded`], the load engine on a thread-per-core runtime: a runtime and a
 //!   client per thread, the same workers, one report.
 //! - [`gate`]: the fair [`Gate`] that queues requests beyond the connections.
-//! - [`pace`]: the open loop's schedule: a request due every 1/rate, released once per tick.
+//! - [`pace`]: the open loop's schedule: a request due every 1/rate, released by a pacer thread as it falls due.
 //! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`], and
 //!   [`LoadReport`], its one JSON form (printed by every binary, read by compare and the tests).
 

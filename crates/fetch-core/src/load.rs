@@ -17,7 +17,7 @@
 //! than the client has connections, a fair [`Gate`] lets only as many
 //! requests into the client as it has connections, and the rest queue.
 //!
-//! With a rate ([`LoadPlan::rate`]) the run is an *open loop*: a pacer task
+//! With a rate ([`LoadPlan::rate`]) the run is an *open loop*: a pacer thread
 //! releases request *i* at `start + (i - 1) / rate` (see [`crate::pace`]),
 //! the workers (still `concurrency` of them: the cap on requests in
 //! flight) take released requests in order, and each request's latency
