@@ -137,8 +137,6 @@ impl Tool {
     pub const OHA: Tool = Tool::Reference(ReferenceTool::Oha);
     /// h2load.
     pub const H2LOAD: Tool = Tool::Reference(ReferenceTool::H2load);
-    /// The bare tokio + hyper loop.
-    pub const BARE_TOKIO_HYPER: Tool = Tool::Reference(ReferenceTool::BareTokioHyper);
 
     /// Whether it is a reference tool rather than a combination.
     pub fn is_reference(&self) -> bool {

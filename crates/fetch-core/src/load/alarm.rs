@@ -33,10 +33,9 @@ use crate::FetchError;
 
 /// A worker's one timer; `make` starts a sleep of a given length.
 pub(crate) struct Alarm<S, M> {
-    /// The sleep in progress; `None` once it rang (or before the first).
-    sleep: Option<Pin<Box<S>>>,
-    /// What the sleep wakes: it notes the ring, then wakes the worker.
-    ring: Option<(Arc<Ring>, Waker)>,
+    /// The sleep in progress and the waker it holds; `None` once it rang
+    /// (or before the first).
+    armed: Option<(Pin<Box<S>>, Arc<Ring>)>,
     make: M,
 }
 
@@ -64,7 +63,7 @@ impl Wake for Ring {
 impl<S, M> std::fmt::Debug for Alarm<S, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Alarm")
-            .field("armed", &self.sleep.is_some())
+            .field("armed", &self.armed.is_some())
             .finish()
     }
 }
@@ -76,11 +75,7 @@ where
 {
     /// An alarm, not yet armed, whose sleeps `make` starts.
     pub(crate) fn new(make: M) -> Self {
-        Alarm {
-            sleep: None,
-            ring: None,
-            make,
-        }
+        Alarm { armed: None, make }
     }
 
     /// `request`, failed as [`FetchError::Timeout`] (for `url`, after
@@ -107,39 +102,36 @@ where
         }
     }
 
-    /// Waits for the alarm; `Ready(true)` when `deadline` has passed.
-    fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<bool> {
+    /// Waits for the alarm; ready when `deadline` has passed.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
         loop {
-            let (sleep, waker) = match (&mut self.sleep, &self.ring) {
-                (Some(sleep), Some((ring, waker))) => {
+            let (sleep, ring) = match &mut self.armed {
+                Some((sleep, ring)) => {
                     // Nothing to look at until the sleep has woken us.
                     if !ring.rang.swap(false, Ordering::AcqRel) {
                         return Poll::Pending;
                     }
-                    (sleep, waker)
+                    (sleep, ring)
                 }
-                _ => {
+                None => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        return Poll::Ready(true);
+                        return Poll::Ready(());
                     }
                     let ring = Arc::new(Ring {
                         rang: AtomicBool::new(false),
                         worker: cx.waker().clone(),
                     });
-                    let waker = Waker::from(ring.clone());
-                    let (_, waker) = self.ring.insert((ring, waker));
-                    (self.sleep.insert(Box::pin((self.make)(left))), &*waker)
+                    let (sleep, ring) = self.armed.insert((Box::pin((self.make)(left)), ring));
+                    (sleep, ring)
                 }
             };
-            match sleep.as_mut().poll(&mut Context::from_waker(waker)) {
+            let waker = Waker::from(ring.clone());
+            match sleep.as_mut().poll(&mut Context::from_waker(&waker)) {
                 Poll::Pending => return Poll::Pending,
                 // It rang (for this deadline, or an earlier request's):
                 // the next turn of the loop arms it for what is left.
-                Poll::Ready(()) => {
-                    self.sleep = None;
-                    self.ring = None;
-                }
+                Poll::Ready(()) => self.armed = None,
             }
         }
     }
@@ -171,13 +163,12 @@ where
         if let Poll::Ready(out) = this.request.poll(cx) {
             return Poll::Ready(out);
         }
-        match this.alarm.poll_deadline(cx, *this.deadline) {
-            Poll::Ready(true) => Poll::Ready(Err(FetchError::Timeout {
+        this.alarm.poll_deadline(cx, *this.deadline).map(|()| {
+            Err(FetchError::Timeout {
                 url: (*this.url).to_owned(),
                 after: *this.limit,
-            })),
-            Poll::Ready(false) | Poll::Pending => Poll::Pending,
-        }
+            })
+        })
     }
 }
 
