@@ -106,7 +106,12 @@ fn load_for_a_duration_stops_on_time() {
         args.extend(["--url", &url, "-d", "500ms", "-c", "20", "--parse", "title"]);
         let (_, report) = load_json(bin, client, &args, 0);
         assert!(report.requests > 0, "{report:?}");
-        assert!(report.errors.is_empty(), "{report:?}");
+        // The run ends at its deadline: at most the 20 requests then in
+        // flight are cut off, and nothing else fails.
+        let cancelled = report.errors.get("cancelled").copied().unwrap_or(0);
+        assert!(cancelled <= 20, "{report:?}");
+        assert_eq!(report.error_count(), cancelled, "{report:?}");
+        assert!(report.is_consistent(), "{report:?}");
         // The threads baseline runs one OS thread per request in flight.
         let threads = if common::model(bin) == common::Model::ThreadPerTask {
             20
@@ -116,6 +121,36 @@ fn load_for_a_duration_stops_on_time() {
         assert_eq!(report.threads, threads, "{report:?}");
         assert_eq!(report.duration_s, Some(0.5), "{report:?}");
         assert!((0.5..30.0).contains(&report.elapsed_s), "{report:?}");
+    }
+}
+
+#[test]
+fn a_duration_run_ends_at_its_deadline_unless_told_to_wait() {
+    // Every answer takes 1 s; the run is 200 ms long.
+    let url = format!("{}/delay/1000", server_url());
+    for (bin, client) in combinations() {
+        let run = ["--url", url.as_str(), "-d", "200ms", "-c", "10"];
+        // Nothing answered within the run: all ten were cut off at its end,
+        // long before their answers (or the 10 s timeout), and none counts
+        // as finished. The threads baseline cannot cut off a blocked call:
+        // its ten finish, count by their outcome, and its report says so.
+        let blocked = common::model(bin) == common::Model::ThreadPerTask;
+        let (_, report) = load_json(bin, client, &run, if blocked { 0 } else { 1 });
+        assert_eq!(report.requests, 10, "{report:?}");
+        assert!(!report.wait_ongoing && report.is_consistent(), "{report:?}");
+        if blocked {
+            assert_eq!(report.ok, 10, "{report:?}");
+        } else {
+            assert_eq!(report.errors, kinds(&[("cancelled", 10)]), "{report:?}");
+            assert_eq!(report.requests_per_sec, 0.0, "{report:?}");
+            assert!(report.elapsed_s < 0.9, "ended at the deadline: {report:?}");
+        }
+        // --wait-ongoing: the ten finish, as before this option existed.
+        let waiting: Vec<&str> = run.iter().copied().chain(["--wait-ongoing"]).collect();
+        let (_, report) = load_json(bin, client, &waiting, 0);
+        assert!(report.wait_ongoing, "{report:?}");
+        assert_eq!((report.requests, report.ok), (10, 10), "{report:?}");
+        assert!(report.elapsed_s >= 1.0, "{report:?}");
     }
 }
 
@@ -686,7 +721,7 @@ fn a_run_with_no_success_reports_no_rate_and_no_percentiles() {
         );
         assert!(text.contains("p50 n/a"), "{bin} {client}: {text}");
         assert!(
-            text.contains("counting every outcome, errors included"),
+            text.contains("counting every finished request, errors included"),
             "{text}"
         );
         let (_, report) = load_json(bin, client, &load, 1);

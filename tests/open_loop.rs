@@ -49,7 +49,9 @@ fn the_open_loop_shows_a_stall_that_the_closed_loop_hides() {
         let open = run_with_a_pause(
             bin_name,
             client,
-            &["--rate", "200", "-d", "4s", "-c", "400"],
+            // The last requests are due just before the end: they finish
+            // (--wait-ongoing), so all 800 are counted by their outcome.
+            &["--rate", "200", "-d", "4s", "-c", "400", "--wait-ongoing"],
         );
         let what = format!("{bin_name} {client}: {open:?}");
         assert_eq!(open.rate, Some(200.0), "{what}");

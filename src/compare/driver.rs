@@ -632,8 +632,8 @@ fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
         "json".to_owned(),
         "-z".to_owned(),
         format!("{seconds}s"),
-        // Requests in flight at the deadline finish, as in the engine's -d.
-        "--wait-ongoing-requests-after-deadline".to_owned(),
+        // At the deadline oha cuts off the requests in flight ("aborted due
+        // to deadline"), as the engine's -d and wrk's do: the same work.
     ];
     let mut config = serde_json::json!({"connections": c, "parse": "none", "url": path});
     if let Some(rate) = rate {

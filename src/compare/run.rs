@@ -290,6 +290,11 @@ pub struct Run {
     pub ok: u64,
     /// Failed requests by kind.
     pub errors: BTreeMap<String, u64>,
+    /// Requests in flight when the run's time was up, cut off there (the
+    /// engine's `cancelled`, oha's "aborted due to deadline"; wrk does not
+    /// count them): neither ok nor errors, and not in `requests_per_sec`.
+    #[serde(default)]
+    pub cancelled: u64,
     /// Wall time of the load, in seconds.
     pub elapsed_s: f64,
     /// Requests per second.
@@ -357,6 +362,19 @@ pub struct Run {
     pub bytes_received: Option<u64>,
 }
 
+/// The engine's error kind for requests cut off at a run's end.
+const CANCELLED: &str = "cancelled";
+
+/// `errors` without the requests cut off at the run's end (`cancelled`),
+/// which compare counts apart.
+fn without_cancelled(errors: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    errors
+        .iter()
+        .filter(|(kind, _)| kind.as_str() != CANCELLED)
+        .map(|(kind, n)| (kind.clone(), *n))
+        .collect()
+}
+
 impl Run {
     /// A run of `combo`, from the report its binary printed.
     pub fn combination(
@@ -374,7 +392,8 @@ impl Run {
             connections: report.connections,
             requests: report.requests,
             ok: report.ok,
-            errors: report.errors.clone(),
+            cancelled: report.errors.get(CANCELLED).copied().unwrap_or(0),
+            errors: without_cancelled(&report.errors),
             elapsed_s: report.elapsed_s,
             requests_per_sec: report.requests_per_sec,
             p50_ms: report.latency_ms.p50,
@@ -427,6 +446,7 @@ impl Run {
             requests: 0,
             ok: 0,
             errors: BTreeMap::new(),
+            cancelled: 0,
             elapsed_s: 0.0,
             requests_per_sec: 0.0,
             p50_ms: None,
@@ -461,11 +481,12 @@ impl Run {
             Status::NotSupported(_) => return None,
             Status::Measured => {}
         }
-        if self.ok + self.error_count() != self.requests {
+        if self.ok + self.error_count() + self.cancelled != self.requests {
             return Some(format!(
-                "lost requests: ok {} + errors {} != requests {}",
+                "lost requests: ok {} + errors {} + cancelled at the end {} != requests {}",
                 self.ok,
                 self.error_count(),
+                self.cancelled,
                 self.requests
             ));
         }
@@ -523,8 +544,12 @@ impl Run {
         Run {
             reference: true,
             requests: result.requests,
-            ok: result.requests.saturating_sub(errors),
+            ok: result
+                .requests
+                .saturating_sub(errors)
+                .saturating_sub(result.cancelled),
             errors: result.errors,
+            cancelled: result.cancelled,
             elapsed_s: result.elapsed_s,
             requests_per_sec: result.requests_per_sec,
             p50_ms: result.p50_ms,

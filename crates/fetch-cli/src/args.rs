@@ -108,6 +108,10 @@ pub(crate) struct LoadArgs {
     #[arg(short = 'd', long, value_parser = parse_duration)]
     pub(crate) duration: Option<Duration>,
 
+    /// With -d: let the requests in flight at the end finish (counted by their outcome) instead of cancelling them there, as wrk's -d and oha's -z do.
+    #[arg(long, requires = "duration")]
+    pub(crate) wait_ongoing: bool,
+
     /// Requests in flight at once.
     #[arg(short = 'c', long, default_value_t = 100, value_parser = parse_in_flight)]
     pub(crate) concurrency: u32,

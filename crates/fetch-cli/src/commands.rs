@@ -218,7 +218,8 @@ pub(crate) fn load<D: Drive>(ctx: &D, args: LoadArgs) -> anyhow::Result<ExitCode
         .concurrency(args.concurrency as usize)
         .timeout(ctx.timeout())
         .parse(args.parse.unwrap_or(default_parse).into())
-        .request(request);
+        .request(request)
+        .wait_ongoing(args.wait_ongoing);
     if let Some(rate) = args.rate {
         plan = plan.rate(rate);
     }

@@ -159,7 +159,18 @@ pub fn text(r: &LoadReport) -> String {
     }
     let _ = writeln!(s, "  requests     {}", r.requests);
     let _ = writeln!(s, "  ok           {}", r.ok);
-    let _ = writeln!(s, "  errors       {}", r.error_count());
+    match r.errors.get("cancelled") {
+        Some(cancelled) if !r.interrupted && r.duration_s.is_some() => {
+            let _ = writeln!(
+                s,
+                "  errors       {}  ({cancelled} of them cancelled: in flight at the end of the run)",
+                r.error_count()
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "  errors       {}", r.error_count());
+        }
+    }
     if !r.statuses.is_empty() {
         let statuses: Vec<String> = r
             .statuses
@@ -188,7 +199,7 @@ pub fn text(r: &LoadReport) -> String {
     if r.ok != r.requests {
         let _ = writeln!(
             s,
-            "               ({} requests/sec counting every outcome, errors included)",
+            "               ({} requests/sec counting every finished request, errors included)",
             sig3(r.requests_per_sec)
         );
     }
@@ -340,12 +351,26 @@ pub fn text(r: &LoadReport) -> String {
     }
     let planned = match r.duration_s {
         _ if r.interrupted => "stopped early, by Ctrl-C".to_owned(),
-        Some(d) => format!(
-            "{} (-d), then the requests in flight finish",
-            humantime::format_duration(
-                std::time::Duration::try_from_secs_f64(d).unwrap_or_default()
-            )
-        ),
+        Some(d) => {
+            let d = humantime::format_duration(
+                std::time::Duration::try_from_secs_f64(d).unwrap_or_default(),
+            );
+            let cancelled = r.errors.get("cancelled").copied().unwrap_or(0);
+            if r.wait_ongoing {
+                format!("{d} (-d), then the requests in flight finished (--wait-ongoing)")
+            } else if r.thread_per_task {
+                format!(
+                    "{d} (-d); a blocked OS thread cannot be cancelled: the requests in \
+                     flight at the end finished (within the timeout) and count by their outcome"
+                )
+            } else {
+                format!(
+                    "{d} (-d), ending there as wrk's -d: {} in flight then cancelled, \
+                     not in requests/sec (--wait-ongoing lets them finish)",
+                    plural(cancelled, "request", "requests")
+                )
+            }
+        }
         None => format!("{} (-n)", plural(r.requests, "request", "requests")),
     };
     let _ = writeln!(s, "  run          {planned}");

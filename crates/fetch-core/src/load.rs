@@ -43,7 +43,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use self::alarm::Alarm;
+use self::alarm::{Alarm, RunEnded};
 use self::cancel::CancelWatch;
 pub use self::cancel::{Cancel, Progress};
 pub use self::plan::{LoadPlan, Stop, UrlTemplate};
@@ -262,6 +262,7 @@ impl RunConfig {
                 Stop::Duration(d) => Some(d),
                 Stop::Requests(_) => None,
             },
+            wait_ongoing: plan.wait_ongoing,
             shards: None,
         }
     }
@@ -287,6 +288,8 @@ async fn worker<R: Timer, C: LocalHttpClient>(
     let mut alarm = Alarm::new(|limit| rt.sleep(limit));
     let plan = state.plan();
     state.wait_for_start().await;
+    // A `-d` run's end, when the requests in flight then are cut off.
+    let cut = plan.cut_at(state.started_at());
     let spec = &plan.request;
     // Bodies only read are counted, not kept: a large one takes no memory.
     let keep_body = plan.parse != Parse::None;
@@ -308,13 +311,14 @@ async fn worker<R: Timer, C: LocalHttpClient>(
         };
         let request = alarm.limit(
             start + plan.timeout,
+            cut,
             &url,
             plan.timeout,
             request(&*client, &sent, plan, gate.as_deref()),
         );
         // The request, or a cancel: whichever comes first (`None`).
         match Timeout::with(request, &mut cancelled).await {
-            Some(Ok((answer, verdict))) => {
+            Some(Ok(Ok((answer, verdict)))) => {
                 let service = start.elapsed();
                 let from_due = due.map_or(service, |due| due.elapsed());
                 recorder.answered(answer.status, answer.received, from_due);
@@ -326,7 +330,13 @@ async fn worker<R: Timer, C: LocalHttpClient>(
                     Err(err) => recorder.error(&err, service),
                 }
             }
-            Some(Err(err)) => recorder.error(&err, start.elapsed()),
+            Some(Ok(Err(err))) => recorder.error(&err, start.elapsed()),
+            Some(Err(RunEnded)) => {
+                recorder.error_kind(ErrorKind::Cancelled, start.elapsed(), || {
+                    format!("{url} was in flight at the end of the run (-d)")
+                });
+                break;
+            }
             None => {
                 recorder.error_kind(ErrorKind::Cancelled, start.elapsed(), || {
                     format!("{url} was in flight when the run was stopped")

@@ -89,6 +89,9 @@ pub struct RunConfig {
     /// The planned length of a run that stops after a duration (`-d`);
     /// `None` for one that stops after a number of requests.
     pub duration: Option<Duration>,
+    /// A `-d` run let the requests in flight at its end finish
+    /// (`--wait-ongoing`) instead of cancelling them.
+    pub wait_ongoing: bool,
     /// How a sharded run (a thread-per-core runtime) was split; `None`
     /// for a run on one runtime.
     pub shards: Option<ShardSplit>,
@@ -188,9 +191,15 @@ impl Report {
             && self.statuses.values().sum::<u64>() + unanswered == self.requests
     }
 
-    /// Finished requests (ok or not) per second of wall time.
+    /// Requests cancelled: in flight when a `-d` run ended or at Ctrl-C.
+    pub fn cancelled(&self) -> u64 {
+        self.errors.get(&ErrorKind::Cancelled).copied().unwrap_or(0)
+    }
+
+    /// Finished requests (ok or not) per second of wall time; cancelled
+    /// ones did not finish and are not counted.
     pub fn requests_per_sec(&self) -> f64 {
-        self.per_sec(self.requests)
+        self.per_sec(self.requests - self.cancelled())
     }
 
     /// Successful requests per second of wall time.
@@ -345,6 +354,12 @@ pub struct LoadReport {
     pub timeout_s: f64,
     /// The planned length of a `-d` run, seconds; `null` for a `-n` run.
     pub duration_s: Option<f64>,
+    /// A `-d` run let the requests in flight at its end finish
+    /// (`--wait-ongoing`); `false`: they were cancelled at the end and
+    /// count as `cancelled` (for the threads baseline, which cannot cancel
+    /// a blocked call, they finished and count by their outcome).
+    #[serde(default)]
+    pub wait_ongoing: bool,
     /// Redirects each request follows at most (`--max-redirects`).
     pub max_redirects: u32,
     /// Where the server ran.
@@ -383,7 +398,8 @@ pub struct LoadReport {
     pub littles_law: Option<f64>,
     /// Wall time from the first request to the last outcome, seconds.
     pub elapsed_s: f64,
-    /// Every outcome (ok or error) per second of `elapsed_s`.
+    /// Every finished request (ok or error; not `cancelled`, which never
+    /// finished) per second of `elapsed_s`.
     pub requests_per_sec: f64,
     /// Successful requests per second of `elapsed_s`.
     pub ok_per_sec: f64,
@@ -430,8 +446,9 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
-    /// The current layout version.
-    pub const SCHEMA: u32 = 1;
+    /// The current layout version: 2 since a `-d` run cancels the requests
+    /// in flight at its end and `requests_per_sec` leaves cancelled ones out.
+    pub const SCHEMA: u32 = 2;
 
     /// The JSON form of `report`, from a server of `server` kind, with
     /// what the run cost the process.
@@ -464,6 +481,7 @@ impl LoadReport {
             parse: c.parse,
             timeout_s: c.timeout.as_secs_f64(),
             duration_s: c.duration.map(|d| d.as_secs_f64()),
+            wait_ongoing: c.wait_ongoing,
             max_redirects: c.max_redirects,
             server,
             requests: report.requests,
@@ -583,6 +601,7 @@ impl RunConfig {
             gated: false,
             rate: None,
             duration: None,
+            wait_ongoing: false,
             shards: None,
         }
     }
@@ -670,7 +689,7 @@ mod tests {
         assert_eq!(r.requests_per_sec(), 5.0);
         let json = LoadReport::new(&r, ServerKind::External, ProcessCost::default()).to_json();
         assert!(json.contains(r#""p50":null"#), "{json}");
-        assert!(json.contains(r#""schema":1"#), "{json}");
+        assert!(json.contains(r#""schema":2"#), "{json}");
     }
 
     #[test]

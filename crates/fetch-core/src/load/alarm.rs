@@ -79,13 +79,15 @@ where
     }
 
     /// `request`, failed as [`FetchError::Timeout`] (for `url`, after
-    /// `limit`) if it has not ended by `deadline`. Deadlines passed to one
-    /// alarm must not go back in time (a worker's do not: each is its
-    /// request's start plus the same limit), and every request of one
-    /// alarm must be polled by the same task (a worker's are).
+    /// `limit`) if it has not ended by `deadline`, or ended as [`RunEnded`]
+    /// if the run's end `cut` comes first. Deadlines passed to one alarm
+    /// must not go back in time (a worker's do not: each is its request's
+    /// start plus the same limit, or the run's one end), and every request
+    /// of one alarm must be polled by the same task (a worker's are).
     pub(crate) fn limit<'a, F, T>(
         &'a mut self,
         deadline: Instant,
+        cut: Option<Instant>,
         url: &'a str,
         limit: Duration,
         request: F,
@@ -97,6 +99,7 @@ where
             request,
             alarm: self,
             deadline,
+            cut,
             url,
             limit,
         }
@@ -145,10 +148,16 @@ pin_project_lite::pin_project! {
         request: F,
         alarm: &'a mut Alarm<S, M>,
         deadline: Instant,
+        cut: Option<Instant>,
         url: &'a str,
         limit: Duration,
     }
 }
+
+/// A request cut off by the end of a `-d` run (its deadline), not by its
+/// own time limit: it counts as `cancelled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RunEnded;
 
 impl<F, T, S, M> Future for Limited<'_, F, S, M>
 where
@@ -156,19 +165,23 @@ where
     S: Future<Output = ()>,
     M: Fn(Duration) -> S,
 {
-    type Output = Result<T, FetchError>;
+    type Output = Result<Result<T, FetchError>, RunEnded>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if let Poll::Ready(out) = this.request.poll(cx) {
-            return Poll::Ready(out);
+            return Poll::Ready(Ok(out));
         }
-        this.alarm.poll_deadline(cx, *this.deadline).map(|()| {
-            Err(FetchError::Timeout {
-                url: (*this.url).to_owned(),
-                after: *this.limit,
+        let cut = this.cut.filter(|cut| cut <= this.deadline);
+        this.alarm
+            .poll_deadline(cx, cut.unwrap_or(*this.deadline))
+            .map(|()| match cut {
+                Some(_) => Err(RunEnded),
+                None => Ok(Err(FetchError::Timeout {
+                    url: (*this.url).to_owned(),
+                    after: *this.limit,
+                })),
             })
-        })
     }
 }
 
@@ -239,9 +252,12 @@ mod tests {
         let limit = Duration::from_secs(30);
         for _ in 0..3 {
             let mut limited =
-                std::pin::pin!(alarm.limit(Instant::now() + limit, "u", limit, quick()));
+                std::pin::pin!(alarm.limit(Instant::now() + limit, None, "u", limit, quick()));
             assert!(poll_once(limited.as_mut()).is_pending());
-            assert!(matches!(poll_once(limited.as_mut()), Poll::Ready(Ok(7))));
+            assert!(matches!(
+                poll_once(limited.as_mut()),
+                Poll::Ready(Ok(Ok(7)))
+            ));
         }
         assert_eq!(clock.made.get(), 1);
     }
@@ -253,14 +269,14 @@ mod tests {
         let limit = Duration::from_millis(400);
         let t0 = Instant::now();
         // Request A ends in time: the alarm stays armed for t0 + 400 ms.
-        let mut a = std::pin::pin!(alarm.limit(t0 + limit, "a", limit, quick()));
+        let mut a = std::pin::pin!(alarm.limit(t0 + limit, None, "a", limit, quick()));
         assert!(poll_once(a.as_mut()).is_pending());
         assert!(poll_once(a.as_mut()).is_ready());
         // Request B, sent 200 ms later, never answers: its deadline is
         // about t0 + 600 ms.
         wait_until(t0 + Duration::from_millis(200));
         let hung = std::future::pending::<Result<u8, FetchError>>();
-        let mut b = std::pin::pin!(alarm.limit(Instant::now() + limit, "b", limit, hung));
+        let mut b = std::pin::pin!(alarm.limit(Instant::now() + limit, None, "b", limit, hung));
         assert!(poll_once(b.as_mut()).is_pending());
         // Past A's deadline, before B's: the alarm rings (for A), is armed
         // again for B, and B goes on.
@@ -275,10 +291,43 @@ mod tests {
         wait_until(t0 + Duration::from_millis(650));
         clock.tick();
         match poll_once(b.as_mut()) {
-            Poll::Ready(Err(FetchError::Timeout { url, after })) => {
+            Poll::Ready(Ok(Err(FetchError::Timeout { url, after }))) => {
                 assert_eq!((url.as_str(), after), ("b", limit));
             }
             other => panic!("expected b's timeout, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_runs_end_cuts_a_request_off_as_ended_not_timed_out() {
+        let clock = Rc::new(Clock::default());
+        let mut alarm = Alarm::new(|d| clock.sleep(d));
+        let limit = Duration::from_secs(30);
+        let t0 = Instant::now();
+        let end = t0 + Duration::from_millis(100);
+        // A request that ends before the run's end is its own.
+        let mut a = std::pin::pin!(alarm.limit(t0 + limit, Some(end), "a", limit, quick()));
+        assert!(poll_once(a.as_mut()).is_pending());
+        assert!(matches!(poll_once(a.as_mut()), Poll::Ready(Ok(Ok(7)))));
+        // One still in flight at the end is cut off there, long before
+        // its own limit.
+        let hung = std::future::pending::<Result<u8, FetchError>>();
+        let mut b = std::pin::pin!(alarm.limit(t0 + limit, Some(end), "b", limit, hung));
+        assert!(poll_once(b.as_mut()).is_pending());
+        wait_until(end + Duration::from_millis(10));
+        clock.tick();
+        assert!(matches!(poll_once(b.as_mut()), Poll::Ready(Err(RunEnded))));
+        // A run's end past the request's limit leaves the limit to act.
+        let late_end = Some(Instant::now() + limit * 2);
+        let hung = std::future::pending::<Result<u8, FetchError>>();
+        let short = Duration::from_millis(20);
+        let mut c = std::pin::pin!(alarm.limit(Instant::now() + short, late_end, "c", short, hung));
+        assert!(poll_once(c.as_mut()).is_pending());
+        wait_until(Instant::now() + short + Duration::from_millis(10));
+        clock.tick();
+        assert!(matches!(
+            poll_once(c.as_mut()),
+            Poll::Ready(Ok(Err(FetchError::Timeout { .. })))
+        ));
     }
 }

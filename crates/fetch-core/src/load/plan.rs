@@ -8,7 +8,7 @@
 //! - [`LoadPlan`]: the whole plan, with its defaults.
 
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{FetchError, HeaderValue, Parse, RequestSpec, parse_url, split_credentials};
 
@@ -151,7 +151,9 @@ impl UrlTemplate {
 pub enum Stop {
     /// After this many requests have been started (and answered).
     Requests(u64),
-    /// No new request starts after this long; those in flight finish.
+    /// No new request starts after this long, and those still in flight
+    /// then are cancelled (counted as `cancelled`), as wrk's `-d` and
+    /// oha's `-z` end, unless [`LoadPlan::wait_ongoing`] lets them finish.
     Duration(Duration),
 }
 
@@ -186,6 +188,9 @@ pub struct LoadPlan {
     /// The method, headers and body every request sends (`GET`, none,
     /// none unless told).
     pub request: RequestSpec,
+    /// A [`Stop::Duration`] run lets the requests in flight at its end
+    /// finish (counted by their outcome) instead of cancelling them.
+    pub wait_ongoing: bool,
 }
 
 impl LoadPlan {
@@ -206,6 +211,25 @@ impl LoadPlan {
             parse: Parse::None,
             rate: None,
             request: RequestSpec::default(),
+            wait_ongoing: false,
+        }
+    }
+
+    /// Whether a [`Stop::Duration`] run lets the requests in flight at its
+    /// end finish (`true`) or cancels them (`false`, the default, as wrk's
+    /// `-d` and oha's `-z`).
+    #[must_use]
+    pub fn wait_ongoing(mut self, wait: bool) -> Self {
+        self.wait_ongoing = wait;
+        self
+    }
+
+    /// When a run started at `start` ends for the requests in flight: a
+    /// [`Stop::Duration`] run's deadline, unless it waits for them.
+    pub fn cut_at(&self, start: Instant) -> Option<Instant> {
+        match self.stop {
+            Stop::Duration(d) if !self.wait_ongoing => Some(start + d),
+            _ => None,
         }
     }
 

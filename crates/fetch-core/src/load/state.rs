@@ -51,8 +51,8 @@ pub(super) struct Shard {
     pub(super) answered: Histogram<u64>,
 }
 
-/// Past a `-d` open loop's end, requests due this close to the end are
-/// still sent (the last releases, which the workers take a moment to
+/// Past the end of a `-d` open loop that waits for its requests in
+/// flight (`--wait-ongoing`), requests due this close to the end are still sent (the last releases, which the workers take a moment to
 /// reach); those due earlier and still unsent are a backlog, and are not.
 const END_GRACE: Duration = Duration::from_millis(10);
 
@@ -214,15 +214,17 @@ impl LoadState {
             match self.plan.stop {
                 Stop::Requests(n) if next >= n => return Due::Over,
                 // The schedule of a `-d` run holds the requests due before
-                // its end. The pacer releases the last of them as they
-                // fall due (or a wake-up late), and the workers
-                // take them when the runtime gets to them, so past the end
-                // the requests of its last ticks still go. A backlog (a
-                // request due well before the end, still unsent) does not:
-                // the run was behind, and `behind_s` says by how much.
+                // its end. A run that cuts its requests off at the end
+                // sends none after it (it would be cut at once). One that
+                // waits for them (`--wait-ongoing`) still sends the
+                // requests of its last moments, released as they fell due
+                // and taken when the runtime got to them; a backlog (a
+                // request due well before the end, still unsent) does not
+                // go: the run was behind, and `behind_s` says by how much.
                 Stop::Duration(d)
                     if self.started_at().elapsed() >= d
-                        && d.saturating_sub(pacing.due_offset(next + 1)) > END_GRACE =>
+                        && (!self.plan.wait_ongoing
+                            || d.saturating_sub(pacing.due_offset(next + 1)) > END_GRACE) =>
                 {
                     return Due::Over;
                 }
