@@ -183,6 +183,14 @@ pub fn text(r: &LoadReport) -> String {
             statuses.join(", ")
         );
     }
+    if r.retries > 0 {
+        let _ = writeln!(
+            s,
+            "  retries      {} sent again: the connection was found closed before any byte of \
+             the answer (idempotent methods only; each request counts once, by its outcome)",
+            r.retries
+        );
+    }
     if r.redirects > 0 {
         let _ = writeln!(
             s,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use fetch_core::{ClientConfig, FetchError, LocalHttpClient, OriginCache, Request, Response};
 use futures_lite::StreamExt as _;
 
-use crate::head::Head;
+use crate::head::{Head, Stage};
 
 /// A [`LocalHttpClient`] backed by `cyper::Client`.
 #[derive(Debug)]
@@ -93,30 +93,35 @@ impl LocalHttpClient for CyperClient {
         let mut request = self
             .client
             .request(sent.method.clone(), parsed.as_str())
-            .map_err(|e| map_error(url, e))?;
+            .map_err(|e| map_error(url, e, Stage::Head))?;
         for (name, value) in sent.header_list() {
-            request = request.header(name, value).map_err(|e| map_error(url, e))?;
+            request = request
+                .header(name, value)
+                .map_err(|e| map_error(url, e, Stage::Head))?;
         }
         if !sent.body.is_empty() {
             request = request.body(sent.body.clone());
         }
         // `.await`: compio submits the socket's reads and writes to the
         // kernel (io_uring) and parks this task until they complete.
-        let response = request.send().await.map_err(|e| map_error(url, e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| map_error(url, e, Stage::Head))?;
         let head = Head::of(response.status(), response.version(), response.headers());
         let mut body = head.body(sent, self.config.max_body)?;
         // Chunk by chunk, so a body over the limit is refused before it is
         // all in memory.
         let mut chunks = std::pin::pin!(response.bytes_stream());
         while let Some(chunk) = chunks.next().await {
-            body.push_bytes(chunk.map_err(|e| map_error(url, e))?)?;
+            body.push_bytes(chunk.map_err(|e| map_error(url, e, Stage::Body))?)?;
         }
         head.with_body(body)
     }
 }
 
-/// Sorts a cyper error into the kind a report counts.
-fn map_error(url: &str, err: cyper::Error) -> FetchError {
+/// Sorts a cyper error met at `stage` into the kind a report counts.
+fn map_error(url: &str, err: cyper::Error, stage: Stage) -> FetchError {
     match err {
         cyper::Error::HyperClient(e) if e.is_connect() => FetchError::connect(url, e),
         cyper::Error::InvalidUrl(_) | cyper::Error::UrlParse(_) | cyper::Error::BadScheme(_) => {
@@ -125,6 +130,6 @@ fn map_error(url: &str, err: cyper::Error) -> FetchError {
                 reason: fetch_core::error_chain(&err),
             }
         }
-        other => FetchError::transport(url, other),
+        other => stage.transport(url, other),
     }
 }

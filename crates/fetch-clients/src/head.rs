@@ -1,6 +1,11 @@
 //! What an adapter reads from a response head, for the clients whose
 //! heads are the `http` crate's types (reqwest, hyper, ureq): read once,
-//! the same way for each.
+//! the same way for each; and [`Stage`], whether an error came before the
+//! head or in the body.
+//!
+//! # Layout
+//! - [`Head`]: the parts of a head this project looks at.
+//! - [`Stage`]: where a client library's error came.
 
 use fetch_core::{BodyBuffer, FetchError, HttpVersion, Request, Response};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
@@ -65,5 +70,31 @@ impl Head {
             received,
             version: self.version,
         })
+    }
+}
+
+/// Where in an exchange a client library's error came: before any byte of
+/// the answer (sending, or waiting for the head), or while reading the
+/// body. A connection found closed at the first may be retried by the
+/// engine; at the second, an answer had started and it never is.
+#[cfg(any(feature = "reqwest", feature = "cyper"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stage {
+    /// Sending the request, or waiting for the answer's head.
+    Head,
+    /// Reading the body.
+    Body,
+}
+
+#[cfg(any(feature = "reqwest", feature = "cyper"))]
+impl Stage {
+    /// The transport error for `err`, met at this stage. These libraries
+    /// pool connections out of sight, so they cannot say whether one was
+    /// reused: a closed connection before the head counts as unanswered.
+    pub(crate) fn transport(self, url: &str, err: impl Into<fetch_core::BoxError>) -> FetchError {
+        match self {
+            Stage::Head => FetchError::transport_before_answer(url, err, true),
+            Stage::Body => FetchError::transport(url, err),
+        }
     }
 }

@@ -292,7 +292,16 @@ impl<T: Transport> HttpClient for HyperClient<T> {
                         retried = true;
                         request = unsent;
                     }
-                    _ => return Err(FetchError::transport(url, err.into_error())),
+                    // Sent, and the connection found closed before the
+                    // answer: the engine sends it once more if it may.
+                    _ => {
+                        let reused = lease.is_reused();
+                        return Err(FetchError::transport_before_answer(
+                            url,
+                            err.into_error(),
+                            reused,
+                        ));
+                    }
                 },
             }
         };

@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 
 use fetch_core::{ClientConfig, FetchError, HttpClient, OriginCache, Request, Response};
 
-use crate::head::Head;
+use crate::head::{Head, Stage};
 
 /// A [`HttpClient`] backed by `reqwest::Client`.
 #[derive(Debug, Clone)]
@@ -118,12 +118,19 @@ impl HttpClient for ReqwestClient {
         }
         // `.await`: the request is written and the headers read while this
         // task is parked; the thread runs other tasks meanwhile.
-        let mut response = request.send().await.map_err(|e| self.map_error(url, e))?;
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| self.map_error(url, e, Stage::Head))?;
         let head = Head::of(response.status(), response.version(), response.headers());
         let mut body = head.body(sent, self.config.max_body)?;
         // Read chunk by chunk so a body over the limit is refused before it
         // is all in memory.
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.map_error(url, e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.map_error(url, e, Stage::Body))?
+        {
             body.push_bytes(chunk)?;
         }
         head.with_body(body)
@@ -131,8 +138,8 @@ impl HttpClient for ReqwestClient {
 }
 
 impl ReqwestClient {
-    /// Sorts a reqwest error into the kind a report counts.
-    fn map_error(&self, url: &str, err: reqwest::Error) -> FetchError {
+    /// Sorts a reqwest error met at `stage` into the kind a report counts.
+    fn map_error(&self, url: &str, err: reqwest::Error, stage: Stage) -> FetchError {
         if err.is_timeout() {
             // Only the connect timeout is set on the client (the request
             // timeout is the load engine's, the same for every client), so
@@ -149,7 +156,7 @@ impl ReqwestClient {
                 reason: fetch_core::error_chain(&err),
             }
         } else {
-            FetchError::transport(url, err)
+            stage.transport(url, err)
         }
     }
 }

@@ -190,6 +190,8 @@ fn map_error(url: &str, err: surf::Error) -> FetchError {
     if connect {
         FetchError::connect(url, source)
     } else {
-        FetchError::transport(url, source)
+        // Met before the body (surf's `send` ends with the head); surf
+        // cannot say whether the connection was a reused one.
+        FetchError::transport_before_answer(url, source, true)
     }
 }

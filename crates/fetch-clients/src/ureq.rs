@@ -174,7 +174,8 @@ impl UreqClient {
                 url: url.to_owned(),
                 limit: self.config.max_body,
             },
-            other => FetchError::transport(url, other),
+            // ureq cannot say whether the connection was a reused one.
+            other => FetchError::transport_before_answer(url, other, true),
         }
     }
 }

@@ -107,6 +107,11 @@ pub enum FetchError {
         /// The client library's error.
         #[source]
         source: BoxError,
+        /// The connection was found closed or reset before any byte of
+        /// the answer came back (and, where the client can tell, it was a
+        /// reused one): the server never saw the request through, so an
+        /// idempotent request may be sent again ([`FetchError::is_unanswered`]).
+        unanswered: bool,
     },
 }
 
@@ -148,7 +153,37 @@ impl FetchError {
         FetchError::Transport {
             url: url.to_owned(),
             source: source.into(),
+            unanswered: false,
         }
+    }
+
+    /// Wraps a client library's error that came before any byte of the
+    /// answer (while sending, or waiting for the head) as a transport
+    /// error; one that says the connection was closed or reset
+    /// ([`is_closed_connection`]) is marked [`FetchError::is_unanswered`].
+    /// A client that can tell a reused connection from a new one passes
+    /// `reused`, and only a reused one is marked; one that cannot passes
+    /// `true`.
+    pub fn transport_before_answer(url: &str, source: impl Into<BoxError>, reused: bool) -> Self {
+        let source = source.into();
+        FetchError::Transport {
+            url: url.to_owned(),
+            unanswered: reused && is_closed_connection(&*source),
+            source,
+        }
+    }
+
+    /// Whether the request failed because its connection was found closed
+    /// before any byte of the answer: sending it again on a fresh one is
+    /// safe when its method is idempotent (RFC 9110, 9.2.2).
+    pub fn is_unanswered(&self) -> bool {
+        matches!(
+            self,
+            FetchError::Transport {
+                unanswered: true,
+                ..
+            }
+        )
     }
 
     /// The message of this error followed by every source, joined by ": ".
@@ -214,6 +249,48 @@ pub fn is_connect_failure(err: &(dyn std::error::Error + 'static)) -> bool {
         if matches!(
             kind,
             Some(ConnectionRefused | AddrNotAvailable | HostUnreachable | NetworkUnreachable)
+        ) {
+            return true;
+        }
+        let text = cause.to_string();
+        if TEXTS.iter().any(|t| text.contains(t)) {
+            return true;
+        }
+        next = cause.source();
+    }
+    false
+}
+
+/// Whether `err`, or an error in its source chain, says the connection
+/// was closed or reset under the request: an I/O error of such a kind
+/// (reset, aborted, broken pipe, end of file) or, for client libraries that
+/// turn their errors into text on the way, a message that names one.
+/// Client adapters call it (through [`FetchError::transport_before_answer`])
+/// only for errors before the answer's first byte.
+///
+/// ```
+/// let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+/// assert!(fetch_core::is_closed_connection(&reset));
+/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// assert!(!fetch_core::is_closed_connection(&refused));
+/// ```
+pub fn is_closed_connection(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    const TEXTS: [&str; 5] = [
+        "connection closed before message completed",
+        "Connection reset by peer",
+        "Broken pipe",
+        "connection closed",
+        "unexpected end of file",
+    ];
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        let kind = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind);
+        if matches!(
+            kind,
+            Some(ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
         ) {
             return true;
         }

@@ -51,7 +51,9 @@ pub use client::{
     BlockingHttpClient, BodyBuffer, CaCert, ClientConfig, HttpClient, HttpVersion, OriginCache,
     Response, ShortBody, is_scheme, parse_url,
 };
-pub use error::{BoxError, ErrorKind, FetchError, error_chain, is_connect_failure};
+pub use error::{
+    BoxError, ErrorKind, FetchError, error_chain, is_closed_connection, is_connect_failure,
+};
 pub use fetch::{
     Page, User, Within, decode_user, extract_title, fetch_page, fetch_title, get_ok,
     get_ok_following, get_user, title_of, within,
@@ -61,7 +63,7 @@ pub use load::{
     Cancel, LoadPlan, LoadState, Progress, Recorder, Stop, Tally, UrlTemplate, run_load,
 };
 pub use local::{LocalHttpClient, LocalRuntime, LocalTask, Timer};
-pub use redirect::{Fetched, MAX_REDIRECTS, get_following, send_following};
+pub use redirect::{Fetched, MAX_REDIRECTS, get_following, send_following, send_following_counted};
 pub use report::{
     LoadReport, Parse, Percentiles, ProcessCost, Report, RunConfig, ServerKind, ShardSplit,
 };

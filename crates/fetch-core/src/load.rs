@@ -53,8 +53,8 @@ use crate::fetch::check_status;
 use crate::gate::Gate;
 use crate::{
     ClientConfig, ErrorKind, FetchError, HttpClient, HttpVersion, JoinError, LocalHttpClient,
-    Parse, Report, Request, RunConfig, Runtime, Timeout, Timer, decode_user, send_following,
-    title_of,
+    Parse, Report, Request, RunConfig, Runtime, Timeout, Timer, decode_user,
+    send_following_counted, title_of,
 };
 
 /// Runs `plan` with `client` on `rt` and reports every request's outcome.
@@ -309,15 +309,18 @@ async fn worker<R: Timer, C: LocalHttpClient>(
             body: spec.body.clone(),
             keep_body,
         };
+        let mut retries = 0;
         let request = alarm.limit(
             start + plan.timeout,
             cut,
             &url,
             plan.timeout,
-            request(&*client, &sent, plan, gate.as_deref()),
+            request(&*client, &sent, plan, gate.as_deref(), &mut retries),
         );
         // The request, or a cancel: whichever comes first (`None`).
-        match Timeout::with(request, &mut cancelled).await {
+        let outcome = Timeout::with(request, &mut cancelled).await;
+        recorder.retried(retries);
+        match outcome {
             Some(Ok(Ok((answer, verdict)))) => {
                 let service = start.elapsed();
                 let from_due = due.map_or(service, |due| due.elapsed());
@@ -487,18 +490,22 @@ struct Answer {
 /// With a `gate`, the request first waits for one of its permits: a
 /// connection of its own, kept for every hop of its redirects. The wait
 /// counts in the request's time and its timeout, as a wait for a pooled
-/// connection does in any client.
+/// connection does in any client. A hop sent once more because its
+/// connection was found closed (see [`send_following_counted`]) stays
+/// inside the same permit and time limit, is added to `retries`, and the
+/// request's latency still counts from its first send.
 async fn request<C: LocalHttpClient>(
     client: &C,
     sent: &Request<'_>,
     plan: &LoadPlan,
     gate: Option<&Gate>,
+    retries: &mut u32,
 ) -> Result<(Answer, Result<(), FetchError>), FetchError> {
     let _connection = match gate {
         Some(gate) => Some(gate.enter().await),
         None => None,
     };
-    let fetched = send_following(client, sent).await?;
+    let fetched = send_following_counted(client, sent, retries).await?;
     let answer = Answer {
         status: fetched.response.status,
         redirects: fetched.redirects,

@@ -30,9 +30,16 @@
 //! ([`split_credentials`]): the client sees the URL without it and an
 //! `Authorization: Basic` header, whatever the client.
 //!
+//! A hop is sent again when its connection turned out closed before any
+//! byte of the answer came back and its method is idempotent
+//! (`send_again`): the server never got the request through, so sending
+//! it again is safe, and browsers, curl and Go's client do the same.
+//!
 //! # Layout
 //! - [`send_following`]: a request with redirects followed, returning [`Fetched`];
+//!   [`send_following_counted`], the same counting the requests sent again;
 //!   [`get_following`], the same for `GET url`.
+//! - `send_again`: one hop, sent again if its connection was found closed.
 //! - `Hop`: the request as a redirect rewrote it.
 //! - `location`, `resolve`: whether an answer is a redirect, and where to.
 //! - `refused`: the error that names the chain.
@@ -78,12 +85,23 @@ pub async fn send_following<'a, C: LocalHttpClient>(
     client: &C,
     request: &Request<'a>,
 ) -> Result<Fetched<'a>, FetchError> {
+    send_following_counted(client, request, &mut 0).await
+}
+
+/// [`send_following`], adding to `retries` each time a hop was sent again
+/// because its connection was found closed before the answer (whether
+/// the next try then worked or not).
+pub async fn send_following_counted<'a, C: LocalHttpClient>(
+    client: &C,
+    request: &Request<'a>,
+    retries: &mut u32,
+) -> Result<Fetched<'a>, FetchError> {
     let Some((url, authorization)) = split_credentials(request.url) else {
-        return follow(client, request).await;
+        return follow(client, request, retries).await;
     };
     let mut stripped = request.to(&url);
     stripped.authorization.get_or_insert(authorization);
-    let fetched = follow(client, &stripped).await?;
+    let fetched = follow(client, &stripped, retries).await?;
     Ok(Fetched {
         url: Cow::Owned(fetched.url.into_owned()),
         response: fetched.response,
@@ -160,11 +178,11 @@ impl Hop {
 async fn follow<'a, C: LocalHttpClient>(
     client: &C,
     first: &Request<'a>,
+    retries: &mut u32,
 ) -> Result<Fetched<'a>, FetchError> {
     let url = first.url;
     let max_redirects = client.config().max_redirects;
-    let mut response = client
-        .send(first)
+    let mut response = send_again(client, first, retries)
         .await
         .map_err(|e| prior_knowledge_hint(client, url, e))?;
     let mut received = response.received;
@@ -210,7 +228,7 @@ async fn follow<'a, C: LocalHttpClient>(
         if looped {
             return Err(refused(url, chain, "redirect loop".to_owned(), next));
         }
-        response = match client.send(&rewritten.request(first, &next)).await {
+        response = match send_again(client, &rewritten.request(first, &next), retries).await {
             Ok(response) => response,
             // The client refused the URL itself (a scheme it does not
             // speak): that is the redirect's fault, so say it is one.
@@ -223,6 +241,39 @@ async fn follow<'a, C: LocalHttpClient>(
         received += response.received;
         methods.push(rewritten.method.clone());
         chain.push(next);
+    }
+}
+
+/// Sends `request`; if its connection was found closed before any byte of
+/// the answer ([`FetchError::is_unanswered`]) and its method is
+/// idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE; never POST or
+/// PATCH), sends it again, and counts each time in `retries`. RFC 9110,
+/// 9.2.2: such a request never reached the application, and not sending
+/// it again reports an error the server never made.
+///
+/// Again until it meets a connection that was not reused: the failed one
+/// is closed, but the pool may hand out another idle one the server has
+/// closed too (a server that closes every kept connection leaves one per
+/// pooled connection). A client that can tell a new connection from a
+/// reused one (this project's hyper pool) does not mark a new one's
+/// failure, which ends it; for one that cannot, each try takes one
+/// connection out of the pool, so the tries stop at the client's
+/// connection count, by which time the pool held no more stale ones.
+/// All of it inside the request's time limit.
+async fn send_again<C: LocalHttpClient>(
+    client: &C,
+    request: &Request<'_>,
+    retries: &mut u32,
+) -> Result<Response, FetchError> {
+    let mut left = client.config().connections.max(1);
+    loop {
+        match client.send(request).await {
+            Err(err) if err.is_unanswered() && request.method.is_idempotent() && left > 0 => {
+                left -= 1;
+                *retries += 1;
+            }
+            other => return other,
+        }
     }
 }
 
@@ -280,8 +331,10 @@ fn prior_knowledge_hint<C: LocalHttpClient>(client: &C, url: &str, err: FetchErr
         FetchError::Transport {
             url: failed,
             source,
+            unanswered,
         } if client.config().http2 && is_scheme(url, "http") => FetchError::Transport {
             url: failed,
+            unanswered,
             source: Box::new(Hint {
                 hint: "with --http2 on http:// the client speaks HTTP/2 from the first byte \
                            (prior knowledge), and a server that speaks only HTTP/1.1 without TLS \
@@ -319,6 +372,7 @@ mod tests {
     use bytes::Bytes;
     use std::collections::HashMap;
     use std::future::Future;
+    use std::sync::atomic::Ordering::Relaxed;
 
     /// A client that answers from a table: path -> (status, Location).
     struct Table {
@@ -327,6 +381,10 @@ mod tests {
         asked: std::sync::Mutex<Vec<String>>,
         /// Each request as sent: method, body, header names.
         sent: std::sync::Mutex<Vec<(Method, Bytes, Vec<String>)>>,
+        /// The next this many sends find their connection reset before
+        /// the answer (with `reused`: on a connection the client reused).
+        resets: std::sync::atomic::AtomicU32,
+        reused: bool,
     }
 
     impl Table {
@@ -336,6 +394,8 @@ mod tests {
                 config: ClientConfig::default(),
                 asked: std::sync::Mutex::default(),
                 sent: std::sync::Mutex::default(),
+                resets: std::sync::atomic::AtomicU32::new(0),
+                reused: true,
             }
         }
     }
@@ -360,6 +420,15 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push((request.method.clone(), request.body.clone(), names));
+            let reset = self
+                .resets
+                .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
+                .is_ok();
+            if reset {
+                let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+                let err = FetchError::transport_before_answer(url, io, self.reused);
+                return std::future::ready(Err(err));
+            }
             let parsed = parse_url(url);
             let answer = parsed.and_then(|parsed| {
                 if parsed.scheme() == "https" {
@@ -603,5 +672,53 @@ mod tests {
             err.to_string().contains("Location that is not a URL"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_request_whose_connection_was_found_closed_is_sent_again() {
+        let ok = [("/a", 200, None)];
+        let send = |client: &Table, method: Method| {
+            let mut retries = 0;
+            let request = Request {
+                method,
+                ..Request::get("http://h/a")
+            };
+            let outcome = futures_executor(send_following_counted(client, &request, &mut retries));
+            (outcome.map(|f| f.response.status), retries)
+        };
+        // Reset once: sent again, answered, one retry counted.
+        let client = Table::new(&ok);
+        client.resets.store(1, Relaxed);
+        assert_eq!(send(&client, Method::GET).0.unwrap(), 200);
+        assert_eq!(send(&client, Method::GET).1, 0, "no reset, no retry");
+        client.resets.store(1, Relaxed);
+        let (outcome, retries) = send(&client, Method::PUT);
+        assert_eq!((outcome.unwrap(), retries), (200, 1));
+        // Again while the pool may hold connections the server closed:
+        // as many times as the client has connections, and no more.
+        let mut client = Table::new(&ok);
+        client.config.connections = 3;
+        client.resets.store(3, Relaxed);
+        let (outcome, retries) = send(&client, Method::GET);
+        assert_eq!((outcome.unwrap(), retries), (200, 3));
+        client.resets.store(4, Relaxed);
+        let (outcome, retries) = send(&client, Method::GET);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::Transport);
+        assert_eq!(retries, 3);
+        // Never a POST or a PATCH: the server may have acted on it.
+        for method in [Method::POST, Method::PATCH] {
+            client.resets.store(1, Relaxed);
+            let (outcome, retries) = send(&client, method);
+            assert_eq!(
+                (outcome.unwrap_err().kind(), retries),
+                (ErrorKind::Transport, 0)
+            );
+        }
+        // A client that says its connection was a new one: not retried.
+        let mut fresh = Table::new(&ok);
+        fresh.reused = false;
+        fresh.resets.store(1, Relaxed);
+        assert_eq!(send(&fresh, Method::GET).1, 0);
+        assert_eq!(fresh.asked.lock().unwrap().len(), 1);
     }
 }

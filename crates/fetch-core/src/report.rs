@@ -155,6 +155,10 @@ pub struct Report {
     /// Redirects followed by the requests that succeeded (each one more
     /// request on the wire, inside its request's latency).
     pub redirects: u64,
+    /// Requests sent once more because their connection was found closed
+    /// before any byte of the answer (idempotent methods only); each still
+    /// counts once, by its final outcome.
+    pub retries: u64,
     /// The HTTP versions the successful requests were answered in (bits of
     /// [`HttpVersion::bit`](crate::HttpVersion::bit)).
     pub versions: u8,
@@ -373,6 +377,12 @@ pub struct LoadReport {
     pub redirects: u64,
     /// Failed requests by kind (`timeout`, `connect`, `http_500`, ...).
     pub errors: BTreeMap<String, u64>,
+    /// Requests sent again on a fresh connection because a reused one was
+    /// found closed before any byte of the answer (idempotent methods
+    /// only); each request still counts once in `requests`, by its final
+    /// outcome.
+    #[serde(default)]
+    pub retries: u64,
     /// Final answers (after redirects were followed) by status code,
     /// `{"200": 9990, "404": 10}`: ok ones and `http_NNN` and `decode`
     /// errors alike. `sum(statuses)` plus the errors that got no answer
@@ -487,6 +497,7 @@ impl LoadReport {
             requests: report.requests,
             ok: report.ok,
             redirects: report.redirects,
+            retries: report.retries,
             errors: report
                 .errors
                 .iter()
@@ -639,6 +650,7 @@ mod tests {
             ramp: Duration::ZERO,
             busy: Duration::from_secs(1),
             redirects: 0,
+            retries: 0,
             versions: 0,
             late_starts: 0,
             max_start_delay: Duration::ZERO,

@@ -380,6 +380,7 @@ impl<T: Transport> Pool<T> {
                     let lease = Lease(Kind::Http1 {
                         conn,
                         slot: Slot { pool: self, host },
+                        reused: true,
                     });
                     if ready.is_ok() {
                         return Ok(lease);
@@ -521,6 +522,7 @@ impl<T: Transport> Pool<T> {
                 closed: false,
             },
             slot,
+            reused: false,
         }))
     }
 }
@@ -556,6 +558,9 @@ enum Kind<'a, T: Transport> {
         // its slot is offered to a waiting request.
         conn: Conn<T>,
         slot: Slot<'a, T>,
+        /// It carried an earlier request (it was idle in the pool), so
+        /// the server may have closed it since.
+        reused: bool,
     },
     /// A handle to a shared HTTP/2 connection, and this request's place
     /// in its count.
@@ -598,6 +603,13 @@ impl<T: Transport> Lease<'_, T> {
         }
     }
 
+    /// Whether this HTTP/1 connection carried an earlier request: one the
+    /// server may have closed meanwhile. A new connection, or a shared
+    /// HTTP/2 one, is not.
+    pub fn is_reused(&self) -> bool {
+        matches!(self.0, Kind::Http1 { reused: true, .. })
+    }
+
     /// Whether requests on this connection need an absolute URI (HTTP/2's
     /// `:scheme` and `:authority`) rather than a path and a `Host` header.
     pub fn is_http2(&self) -> bool {
@@ -608,7 +620,7 @@ impl<T: Transport> Lease<'_, T> {
     /// request (or, with keep-alive off, closes it). Call it only after
     /// the last response was read to the end.
     pub fn give_back(self) {
-        let Kind::Http1 { conn, slot } = self.0 else {
+        let Kind::Http1 { conn, slot, .. } = self.0 else {
             return;
         };
         if conn.closed || conn.sender.is_closed() || !slot.pool.keep_alive {

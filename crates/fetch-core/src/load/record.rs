@@ -40,6 +40,9 @@ pub struct Tally {
     pub(super) statuses: BTreeMap<u16, u64>,
     /// Body bytes received by its answered requests.
     pub(super) received: u64,
+    /// Requests sent once more because their connection was found closed
+    /// before the answer.
+    pub(super) retries: u64,
 }
 
 impl Tally {
@@ -58,6 +61,7 @@ impl Tally {
         self.max_start_delay = self.max_start_delay.max(other.max_start_delay);
         self.ok += other.ok;
         self.received += other.received;
+        self.retries += other.retries;
         for (status, n) in other.statuses {
             *self.statuses.entry(status).or_default() += n;
         }
@@ -172,6 +176,12 @@ impl<'a> Recorder<'a> {
             self.tally.late_starts += 1;
         }
         self.tally.max_start_delay = self.tally.max_start_delay.max(delay);
+    }
+
+    /// Counts `n` sends of one request made again because its connection
+    /// was found closed before the answer (whatever its outcome).
+    pub fn retried(&mut self, n: u32) {
+        self.tally.retries += u64::from(n);
     }
 
     /// Counts redirects a successful request followed and the HTTP version

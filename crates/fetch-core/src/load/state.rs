@@ -332,6 +332,7 @@ impl LoadState {
             ramp: tally.peak_at,
             busy: Duration::from_micros(tally.busy_us),
             redirects: tally.redirects,
+            retries: tally.retries,
             versions: tally.versions,
             late_starts: tally.late_starts,
             max_start_delay: tally.max_start_delay,
