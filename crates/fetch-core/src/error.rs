@@ -234,31 +234,22 @@ pub fn is_connect_failure(err: &(dyn std::error::Error + 'static)) -> bool {
     use std::io::ErrorKind::{
         AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
     };
-    const TEXTS: [&str; 5] = [
-        "Connection refused",
-        "No route to host",
-        "Network is unreachable",
-        "failed to lookup address",
-        "Name or service not known",
-    ];
-    let mut next = Some(err);
-    while let Some(cause) = next {
-        let kind = cause
-            .downcast_ref::<std::io::Error>()
-            .map(std::io::Error::kind);
-        if matches!(
-            kind,
-            Some(ConnectionRefused | AddrNotAvailable | HostUnreachable | NetworkUnreachable)
-        ) {
-            return true;
-        }
-        let text = cause.to_string();
-        if TEXTS.iter().any(|t| text.contains(t)) {
-            return true;
-        }
-        next = cause.source();
-    }
-    false
+    chain_says(
+        err,
+        &[
+            ConnectionRefused,
+            AddrNotAvailable,
+            HostUnreachable,
+            NetworkUnreachable,
+        ],
+        &[
+            "Connection refused",
+            "No route to host",
+            "Network is unreachable",
+            "failed to lookup address",
+            "Name or service not known",
+        ],
+    )
 }
 
 /// Whether `err`, or an error in its source chain, says the connection
@@ -276,26 +267,41 @@ pub fn is_connect_failure(err: &(dyn std::error::Error + 'static)) -> bool {
 /// ```
 pub fn is_closed_connection(err: &(dyn std::error::Error + 'static)) -> bool {
     use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
-    const TEXTS: [&str; 5] = [
-        "connection closed before message completed",
-        "Connection reset by peer",
-        "Broken pipe",
-        "connection closed",
-        "unexpected end of file",
-    ];
+    chain_says(
+        err,
+        &[
+            ConnectionReset,
+            ConnectionAborted,
+            BrokenPipe,
+            UnexpectedEof,
+        ],
+        &[
+            "connection closed before message completed",
+            "Connection reset by peer",
+            "Broken pipe",
+            "connection closed",
+            "unexpected end of file",
+        ],
+    )
+}
+
+/// Whether `err` or an error in its source chain is an I/O error of one of
+/// `kinds`, or has one of `texts` in its message.
+fn chain_says(
+    err: &(dyn std::error::Error + 'static),
+    kinds: &[std::io::ErrorKind],
+    texts: &[&str],
+) -> bool {
     let mut next = Some(err);
     while let Some(cause) = next {
         let kind = cause
             .downcast_ref::<std::io::Error>()
             .map(std::io::Error::kind);
-        if matches!(
-            kind,
-            Some(ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
-        ) {
+        if kind.is_some_and(|kind| kinds.contains(&kind)) {
             return true;
         }
         let text = cause.to_string();
-        if TEXTS.iter().any(|t| text.contains(t)) {
+        if texts.iter().any(|t| text.contains(t)) {
             return true;
         }
         next = cause.source();
