@@ -56,8 +56,14 @@ fn got(report: &fetch_core::LoadReport, kind: &str) -> u64 {
     report.errors.get(kind).copied().unwrap_or(0)
 }
 
-/// `load -n 200 -c 8 --parse user` of `url` with `method`.
-fn load(bin: &str, client: &str, url: &str, method: &str) -> fetch_core::LoadReport {
+/// `load -n 200 -c IN_FLIGHT --parse user` of `url` with `method`.
+fn load(
+    bin: &str,
+    client: &str,
+    url: &str,
+    method: &str,
+    in_flight: &str,
+) -> fetch_core::LoadReport {
     let url = format!("{url}/users/{{id}}");
     let args = [
         "--client",
@@ -72,7 +78,7 @@ fn load(bin: &str, client: &str, url: &str, method: &str) -> fetch_core::LoadRep
         "-n",
         "200",
         "-c",
-        "8",
+        in_flight,
         "--parse",
         "user",
         "--output",
@@ -91,25 +97,25 @@ fn a_request_on_a_connection_the_server_closed_is_sent_once_more() {
     // message completed").
     let url = closing_server(user_answer("keep-alive"));
     for (bin, client) in combinations() {
-        let report = load(bin, client, &url, "GET");
-        let what = format!("{bin} {client}: {report:?}");
-        assert_eq!(report.requests, 200, "{what}");
-        // One more try may meet another connection the server closed: a
-        // pool that cannot tell hands out the next idle one. compio +
-        // cyper (hyper-util's pool, whose connection tasks on a shard's
-        // one thread see the close only after the next request took the
-        // connection) still lost 3 to 31 of 200 here, 30 to 96 before.
-        assert!(report.ok >= 150, "{what}");
-        assert!(got(&report, "transport") <= report.retries, "{what}");
-        assert!(
-            report
-                .errors
-                .keys()
-                .all(|k| k == "transport" || k == "timeout"),
-            "{what}"
-        );
+        // One connection at a time, and eight.
+        for in_flight in ["1", "8"] {
+            let report = load(bin, client, &url, "GET", in_flight);
+            let what = format!("{bin} {client} -c {in_flight}: {report:?}");
+            assert_eq!(report.requests, 200, "{what}");
+            // One more try may meet another connection the server closed: a
+            // pool that cannot tell hands out the next idle one. compio +
+            // cyper (hyper-util's pool, whose connection tasks on a shard's
+            // one thread see the close only after the next request took the
+            // connection) still lost 3 to 31 of 200 here, 30 to 96 before.
+            assert!(report.ok >= 150, "{what}");
+            assert!(got(&report, "transport") <= report.retries, "{what}");
+            // No request waits out its time limit on a connection that
+            // ended: smol + hyper did, now and then, before the pool gave
+            // up on a connection whose driver had finished.
+            assert!(report.errors.keys().all(|k| k == "transport"), "{what}");
+        }
         // Never a POST: the server may have acted on it.
-        let report = load(bin, client, &url, "POST");
+        let report = load(bin, client, &url, "POST", "8");
         let what = format!("{bin} {client} POST: {report:?}");
         assert_eq!(report.retries, 0, "{what}");
     }
@@ -121,7 +127,7 @@ fn connection_close_loses_no_request() {
     // that handed out a connection the server had closed.
     let url = closing_server(user_answer("close"));
     for (bin, client) in combinations() {
-        let report = load(bin, client, &url, "GET");
+        let report = load(bin, client, &url, "GET", "8");
         let what = format!("{bin} {client}: {report:?}");
         assert_eq!(report.requests, 200, "{what}");
         assert!(report.ok >= 195, "{what}");

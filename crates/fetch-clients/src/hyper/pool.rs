@@ -49,6 +49,7 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 
 use bytes::Bytes;
 use event_listener::{Event, EventListener, IntoNotification as _};
@@ -263,20 +264,66 @@ impl<T: Transport> std::fmt::Debug for Conn<T> {
 
 /// Polls `work` and, whenever it is not done, the connection's driver, so
 /// the bytes `work` waits for are read in this task. A driver that
-/// finishes is not polled again; `work` then sees the connection gone.
+/// finishes is not polled again; `None` when it has finished and `work`
+/// is still waiting: everything `work` waits for comes through the
+/// driver, so it would wait forever. (hyper's dispatcher lives on inside
+/// the finished driver, so a `ready()` on a connection that ended while
+/// it sat idle, the server having closed it, did not fail: it waited for
+/// the request's whole time limit, now and then, on smol.)
 async fn drive<T: Transport, F: Future>(
     driver: &mut Driver<T>,
     closed: &mut bool,
     work: F,
-) -> F::Output {
+) -> Option<F::Output> {
     let mut work = pin!(work);
     poll_fn(|cx| {
         if !*closed && driver.as_mut().poll(cx).is_ready() {
             *closed = true;
         }
-        work.as_mut().poll(cx)
+        match work.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready(Some(out)),
+            Poll::Pending if *closed => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     })
     .await
+}
+
+/// The connection ended (its driver finished) while a request on it still
+/// waited: an end of file before the answer, as far as the request knows.
+fn ended() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the connection ended before the answer",
+    )
+}
+
+/// Why [`Lease::send`] failed.
+#[derive(Debug)]
+pub enum SendError {
+    /// hyper's error, which may hand back a request it never sent.
+    Hyper(TrySendError<Request<Full<Bytes>>>),
+    /// The connection ended with the request still waiting.
+    Ended,
+}
+
+impl SendError {
+    /// The request, if it was never sent (so it may go on another
+    /// connection as it is).
+    pub fn take_message(&mut self) -> Option<Request<Full<Bytes>>> {
+        match self {
+            SendError::Hyper(err) => err.take_message(),
+            SendError::Ended => None,
+        }
+    }
+
+    /// The error, as a client adapter reports it.
+    pub fn into_error(self) -> fetch_core::BoxError {
+        match self {
+            SendError::Hyper(err) => err.into_error().into(),
+            SendError::Ended => ended().into(),
+        }
+    }
 }
 
 /// Idle connections per host plus a count of the open ones.
@@ -377,12 +424,13 @@ impl<T: Transport> Pool<T> {
                         closed,
                     } = &mut conn;
                     let ready = drive::<T, _>(driver, closed, sender.ready()).await;
+                    let ready = ready.is_some_and(|ready| ready.is_ok());
                     let lease = Lease(Kind::Http1 {
                         conn,
                         slot: Slot { pool: self, host },
                         reused: true,
                     });
-                    if ready.is_ok() {
+                    if ready {
                         return Ok(lease);
                     }
                 }
@@ -574,7 +622,7 @@ impl<T: Transport> Lease<'_, T> {
     pub async fn send(
         &mut self,
         request: Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, TrySendError<Request<Full<Bytes>>>> {
+    ) -> Result<Response<Incoming>, SendError> {
         match &mut self.0 {
             Kind::Http1 { conn, .. } => {
                 let Conn {
@@ -582,9 +630,15 @@ impl<T: Transport> Lease<'_, T> {
                     driver,
                     closed,
                 } = conn;
-                drive::<T, _>(driver, closed, sender.try_send_request(request)).await
+                drive::<T, _>(driver, closed, sender.try_send_request(request))
+                    .await
+                    .ok_or(SendError::Ended)?
+                    .map_err(SendError::Hyper)
             }
-            Kind::Http2 { sender, .. } => sender.try_send_request(request).await,
+            Kind::Http2 { sender, .. } => sender
+                .try_send_request(request)
+                .await
+                .map_err(SendError::Hyper),
         }
     }
 
@@ -593,14 +647,18 @@ impl<T: Transport> Lease<'_, T> {
     pub async fn frame(
         &mut self,
         body: &mut Incoming,
-    ) -> Option<Result<Frame<Bytes>, hyper::Error>> {
-        match &mut self.0 {
+    ) -> Option<Result<Frame<Bytes>, fetch_core::BoxError>> {
+        let frame = match &mut self.0 {
             Kind::Http1 { conn, .. } => {
                 let Conn { driver, closed, .. } = conn;
-                drive::<T, _>(driver, closed, body.frame()).await
+                match drive::<T, _>(driver, closed, body.frame()).await {
+                    Some(frame) => frame,
+                    None => return Some(Err(ended().into())),
+                }
             }
             Kind::Http2 { .. } => body.frame().await,
-        }
+        };
+        frame.map(|frame| frame.map_err(Into::into))
     }
 
     /// Whether this HTTP/1 connection carried an earlier request: one the
