@@ -301,8 +301,9 @@ fn ended() -> io::Error {
 /// Why [`Lease::send`] failed.
 #[derive(Debug)]
 pub enum SendError {
-    /// hyper's error, which may hand back a request it never sent.
-    Hyper(TrySendError<Request<Full<Bytes>>>),
+    /// hyper's error, which may hand back a request it never sent (boxed:
+    /// it holds the whole request).
+    Hyper(Box<TrySendError<Request<Full<Bytes>>>>),
     /// The connection ended with the request still waiting.
     Ended,
 }
@@ -320,7 +321,7 @@ impl SendError {
     /// The error, as a client adapter reports it.
     pub fn into_error(self) -> fetch_core::BoxError {
         match self {
-            SendError::Hyper(err) => err.into_error().into(),
+            SendError::Hyper(err) => (*err).into_error().into(),
             SendError::Ended => ended().into(),
         }
     }
@@ -633,12 +634,12 @@ impl<T: Transport> Lease<'_, T> {
                 drive::<T, _>(driver, closed, sender.try_send_request(request))
                     .await
                     .ok_or(SendError::Ended)?
-                    .map_err(SendError::Hyper)
+                    .map_err(|e| SendError::Hyper(Box::new(e)))
             }
             Kind::Http2 { sender, .. } => sender
                 .try_send_request(request)
                 .await
-                .map_err(SendError::Hyper),
+                .map_err(|e| SendError::Hyper(Box::new(e))),
         }
     }
 
