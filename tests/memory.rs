@@ -1,0 +1,92 @@
+//! Memory stays bounded on every combination: a body over `--max-body` is
+//! refused before it is read into memory, and the connection it came on is
+//! not used again (surf's pool once handed such a connection to the next
+//! request, which read the rest of a 1 GB body into memory looking for a
+//! line end: 1,969 MiB of RSS for `-n 4 -c 2`).
+//!
+//! Two raw servers, a thread per connection, that send until the client
+//! closes: one announces a 1 GiB `Content-Length`, one sends an endless
+//! chunked body. Each run's peak RSS is compared with the same
+//! combination's against a small body.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+
+use common::combinations;
+
+/// A server on 127.0.0.1 that answers every request with `head` and then
+/// `chunk`, again and again, until the client goes away. Returns its URL.
+fn endless_server(head: &'static str, chunk: Vec<u8>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    let chunk = std::sync::Arc::new(chunk);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let chunk = chunk.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                while stream.write_all(&chunk).is_ok() {}
+            });
+        }
+    });
+    url
+}
+
+/// `load -n 4 -c 2 --max-body 1MiB` of `url`: its report.
+fn load(bin: &str, client: &str, url: &str) -> fetch_core::LoadReport {
+    let args = [
+        "--client",
+        client,
+        "--timeout",
+        "10s",
+        "--max-body",
+        "1MiB",
+        "load",
+        "--url",
+        url,
+        "-n",
+        "4",
+        "-c",
+        "2",
+        "--output",
+        "json",
+    ];
+    let out = common::run(bin, &args);
+    let report = common::check_report(&out.stdout);
+    assert!(report.is_consistent(), "{bin} {client}: {report:?}");
+    report
+}
+
+#[test]
+fn a_body_over_the_limit_takes_no_more_memory_than_the_limit() {
+    let large = endless_server(
+        "HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n",
+        vec![0u8; 64 * 1024],
+    );
+    let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+    chunk.extend_from_slice(&[b'a'; 64 * 1024]);
+    chunk.extend_from_slice(b"\r\n");
+    let endless = endless_server(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        chunk,
+    );
+    let small = common::server_url();
+    for (bin, client) in combinations() {
+        let baseline = load(bin, client, &format!("{small}/users/1"));
+        assert_eq!(baseline.ok, 4, "{bin} {client}: {baseline:?}");
+        // --max-body (1 MiB) and a few MiB of buffers over the same
+        // program's run on a small body.
+        let bound = baseline.peak_rss_kb + 1024 + 8 * 1024;
+        for url in [&large, &endless] {
+            let report = load(bin, client, url);
+            let what = format!("{bin} {client} {url}: {report:?}");
+            assert_eq!(report.errors.get("body_too_large"), Some(&4), "{what}");
+            assert!(report.peak_rss_kb <= bound, "over {bound} KiB: {what}");
+        }
+    }
+}
