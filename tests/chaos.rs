@@ -74,13 +74,8 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
         // A reset comes before any byte of the answer, so a GET it cut
         // off is sent once more (on a reused connection, or on any where
         // the client cannot tell) and reset again: the server counts both
-        // tries, the report one error and one retry. Nothing else here
-        // makes a client send a request again.
-        let resets = served("reset") - report.retries;
-        assert!(
-            report.retries <= served("reset") / 2 + 1,
-            "{bin} {client}: {report:?} {injected:?}"
-        );
+        // tries, the report one error and one retry.
+        let resets = served("reset").saturating_sub(report.retries);
         assert_eq!(report.requests, REQUESTS, "{bin} {client}: {report:?}");
         // 5xx answers are answers: every client tells them apart exactly.
         assert_eq!(
@@ -106,7 +101,9 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
             // cancelled (timed out) back into its pool, it seems, so the
             // request after it can wait for the stalled answer and time out
             // too: in a run with a 2 s timeout and 5 s stalls it counted
-            // about 130 more timeouts than stalls. So only bounds here. A
+            // about 130 more timeouts than stalls. Its retries also count
+            // requests sent again after meeting such a connection reset,
+            // which the server never saw. So only bounds here. A
             // short body is `transport` now (the adapter checks the length
             // surf does not), never `decode`: decode errors are at most
             // the garbage bodies sent.
@@ -128,6 +125,12 @@ fn every_request_is_counted_under_faults_and_kinds_match_what_was_injected() {
             // The server injected what the seed says for every request it
             // received; a request it never received (a connect that took
             // longer than the timeout) can only be a client-side timeout.
+            // Here nothing but a reset makes a client send a request
+            // again: each retry is a reset request's second try.
+            assert!(
+                report.retries * 2 <= served("reset"),
+                "{bin} {client}: {report:?} {injected:?}"
+            );
             let received: u64 = injected.values().sum::<u64>() - report.retries;
             let unreceived = REQUESTS - received;
             for fault in ["stall", "truncate", "garbage", "ok"] {
