@@ -37,8 +37,10 @@ fn endless_server(head: &'static str, chunk: Vec<u8>) -> String {
     url
 }
 
-/// `load -n 4 -c 2 --max-body 1MiB` of `url`: its report.
-fn load(bin: &str, client: &str, url: &str) -> fetch_core::LoadReport {
+/// `load -n 4 -c 2 --max-body 1MiB` of `target` (`--url URL` or
+/// `--url-file PATH`): its report.
+fn load(bin: &str, client: &str, target: [&str; 2]) -> fetch_core::LoadReport {
+    let [flag, value] = target;
     let args = [
         "--client",
         client,
@@ -47,8 +49,8 @@ fn load(bin: &str, client: &str, url: &str) -> fetch_core::LoadReport {
         "--max-body",
         "1MiB",
         "load",
-        "--url",
-        url,
+        flag,
+        value,
         "-n",
         "4",
         "-c",
@@ -75,18 +77,23 @@ fn a_body_over_the_limit_takes_no_more_memory_than_the_limit() {
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
         chunk,
     );
-    let small = common::server_url();
+    // Both in one run, taken in turn: two requests of each.
+    let dir = std::env::temp_dir().join(format!("async-fetch-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let file = dir.join("urls.txt");
+    std::fs::write(&file, format!("{large}/\n{endless}/\n")).expect("the URL list");
+    let urls = file.display().to_string();
+    let small = format!("{}/users/1", common::server_url());
     for (bin, client) in combinations() {
-        let baseline = load(bin, client, &format!("{small}/users/1"));
+        let baseline = load(bin, client, ["--url", &small]);
         assert_eq!(baseline.ok, 4, "{bin} {client}: {baseline:?}");
         // --max-body (1 MiB) and a few MiB of buffers over the same
         // program's run on a small body.
         let bound = baseline.peak_rss_kb + 1024 + 8 * 1024;
-        for url in [&large, &endless] {
-            let report = load(bin, client, url);
-            let what = format!("{bin} {client} {url}: {report:?}");
-            assert_eq!(report.errors.get("body_too_large"), Some(&4), "{what}");
-            assert!(report.peak_rss_kb <= bound, "over {bound} KiB: {what}");
-        }
+        let report = load(bin, client, ["--url-file", &urls]);
+        let what = format!("{bin} {client}: {report:?}");
+        assert_eq!(report.errors.get("body_too_large"), Some(&4), "{what}");
+        assert!(report.peak_rss_kb <= bound, "over {bound} KiB: {what}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
