@@ -13,7 +13,7 @@ use common::{combinations, load_json};
 use fetch_server::chaos::{ChaosConfig, Fault};
 use fetch_server::{Server, ServerConfig};
 
-const REQUESTS: u64 = 20_000;
+const REQUESTS: u64 = 10_000;
 const CHAOS: &str =
     "error=0.05,reset=0.05,stall=0.02,truncate=0.02,garbage=0.02,seed=7,stall_ms=6000";
 /// The client's per-request timeout: well under the stall, well over a
