@@ -1,7 +1,9 @@
 //! Servers that close connections: every combination against a raw server
 //! that promises keep-alive and closes each connection right after its
 //! answer (what a server does when its idle timeout fires just as the next
-//! request goes out), and against one that says `Connection: close`.
+//! request goes out), against one that says `Connection: close`, and
+//! against one that closes connections idle for 100 ms while requests come
+//! every 200 ms.
 //!
 //! A request whose reused connection turns out closed before any byte of
 //! the answer is sent once more (idempotent methods only) and counted in
@@ -10,13 +12,17 @@
 mod common;
 
 use std::io::{Read as _, Write as _};
+use std::time::Duration;
 
 use common::combinations;
 
-/// A server on 127.0.0.1, a thread per connection, that reads one request
-/// on each connection, answers it with `answer` and closes it, whatever
-/// the answer promised. Returns `http://127.0.0.1:PORT`.
-fn closing_server(answer: Vec<u8>) -> String {
+/// A server on 127.0.0.1, a thread per connection, that answers each
+/// request with `answer`. With `idle` `None` it closes each connection
+/// after its first answer, whatever the answer promised; with a time, it
+/// keeps the connection for the next request and closes it when none came
+/// within that time (an idle timeout, as nginx's `keepalive_timeout`).
+/// Returns `http://127.0.0.1:PORT`.
+fn closing_server(answer: Vec<u8>, idle: Option<Duration>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let url = format!("http://{}", listener.local_addr().expect("its address"));
     let answer = std::sync::Arc::new(answer);
@@ -26,13 +32,21 @@ fn closing_server(answer: Vec<u8>) -> String {
             std::thread::spawn(move || {
                 let mut request = Vec::new();
                 let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                loop {
+                    while let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        request.drain(..end + 4);
+                        if stream.write_all(&answer).is_err() {
+                            return;
+                        }
+                        let Some(idle) = idle else { return };
+                        // The next request must come within `idle`.
+                        let _ = stream.set_read_timeout(Some(idle));
+                    }
                     match stream.read(&mut buf) {
                         Ok(0) | Err(_) => return,
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
                 }
-                let _ = stream.write_all(&answer);
             });
         }
     });
@@ -95,7 +109,7 @@ fn a_request_on_a_connection_the_server_closed_is_sent_once_more() {
     // Before the retry, every combination lost 22 to 96 of these 200 to
     // `transport` errors ("connection reset", "connection closed before
     // message completed").
-    let url = closing_server(user_answer("keep-alive"));
+    let url = closing_server(user_answer("keep-alive"), None);
     for (bin, client) in combinations() {
         // One connection at a time, and eight.
         for in_flight in ["1", "8"] {
@@ -125,11 +139,47 @@ fn a_request_on_a_connection_the_server_closed_is_sent_once_more() {
 fn connection_close_loses_no_request() {
     // smol + surf and async-std + surf lost 16 to 25 of these to a pool
     // that handed out a connection the server had closed.
-    let url = closing_server(user_answer("close"));
+    let url = closing_server(user_answer("close"), None);
     for (bin, client) in combinations() {
         let report = load(bin, client, &url, "GET", "8");
         let what = format!("{bin} {client}: {report:?}");
         assert_eq!(report.requests, 200, "{what}");
         assert!(report.ok >= 195, "{what}");
+    }
+}
+
+#[test]
+fn connections_closed_while_idle_lose_no_request() {
+    // Idle connections closed after 100 ms; one request every 200 ms, so
+    // every request after the first finds its pooled connection closed
+    // (long since, unlike the race above: a pool that looks finds out
+    // before it sends).
+    let url = closing_server(user_answer("keep-alive"), Some(Duration::from_millis(100)));
+    let url = format!("{url}/users/{{id}}");
+    for (bin, client) in combinations() {
+        let args = [
+            "--client",
+            client,
+            "--timeout",
+            "5s",
+            "load",
+            "--url",
+            &url,
+            "--rate",
+            "5",
+            "-d",
+            "2s",
+            "-c",
+            "1",
+            "--parse",
+            "user",
+            "--output",
+            "json",
+        ];
+        let out = common::run(bin, &args).success();
+        let report = common::check_report(&out.stdout);
+        let what = format!("{bin} {client}: {report:?}");
+        assert_eq!(report.requests, 10, "{what}");
+        assert_eq!(report.ok, 10, "{what}");
     }
 }
