@@ -32,7 +32,7 @@
 //! and async-h1 reads the rest of the old body with `read_until(b'\n')`
 //! before its 8 KiB head check: against a 1 GB file that took 1,969 MiB of
 //! memory for `-n 4 -c 2`. So such a body is never dropped while its pool
-//! is in use: it is kept with its client (a [`Generation`]), requests from
+//! is in use: it is kept with its client (a `Generation`), requests from
 //! then on go through a new client with a new pool, and when the last
 //! request of the old client ends, the old pool is dropped first (its idle
 //! connections close) and then the kept bodies (their connections find no
@@ -44,11 +44,11 @@
 //!   it with its generation unless it was read to the end.
 //! - `map_error`: surf's errors as the kinds a report counts.
 
+use std::sync::{Arc, Mutex, RwLock};
+
 use fetch_core::{
     BodyBuffer, ClientConfig, FetchError, HttpClient, OriginCache, Request, Response, header,
 };
-use std::sync::{Arc, Mutex, RwLock};
-
 use futures_lite::AsyncReadExt as _;
 
 /// What an HTTP/1.0 answer gets from surf.
@@ -156,7 +156,7 @@ impl Generation {
 /// A response body being read. Read to its end, its connection goes back
 /// to the pool clean; dropped before that (refused, failed, or the request
 /// cut off by its time limit), it is kept with its generation instead
-/// ([`SurfClient::retire`]).
+/// (`SurfClient::retire`).
 struct Reading<'a> {
     body: Option<surf::Body>,
     client: &'a SurfClient,
