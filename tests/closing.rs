@@ -70,16 +70,11 @@ fn got(report: &fetch_core::LoadReport, kind: &str) -> u64 {
     report.errors.get(kind).copied().unwrap_or(0)
 }
 
-/// `load -n 200 -c IN_FLIGHT --parse user` of `url` with `method`.
-fn load(
-    bin: &str,
-    client: &str,
-    url: &str,
-    method: &str,
-    in_flight: &str,
-) -> fetch_core::LoadReport {
+/// `load --parse user` of `url`/users/{id} with `extra` options (a 5 s
+/// time limit): its report, checked as consistent.
+fn load(bin: &str, client: &str, url: &str, extra: &[&str]) -> fetch_core::LoadReport {
     let url = format!("{url}/users/{{id}}");
-    let args = [
+    let mut args = vec![
         "--client",
         client,
         "--timeout",
@@ -87,21 +82,21 @@ fn load(
         "load",
         "--url",
         &url,
-        "-m",
-        method,
-        "-n",
-        "200",
-        "-c",
-        in_flight,
         "--parse",
         "user",
         "--output",
         "json",
     ];
+    args.extend_from_slice(extra);
     let out = common::run(bin, &args).success();
     let report = common::check_report(&out.stdout);
     assert!(report.is_consistent(), "{bin} {client}: {report:?}");
     report
+}
+
+/// `-n 200 -c IN_FLIGHT` with `method`.
+fn requests(method: &'static str, in_flight: &'static str) -> [&'static str; 6] {
+    ["-m", method, "-n", "200", "-c", in_flight]
 }
 
 #[test]
@@ -113,7 +108,7 @@ fn a_request_on_a_connection_the_server_closed_is_sent_once_more() {
     for (bin, client) in combinations() {
         // One connection at a time, and eight.
         for in_flight in ["1", "8"] {
-            let report = load(bin, client, &url, "GET", in_flight);
+            let report = load(bin, client, &url, &requests("GET", in_flight));
             let what = format!("{bin} {client} -c {in_flight}: {report:?}");
             assert_eq!(report.requests, 200, "{what}");
             // One more try may meet another connection the server closed: a
@@ -129,7 +124,7 @@ fn a_request_on_a_connection_the_server_closed_is_sent_once_more() {
             assert!(report.errors.keys().all(|k| k == "transport"), "{what}");
         }
         // Never a POST: the server may have acted on it.
-        let report = load(bin, client, &url, "POST", "8");
+        let report = load(bin, client, &url, &requests("POST", "8"));
         let what = format!("{bin} {client} POST: {report:?}");
         assert_eq!(report.retries, 0, "{what}");
     }
@@ -141,7 +136,7 @@ fn connection_close_loses_no_request() {
     // that handed out a connection the server had closed.
     let url = closing_server(user_answer("close"), None);
     for (bin, client) in combinations() {
-        let report = load(bin, client, &url, "GET", "8");
+        let report = load(bin, client, &url, &requests("GET", "8"));
         let what = format!("{bin} {client}: {report:?}");
         assert_eq!(report.requests, 200, "{what}");
         assert!(report.ok >= 195, "{what}");
@@ -155,29 +150,8 @@ fn connections_closed_while_idle_lose_no_request() {
     // (long since, unlike the race above: a pool that looks finds out
     // before it sends).
     let url = closing_server(user_answer("keep-alive"), Some(Duration::from_millis(100)));
-    let url = format!("{url}/users/{{id}}");
     for (bin, client) in combinations() {
-        let args = [
-            "--client",
-            client,
-            "--timeout",
-            "5s",
-            "load",
-            "--url",
-            &url,
-            "--rate",
-            "5",
-            "-d",
-            "2s",
-            "-c",
-            "1",
-            "--parse",
-            "user",
-            "--output",
-            "json",
-        ];
-        let out = common::run(bin, &args).success();
-        let report = common::check_report(&out.stdout);
+        let report = load(bin, client, &url, &["--rate", "5", "-d", "2s", "-c", "1"]);
         let what = format!("{bin} {client}: {report:?}");
         assert_eq!(report.requests, 10, "{what}");
         assert_eq!(report.ok, 10, "{what}");
