@@ -51,9 +51,10 @@ pub(super) struct Shard {
     pub(super) answered: Histogram<u64>,
 }
 
-/// Past the end of a `-d` open loop that waits for its requests in
-/// flight (`--wait-ongoing`), requests due this close to the end are still sent (the last releases, which the workers take a moment to
-/// reach); those due earlier and still unsent are a backlog, and are not.
+/// Past the end of a `-d` open loop that waits for its requests in flight
+/// (`--wait-ongoing`), requests due this close to the end are still sent
+/// (the last releases, which the workers take a moment to reach); those
+/// due earlier and still unsent are a backlog, and are not.
 const END_GRACE: Duration = Duration::from_millis(10);
 
 /// What an open-loop claim found.
