@@ -108,7 +108,7 @@ fn load_for_a_duration_stops_on_time() {
         assert!(report.requests > 0, "{report:?}");
         // The run ends at its deadline: at most the 20 requests then in
         // flight are cut off, and nothing else fails.
-        let cancelled = report.errors.get("cancelled").copied().unwrap_or(0);
+        let cancelled = report.cancelled();
         assert!(cancelled <= 20, "{report:?}");
         assert_eq!(report.error_count(), cancelled, "{report:?}");
         assert!(report.is_consistent(), "{report:?}");

@@ -104,7 +104,7 @@ fn an_open_loop_keeps_memory_and_descriptors_flat() {
         eprintln!("{what}");
         // Every request counted; none failed but the few in flight at the end.
         assert!(report.ok > 0 && report.is_consistent(), "{what}");
-        let cancelled = report.errors.get("cancelled").copied().unwrap_or(0);
+        let cancelled = report.cancelled();
         assert!(cancelled <= IN_FLIGHT, "{what}");
         assert_eq!(report.error_count(), cancelled, "{what}");
         assert!(!report.fell_behind(), "{what}");

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use fetch_core::{LoadReport, ProcessCost};
+use fetch_core::{ErrorKind, LoadReport, ProcessCost};
 use serde::{Deserialize, Serialize};
 
 use super::parse::ToolResult;
@@ -362,15 +362,12 @@ pub struct Run {
     pub bytes_received: Option<u64>,
 }
 
-/// The engine's error kind for requests cut off at a run's end.
-const CANCELLED: &str = "cancelled";
-
 /// `errors` without the requests cut off at the run's end (`cancelled`),
 /// which compare counts apart.
 fn without_cancelled(errors: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     errors
         .iter()
-        .filter(|(kind, _)| kind.as_str() != CANCELLED)
+        .filter(|(kind, _)| kind.as_str() != ErrorKind::CANCELLED)
         .map(|(kind, n)| (kind.clone(), *n))
         .collect()
 }
@@ -392,7 +389,7 @@ impl Run {
             connections: report.connections,
             requests: report.requests,
             ok: report.ok,
-            cancelled: report.errors.get(CANCELLED).copied().unwrap_or(0),
+            cancelled: report.cancelled(),
             errors: without_cancelled(&report.errors),
             elapsed_s: report.elapsed_s,
             requests_per_sec: report.requests_per_sec,

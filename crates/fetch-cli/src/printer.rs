@@ -159,8 +159,8 @@ pub fn text(r: &LoadReport) -> String {
     }
     let _ = writeln!(s, "  requests     {}", r.requests);
     let _ = writeln!(s, "  ok           {}", r.ok);
-    match r.errors.get("cancelled") {
-        Some(cancelled) if !r.interrupted && r.duration_s.is_some() => {
+    match r.cancelled() {
+        cancelled @ 1.. if !r.interrupted && r.duration_s.is_some() => {
             let _ = writeln!(
                 s,
                 "  errors       {}  ({cancelled} of them cancelled: in flight at the end of the run)",
@@ -363,7 +363,6 @@ pub fn text(r: &LoadReport) -> String {
             let d = humantime::format_duration(
                 std::time::Duration::try_from_secs_f64(d).unwrap_or_default(),
             );
-            let cancelled = r.errors.get("cancelled").copied().unwrap_or(0);
             if r.wait_ongoing {
                 format!("{d} (-d), then the requests in flight finished (--wait-ongoing)")
             } else if r.thread_per_task {
@@ -375,7 +374,7 @@ pub fn text(r: &LoadReport) -> String {
                 format!(
                     "{d} (-d), ending there as wrk's -d: {} in flight then cancelled, \
                      not in requests/sec (--wait-ongoing lets them finish)",
-                    plural(cancelled, "request", "requests")
+                    plural(r.cancelled(), "request", "requests")
                 )
             }
         }

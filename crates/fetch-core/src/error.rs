@@ -340,6 +340,10 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// How reports write [`ErrorKind::Cancelled`]: the key of requests cut
+    /// off at a `-d` run's end or by Ctrl-C in a report's `errors`.
+    pub const CANCELLED: &'static str = "cancelled";
+
     /// Whether a request that failed this way got a final answer (a
     /// status other than 2xx, or a body that did not parse): such a
     /// request is counted in the report's `statuses` too.
@@ -382,7 +386,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Decode => f.write_str("decode"),
             ErrorKind::Redirect => f.write_str("redirect"),
             ErrorKind::Transport => f.write_str("transport"),
-            ErrorKind::Cancelled => f.write_str("cancelled"),
+            ErrorKind::Cancelled => f.write_str(Self::CANCELLED),
             ErrorKind::Panicked => f.write_str("panicked"),
         }
     }

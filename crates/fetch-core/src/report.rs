@@ -544,6 +544,12 @@ impl LoadReport {
         self.errors.values().sum()
     }
 
+    /// Requests cancelled: in flight when a `-d` run ended or at Ctrl-C
+    /// ([`Report::cancelled`], read back).
+    pub fn cancelled(&self) -> u64 {
+        self.errors.get(ErrorKind::CANCELLED).copied().unwrap_or(0)
+    }
+
     /// `ok + errors == requests` and `sum(statuses) + errors without an
     /// answer == requests`: [`Report::is_consistent`], read back.
     pub fn is_consistent(&self) -> bool {
