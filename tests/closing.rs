@@ -23,34 +23,25 @@ use common::combinations;
 /// within that time (an idle timeout, as nginx's `keepalive_timeout`).
 /// Returns `http://127.0.0.1:PORT`.
 fn closing_server(answer: Vec<u8>, idle: Option<Duration>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let url = format!("http://{}", listener.local_addr().expect("its address"));
-    let answer = std::sync::Arc::new(answer);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let answer = answer.clone();
-            std::thread::spawn(move || {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    while let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                        request.drain(..end + 4);
-                        if stream.write_all(&answer).is_err() {
-                            return;
-                        }
-                        let Some(idle) = idle else { return };
-                        // The next request must come within `idle`.
-                        let _ = stream.set_read_timeout(Some(idle));
-                    }
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
+    common::server_per_connection(move |mut stream| {
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            while let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                request.drain(..end + 4);
+                if stream.write_all(&answer).is_err() {
+                    return;
                 }
-            });
+                let Some(idle) = idle else { return };
+                // The next request must come within `idle`.
+                let _ = stream.set_read_timeout(Some(idle));
+            }
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
         }
-    });
-    url
+    })
 }
 
 /// An HTTP/1.1 answer with a user's JSON and, as `connection`, the

@@ -18,23 +18,14 @@ use common::combinations;
 /// A server on 127.0.0.1 that answers every request with `head` and then
 /// `chunk`, again and again, until the client goes away. Returns its URL.
 fn endless_server(head: &'static str, chunk: Vec<u8>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let url = format!("http://{}", listener.local_addr().expect("its address"));
-    let chunk = std::sync::Arc::new(chunk);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let chunk = chunk.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let _ = stream.read(&mut buf);
-                if stream.write_all(head.as_bytes()).is_err() {
-                    return;
-                }
-                while stream.write_all(&chunk).is_ok() {}
-            });
+    common::server_per_connection(move |mut stream| {
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        if stream.write_all(head.as_bytes()).is_err() {
+            return;
         }
-    });
-    url
+        while stream.write_all(&chunk).is_ok() {}
+    })
 }
 
 /// `load -n 4 -c 2 --max-body 1MiB` of `target` (`--url URL` or

@@ -317,6 +317,24 @@ pub fn raw_server(answer: Vec<u8>) -> String {
     url
 }
 
+/// A server on 127.0.0.1 that runs `serve` on each connection, in a thread
+/// of its own: for what a stock server will not do (close kept connections,
+/// send forever). Returns `http://127.0.0.1:PORT`.
+pub fn server_per_connection(
+    serve: impl Fn(std::net::TcpStream) + Send + Sync + 'static,
+) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    let serve = std::sync::Arc::new(serve);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let serve = serve.clone();
+            std::thread::spawn(move || serve(stream));
+        }
+    });
+    url
+}
+
 /// Starts `bin args`, stdout and stderr piped, for a test that acts on the
 /// process while it runs.
 pub fn spawn(bin_name: &str, args: &[&str]) -> Child {
