@@ -121,12 +121,18 @@ struct TlsServer {
 
 impl TlsServer {
     fn start(ip: [u8; 4], tls: bool, http2: bool) -> Self {
-        let server = Server::start(ServerConfig {
+        Self::start_with(ServerConfig {
             bind: SocketAddr::from((ip, 0)),
-            threads: 2,
             tls,
             http2,
             ..ServerConfig::default()
+        })
+    }
+
+    fn start_with(config: ServerConfig) -> Self {
+        let server = Server::start(ServerConfig {
+            threads: 2,
+            ..config
         })
         .expect("start the fixture server");
         let ca = std::env::temp_dir().join(format!(
@@ -226,6 +232,34 @@ fn a_ca_not_trusted_and_a_name_not_in_the_certificate_are_refused() {
     // The refused handshakes never got to HTTP.
     assert_eq!(other.server.requests_received(), 0);
     assert_eq!(misnamed.server.requests_received(), 0);
+}
+
+#[test]
+fn a_tls_name_makes_the_certificate_valid_for_that_name() {
+    // 127.0.0.2 is not in the certificate unless --tls-name adds it: the
+    // name a client on another machine would use.
+    let named = TlsServer::start_with(ServerConfig {
+        bind: SocketAddr::from(([127, 0, 0, 2], 0)),
+        tls: true,
+        tls_names: vec!["127.0.0.2".to_owned()],
+        ..ServerConfig::default()
+    });
+    for combo in common::COMBINATIONS
+        .iter()
+        .filter(|c| c.client.no_tls().is_none())
+    {
+        let (bin, client) = (combo.binary(), combo.client.name());
+        let url = format!("{}/pages/2", named.server.url());
+        let out = run(
+            bin,
+            &["--client", client, "--ca-cert", named.ca(), "title", &url],
+        )
+        .success();
+        assert!(
+            out.stdout.contains("\tPage 2\t"),
+            "{bin} {client}: {out:#?}"
+        );
+    }
 }
 
 #[test]

@@ -132,6 +132,10 @@ pub(crate) struct LoadArgs {
     #[arg(long, value_enum)]
     pub(crate) parse: Option<ParseArg>,
 
+    /// Run on these CPUs only (a Linux CPU list: "0-3,8"), set before anything else starts, so the default --threads is their number; a thread-per-core runtime puts shard i on the i-th. The report records the CPUs the process was allowed.
+    #[arg(long, value_name = "LIST")]
+    pub(crate) cpus: Option<fetch_core::CpuList>,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub(crate) output: Output,

@@ -44,7 +44,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use fetch_core::{ClientConfig, FetchError, HttpClient, LocalHttpClient, LocalRuntime, ShardPlan};
 
-use crate::args::{Cli, Command, LessonArgs};
+use crate::args::{Cli, Command, LessonArgs, LoadArgs};
 pub use crate::context::{App, available_cores};
 pub use crate::hooks::{Hooks, MainAttribute};
 pub use fetch_registry::{Client, Combo, Runtime};
@@ -167,6 +167,19 @@ where
             clap::error::ErrorKind::ArgumentConflict,
             "--no-keepalive cannot be used with --http2: HTTP/2 exists to share a connection between requests",
         ));
+    }
+    if let Some(Command::Load(LoadArgs {
+        cpus: Some(cpus), ..
+    })) = &cli.command
+    {
+        // Before any thread starts and before the default --threads reads
+        // the cores: every thread started from here on inherits the set.
+        fetch_core::cpus::pin_process(cpus).map_err(|e| {
+            command.error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--cpus {cpus}: {e}"),
+            )
+        })?;
     }
     let threads = cli.threads.map_or_else(available_cores, usize::from);
     let connections = match &cli.command {

@@ -282,6 +282,13 @@ pub fn text(r: &LoadReport) -> String {
             );
         }
     }
+    if let Some(cpus) = &r.cpus {
+        let _ = writeln!(
+            s,
+            "  cpus         {cpus} ({}, read back from the process's affinity)",
+            plural(cpus.len() as u64, "CPU", "CPUs")
+        );
+    }
     let _ = writeln!(
         s,
         "  client       {}, pool of {} per host",

@@ -28,12 +28,14 @@
 //!   client per thread, the same workers, one report.
 //! - [`gate`]: the fair [`Gate`] that queues requests beyond the connections.
 //! - [`pace`]: the open loop's schedule: a request due every 1/rate, released by a pacer thread as it falls due.
+//! - [`cpus`]: Linux CPU lists, pinning a process or a shard's thread, and the affinity read back.
 //! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`], and
 //!   [`LoadReport`], its one JSON form (printed by every binary, read by compare and the tests).
 
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod cpus;
 pub mod encoding;
 pub mod error;
 pub mod fetch;
@@ -51,6 +53,7 @@ pub use client::{
     BlockingHttpClient, BodyBuffer, CaCert, ClientConfig, HttpClient, HttpVersion, OriginCache,
     Response, ShortBody, is_scheme, parse_url,
 };
+pub use cpus::{CpuList, CpuListError};
 pub use error::{
     BoxError, ErrorKind, FetchError, error_chain, is_closed_connection, is_connect_failure,
 };

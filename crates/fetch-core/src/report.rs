@@ -453,6 +453,11 @@ pub struct LoadReport {
     /// A sharded run (thread-per-core): how requests in flight and
     /// connections were split between the shards; `null` otherwise.
     pub shards: Option<ShardSplit>,
+    /// The CPUs the process was allowed to run on, read back from its own
+    /// affinity when the report was made (`load --cpus` sets it; without
+    /// it, what the process inherited); `null` where it cannot be read.
+    #[serde(default)]
+    pub cpus: Option<crate::CpuList>,
 }
 
 impl LoadReport {
@@ -536,6 +541,7 @@ impl LoadReport {
             cpu_system_s: cost.cpu_system_s,
             peak_rss_kb: cost.peak_rss_kb,
             shards: c.shards.clone(),
+            cpus: crate::cpus::allowed().ok(),
         }
     }
 

@@ -285,7 +285,13 @@ fn shard_thread<R, C, M>(
     C: LocalHttpClient,
     M: Fn(ShardPlan) -> Result<(R, C), FetchError>,
 {
-    let (rt, client) = match make(shard) {
+    // Thread-per-core: with the process pinned to a set (`--cpus`), shard
+    // i runs on the set's i-th CPU, before its runtime is built.
+    let pinned = crate::cpus::shard_cpu(shard.index).map_or(Ok(()), |cpu| {
+        crate::cpus::pin_this_thread(&crate::CpuList::new(vec![cpu]))
+            .map_err(|e| FetchError::setup(format!("shard {}'s CPU", shard.index), e))
+    });
+    let (rt, client) = match pinned.and_then(|()| make(shard)) {
         Ok(made) => made,
         Err(e) => {
             let _ = built.send(Err(e));

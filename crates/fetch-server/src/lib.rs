@@ -53,6 +53,9 @@ pub struct ServerConfig {
     pub tls: bool,
     /// Serve HTTP/2 on plain http too (prior knowledge).
     pub http2: bool,
+    /// Names (or addresses) the TLS certificate is valid for besides
+    /// `localhost` and `127.0.0.1`: the name clients on other machines use.
+    pub tls_names: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +66,7 @@ impl Default for ServerConfig {
             chaos: None,
             tls: false,
             http2: false,
+            tls_names: Vec::new(),
         }
     }
 }
@@ -96,7 +100,7 @@ impl Server {
         }
         let authority = config
             .tls
-            .then(|| tls::Authority::generate(&[b"h2", b"http/1.1"]))
+            .then(|| tls::Authority::generate(&[b"h2", b"http/1.1"], &config.tls_names))
             .transpose()?;
         let ca_pem = authority.as_ref().map(|a| a.ca_pem.clone());
         let protocols = serve::Protocols {

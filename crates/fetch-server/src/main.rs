@@ -16,7 +16,10 @@ use fetch_server::{Server, ServerConfig};
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Address to bind (port 0 picks a free port).
+    /// Address to bind (port 0 picks a free port). Any address but loopback
+    /// (`0.0.0.0:PORT`, for a load generator on another machine) makes the
+    /// server reachable from the network: it has no authentication, and
+    /// `/delay` and `/bytes` let anyone hold its connections or its bandwidth.
     #[arg(long, default_value = "127.0.0.1:0")]
     bind: SocketAddr,
     /// Worker threads serving requests [default: available cores].
@@ -32,6 +35,10 @@ struct Args {
     /// write it with --tls-ca-out and pass it to them with --ca-cert.
     #[arg(long)]
     tls: bool,
+    /// With --tls: a name (or IP address) the certificate is valid for besides
+    /// localhost and 127.0.0.1, the one clients on other machines connect to. Repeatable.
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    tls_name: Vec<String>,
     /// Write the CA's certificate (PEM) to this file once the server is up.
     #[arg(long, requires = "tls")]
     tls_ca_out: Option<std::path::PathBuf>,
@@ -60,6 +67,7 @@ fn serve(args: Args) -> anyhow::Result<()> {
         chaos: args.chaos,
         tls: args.tls,
         http2: args.http2,
+        tls_names: args.tls_name,
         ..ServerConfig::default()
     };
     config.threads = args.threads.unwrap_or(config.threads);
@@ -67,6 +75,13 @@ fn serve(args: Args) -> anyhow::Result<()> {
     ctrlc::set_handler(move || {
         let _ = stop_tx.send(());
     })?;
+    if !config.bind.ip().is_loopback() {
+        eprintln!(
+            "warning: {} is reachable from the network; the fixture server has no \
+             authentication: run it only on a network you trust, for as long as the run lasts",
+            config.bind
+        );
+    }
     let server = Server::start(config)?;
     if let (Some(path), Some(pem)) = (&args.tls_ca_out, server.ca_pem()) {
         std::fs::write(path, pem)

@@ -9,6 +9,7 @@
 //! | `GET /status/{code}` and `/status/{code}/...` | that status with a JSON body |
 //! | `GET /bytes/{n}`, `POST /echo`, `/inspect`, `/redirect/{code}` | see [`crate::shapes`]: downloads, uploads, what a client sent, redirects |
 //! | `GET /malformed/...` | 200 `application/json` whose body is cut off mid-object |
+//! | `GET /version` | `{"name":"fetch-server","version":..}`: what compare checks before it loads a server it did not start |
 //! | `GET /stats` | `{"requests":N,"connections":{"accepted","open","peak_open","tls","http1","http2"}}`: what clients really opened and spoke |
 //! | `POST /pause/{ms}` | holds every answer (sent or not yet) until `ms` milliseconds from now (at most 60,000), as a stalled server would; answers at once itself |
 
@@ -69,6 +70,7 @@ pub fn app(
     let stats = (counter.clone(), connections);
     Router::new()
         .route("/stats", get(stats_of).with_state(stats))
+        .route("/version", get(version))
         .route("/pause/{ms}", post(start_pause).with_state(pause.clone()))
         .route("/users/{id}", get(user))
         .route("/pages/{n}", get(page))
@@ -145,6 +147,15 @@ pub fn user_for(id: u64) -> User {
         email: format!("user{id}@example.com"),
     }
 }
+
+/// `GET /version`: this server's name and version, so a driver can tell a
+/// fixture server of its own version from anything else on a port.
+async fn version() -> Response {
+    axum::Json(json!({"name": VERSION_NAME, "version": env!("CARGO_PKG_VERSION")})).into_response()
+}
+
+/// The `name` `GET /version` answers with.
+pub const VERSION_NAME: &str = "fetch-server";
 
 async fn user(Path(id): Path<String>) -> Response {
     match id.parse::<u64>() {

@@ -3,7 +3,8 @@
 //!
 //! The CA signs one certificate for `localhost` and `127.0.0.1` (both, so
 //! a client that cannot verify a certificate for an IP address can use
-//! `https://localhost:PORT`). The server offers ALPN `h2` and `http/1.1`
+//! `https://localhost:PORT`), and for any names given (`--tls-name`: the
+//! name or address clients on other machines use). The server offers ALPN `h2` and `http/1.1`
 //! and lets the client choose.
 //!
 //! # Layout
@@ -33,9 +34,10 @@ pub struct Authority {
 }
 
 impl Authority {
-    /// Makes a CA, a certificate for [`NAMES`] signed by it, and a server
-    /// configuration offering `alpn` (most preferred first).
-    pub fn generate(alpn: &[&[u8]]) -> anyhow::Result<Self> {
+    /// Makes a CA, a certificate for [`NAMES`] and `more_names` (DNS names
+    /// or IP addresses) signed by it, and a server configuration offering
+    /// `alpn` (most preferred first).
+    pub fn generate(alpn: &[&[u8]], more_names: &[String]) -> anyhow::Result<Self> {
         let ca_key = KeyPair::generate().context("could not make the CA's key")?;
         let mut ca = CertificateParams::new(Vec::<String>::new())?;
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -57,7 +59,13 @@ impl Authority {
         let issuer = Issuer::new(ca, ca_key);
 
         let key = KeyPair::generate().context("could not make the server's key")?;
-        let mut leaf = CertificateParams::new(NAMES.map(str::to_owned).to_vec())?;
+        let names: Vec<String> = NAMES
+            .map(str::to_owned)
+            .into_iter()
+            .chain(more_names.iter().cloned())
+            .collect();
+        let mut leaf = CertificateParams::new(names)
+            .context("a --tls-name is not a DNS name or an IP address")?;
         leaf.distinguished_name
             .push(DnType::CommonName, "async-fetch fixture server");
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
