@@ -118,6 +118,11 @@ impl ServerProcess {
         &self.url
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// CPU seconds (user + system, all threads) the server has used so
     /// far, from `/proc/PID/stat`; `None` where there is no procfs.
     pub fn cpu_seconds(&self) -> Option<f64> {

@@ -3,14 +3,23 @@
 
 use async_fetch::combos::{Client, Combo, Runtime};
 use async_fetch::compare::driver::{Plan, run};
+use async_fetch::compare::placement::Placement;
 
 /// One round of 1 s runs at 20 in flight of `combinations`, into `out`:
 /// no wrk or oha, the bare loops when `bare`, no other scenario.
 fn one_second_plan(out: &std::path::Path, bare: bool, combinations: Vec<Combo>) -> Plan {
+    let allowed = fetch_core::cpus::allowed().expect("this process's CPUs");
     Plan {
         seconds: 1,
         concurrency: vec![20],
         threads: 2,
+        server_threads: 2,
+        placement: Placement::decide(None, None, false, allowed).expect("a placement"),
+        server: None,
+        tls_server: None,
+        tls_scenarios: Vec::new(),
+        sweep_threads: Vec::new(),
+        left_out: Vec::new(),
         out: out.to_owned(),
         reference: false,
         bare,

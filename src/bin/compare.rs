@@ -7,8 +7,11 @@
 
 use std::path::PathBuf;
 
+use async_fetch::combos::COMBINATIONS;
 use async_fetch::compare;
-use clap::Parser;
+use async_fetch::compare::Scenario;
+use clap::{CommandFactory as _, Parser};
+use fetch_core::CpuList;
 
 /// Runs every runtime + client combination and the reference load
 /// generators against one fixture server process, one after the other.
@@ -28,9 +31,36 @@ struct Args {
         default_value = "100,1000,10000"
     )]
     concurrency: Vec<usize>,
-    /// Worker threads of every async runtime (and of the server).
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
+    /// Worker threads of every async runtime (shards for compio) and of wrk, oha and h2load [default: the clients' CPUs].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
+    /// Worker threads of the fixture servers [default: the server's CPUs].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    server_threads: Option<u64>,
+    /// CPUs of the fixture servers (a Linux CPU list: "0-7") [default: the first half from 4 CPUs up, else shared].
+    #[arg(long, value_name = "LIST")]
+    server_cpus: Option<CpuList>,
+    /// CPUs of every client process: the combinations, wrk, oha, h2load, the bare loops [default: the other half from 4 CPUs up, else shared].
+    #[arg(long, value_name = "LIST")]
+    client_cpus: Option<CpuList>,
+    /// The scaling scenario: every combination, wrk and oha at each of these thread counts, 1,000 in flight; writes a scaling table and scaling.svg.
+    #[arg(long, value_delimiter = ',', value_name = "COUNTS", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    sweep_threads: Vec<u64>,
+    /// Load a fixture server started apart (`fetch-server --bind 0.0.0.0:PORT` on another machine) with every plain-http scenario, instead of starting one here.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// Load an HTTPS fixture server started apart (`fetch-server --tls --tls-name NAME --tls-ca-out ca.pem`) with the TLS scenarios; needs --ca-cert.
+    #[arg(long, value_name = "URL", requires = "ca_cert")]
+    tls_server: Option<String>,
+    /// The CA file of --tls-server (what its --tls-ca-out wrote).
+    #[arg(long, value_name = "PATH", requires = "tls_server")]
+    ca_cert: Option<PathBuf>,
+    /// Only these combinations, by the registry's names: "tokio+hyper,compio+hyper".
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    only: Vec<String>,
+    /// Only these scenarios: throughput, queued, memory, rate, https, https_new_connection, h2, upload, download, scaling (with --sweep-threads). The --no-* flags remove one each.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    scenarios: Vec<String>,
     /// Where to write the results.
     #[arg(long, default_value = "target/compare")]
     out: PathBuf,
@@ -68,7 +98,17 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    match async_fetch::compare::driver::run(&args.into()) {
+    let plan = match plan(args) {
+        Ok(plan) => plan,
+        Err(PlanError::Usage(message)) => Args::command()
+            .error(clap::error::ErrorKind::InvalidValue, message)
+            .exit(),
+        Err(PlanError::Other(err)) => {
+            eprintln!("error: {err:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match compare::driver::run(&plan) {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::FAILURE,
         Err(err) => {
@@ -78,28 +118,163 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-impl From<Args> for compare::driver::Plan {
-    fn from(a: Args) -> Self {
-        compare::driver::Plan {
-            seconds: a.seconds.unwrap_or(if a.quick { 2 } else { 5 }),
-            concurrency: a.concurrency,
-            threads: a.threads,
-            out: a.out,
-            reference: !a.no_reference,
-            bare: !a.no_bare,
-            queued: (!a.no_queued).then_some((10_000, 1_000)),
-            memory: (!a.no_memory).then_some(10_000),
-            repeat: a.repeat.map_or(if a.quick { 1 } else { 3 }, usize::from),
-            combinations: async_fetch::combos::COMBINATIONS.to_vec(),
-            rates: match (a.no_rate, a.quick) {
-                (true, _) => Vec::new(),
-                (false, true) => vec![0.5, 0.9, 1.1],
-                (false, false) => vec![0.25, 0.5, 0.75, 0.9, 1.0, 1.1],
-            },
-            rate_seconds: if a.quick { 2 } else { 3 },
-            tls_in_flight: (!a.no_tls).then_some(a.tls_in_flight as usize),
-            upload: !a.no_upload,
-            download: !a.no_download,
+/// Why the command line makes no plan: a usage error (exit 2, as clap's)
+/// or a failure to read the machine (exit 1).
+enum PlanError {
+    Usage(String),
+    Other(anyhow::Error),
+}
+
+/// The plan the command line asks for.
+fn plan(a: Args) -> Result<compare::driver::Plan, PlanError> {
+    let combinations = if a.only.is_empty() {
+        COMBINATIONS.to_vec()
+    } else {
+        let names = || {
+            COMBINATIONS
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        a.only
+            .iter()
+            .map(|name| {
+                COMBINATIONS
+                    .iter()
+                    .find(|c| c.to_string() == name.trim())
+                    .copied()
+                    .ok_or_else(|| {
+                        PlanError::Usage(format!(
+                            "--only {name:?} is not a combination; the combinations are {}",
+                            names()
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    for name in &a.scenarios {
+        if !Scenario::SELECTABLE.contains(&name.trim()) {
+            return Err(PlanError::Usage(format!(
+                "--scenarios {name:?} is not a scenario; the scenarios are {}",
+                Scenario::SELECTABLE.join(", ")
+            )));
         }
     }
+    let named = |name: &str| a.scenarios.is_empty() || a.scenarios.iter().any(|s| s.trim() == name);
+    if a.scenarios.iter().any(|s| s.trim() == "scaling") && a.sweep_threads.is_empty() {
+        return Err(PlanError::Usage(
+            "--scenarios scaling needs --sweep-threads COUNTS (for example 1,2,4,8)".to_owned(),
+        ));
+    }
+    // Each scenario runs when --scenarios names it (or is not given) and
+    // its --no-* flag is absent: a reason to leave it out, or none.
+    let why_out = |name: &str, flag: bool, flag_name: &str| -> Option<String> {
+        if !named(name) {
+            Some("--scenarios".to_owned())
+        } else if flag {
+            Some(flag_name.to_owned())
+        } else {
+            None
+        }
+    };
+    let mut left_out = Vec::new();
+    let mut wanted = |name: &str, why: Option<String>| match why {
+        Some(why) => {
+            left_out.push(format!("scenario `{name}` ({why})"));
+            false
+        }
+        None => true,
+    };
+    let throughput = wanted("throughput", why_out("throughput", false, ""));
+    let queued = wanted("queued", why_out("queued", a.no_queued, "--no-queued"));
+    let memory = wanted("memory", why_out("memory", a.no_memory, "--no-memory"));
+    let rate = wanted("rate", why_out("rate", a.no_rate, "--no-rate"));
+    let mut tls_scenarios = Vec::new();
+    for scenario in Scenario::TLS {
+        let mut why = why_out(scenario.name(), a.no_tls, "--no-tls");
+        if why.is_none() && a.server.is_some() && a.tls_server.is_none() {
+            why = Some(
+                "--server without --tls-server: it would load a server here while the others load the one apart"
+                    .to_owned(),
+            );
+        }
+        if wanted(scenario.name(), why) {
+            tls_scenarios.push(scenario);
+        }
+    }
+    let upload = wanted("upload", why_out("upload", a.no_upload, "--no-upload"));
+    let download = wanted(
+        "download",
+        why_out("download", a.no_download, "--no-download"),
+    );
+    let scaling_why = if a.sweep_threads.is_empty() {
+        Some("no --sweep-threads".to_owned())
+    } else {
+        why_out("scaling", false, "")
+    };
+    let scaling = wanted("scaling", scaling_why);
+    if !a.only.is_empty() {
+        let out: Vec<String> = COMBINATIONS
+            .iter()
+            .filter(|c| !combinations.contains(c))
+            .map(ToString::to_string)
+            .collect();
+        if !out.is_empty() {
+            left_out.push(format!("combinations {} (--only)", out.join(", ")));
+        }
+    }
+    if a.no_reference {
+        left_out.push("wrk, oha and h2load (--no-reference)".to_owned());
+    }
+    if a.no_bare {
+        left_out.push("the bare loops (--no-bare)".to_owned());
+    }
+    let allowed = fetch_core::cpus::allowed().map_err(|e| {
+        PlanError::Other(anyhow::anyhow!("could not read this process's CPUs: {e}"))
+    })?;
+    let placement = compare::placement::Placement::decide(
+        a.server_cpus,
+        a.client_cpus,
+        a.server.is_some(),
+        allowed,
+    )
+    .map_err(|e| PlanError::Usage(format!("{e:#}")))?;
+    let count = |n: Option<u64>, default: usize| n.map_or(default, |n| n as usize);
+    Ok(compare::driver::Plan {
+        seconds: a.seconds.unwrap_or(if a.quick { 2 } else { 5 }),
+        concurrency: if throughput {
+            a.concurrency
+        } else {
+            Vec::new()
+        },
+        threads: count(a.threads, placement.client_count()),
+        server_threads: count(a.server_threads, placement.server_count()),
+        placement,
+        server: a.server,
+        tls_server: a.tls_server.zip(a.ca_cert),
+        out: a.out,
+        reference: !a.no_reference,
+        bare: !a.no_bare,
+        queued: queued.then_some((10_000, 1_000)),
+        memory: memory.then_some(10_000),
+        repeat: a.repeat.map_or(if a.quick { 1 } else { 3 }, usize::from),
+        combinations,
+        rates: match (rate, a.quick) {
+            (false, _) => Vec::new(),
+            (true, true) => vec![0.5, 0.9, 1.1],
+            (true, false) => vec![0.25, 0.5, 0.75, 0.9, 1.0, 1.1],
+        },
+        rate_seconds: if a.quick { 2 } else { 3 },
+        tls_in_flight: (!tls_scenarios.is_empty()).then_some(a.tls_in_flight as usize),
+        tls_scenarios,
+        upload,
+        download,
+        sweep_threads: if scaling {
+            a.sweep_threads.iter().map(|&n| n as usize).collect()
+        } else {
+            Vec::new()
+        },
+        left_out,
+    })
 }

@@ -1,6 +1,7 @@
 //! The SVG charts: requests/sec against requests in flight
-//! (`throughput.svg`), and the open loop's p99 against the rate offered
-//! (`latency.svg`). Both draw a line per tool, the reference tools dashed.
+//! (`throughput.svg`), the open loop's p99 against the rate offered
+//! (`latency.svg`), and requests/sec against threads (`scaling.svg`). Each
+//! draws a line per tool, the reference tools dashed.
 
 use std::path::Path;
 
@@ -139,6 +140,37 @@ pub fn latency_chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<(
     Ok(())
 }
 
+/// Draws requests/sec against threads (the `scaling` runs), one line per
+/// tool; wrk and oha dashed.
+pub fn scaling_chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<()> {
+    let scaled = runs
+        .iter()
+        .filter(|r| r.scenario == Scenario::Scaling && r.status == Status::Measured);
+    let lines = lines(scaled, |r| Some((r.threads? as f64, r.requests_per_sec)));
+    let all = || lines.iter().flat_map(|l| l.points.iter());
+    let max_rps = all().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+    let max_threads = all().map(|p| p.0).fold(2.0, f64::max);
+
+    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(20)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d((0.8..max_threads * 1.25).log_scale(), 0.0..max_rps)?;
+    chart
+        .configure_mesh()
+        .x_desc("threads (shards for compio)")
+        .y_desc("requests per second")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{:.0}k", y / 1000.0))
+        .draw()?;
+    draw(&mut chart, &lines)?;
+    root.present()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +194,31 @@ mod tests {
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
         assert!(svg.contains("tokio+hyper") && svg.contains("wrk (reference)"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn scaling_chart_draws_the_scaling_runs_only() {
+        let scaled = |tool: &str, threads: usize, rps: f64| {
+            let mut r = run(tool, 1000, rps);
+            r.scenario = Scenario::Scaling;
+            r.threads = Some(threads);
+            r
+        };
+        let runs = [
+            run("oha", 1000, 100_000.0),
+            scaled("wrk", 1, 60_000.0),
+            scaled("wrk", 2, 100_000.0),
+            scaled("compio+hyper", 1, 40_000.0),
+            scaled("compio+hyper", 2, 70_000.0),
+        ];
+        let dir = std::env::temp_dir().join(format!("compare-scaling-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.svg");
+        scaling_chart(&runs, "test", &path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.contains("compio+hyper") && svg.contains("wrk (reference)"));
+        assert!(!svg.contains("oha"), "the plain oha run is not on it");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -14,12 +14,15 @@ use anyhow::{Context as _, bail};
 
 use fetch_core::{LoadReport, ProcessCost};
 
+use super::chart::scaling_chart;
 use super::chart::{chart, latency_chart};
 use super::parse::{ToolResult, parse_bare, parse_gnu_time, parse_h2load, parse_oha, parse_wrk};
+use super::placement::{Placement, process_cpus};
 use super::run::{
-    DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, ReferenceTool, Run, SWEEP_IN_FLIGHT,
-    Scenario, Tool, UPLOAD_BYTES, UPLOAD_IN_FLIGHT, json_body, medians,
+    DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, ReferenceTool, Run, SCALING_IN_FLIGHT,
+    SWEEP_IN_FLIGHT, Scenario, Tool, UPLOAD_BYTES, UPLOAD_IN_FLIGHT, json_body, medians,
 };
+use super::servers::{REMOTE_CPU, Server};
 use super::tables::{PageInfo, page};
 use crate::combos::Combo;
 use crate::harness::{ServerProcess, find_program, workspace_bin};
@@ -34,8 +37,28 @@ pub struct Plan {
     pub seconds: u64,
     /// Requests in flight, one run each.
     pub concurrency: Vec<usize>,
-    /// Worker threads of every async runtime and of the server.
+    /// Worker threads of every async runtime (shards of compio), and of
+    /// the reference tools (wrk and h2load `-t`, oha `--worker-threads`).
     pub threads: usize,
+    /// Worker threads of the fixture servers this run starts.
+    pub server_threads: usize,
+    /// Where the servers and the clients run ([`Placement`]).
+    pub placement: Placement,
+    /// A fixture server started apart (`--server URL`) for the plain-http
+    /// scenarios, instead of one this run starts.
+    pub server: Option<String>,
+    /// An HTTPS fixture server started apart (`--tls-server URL`) for the
+    /// TLS scenarios, and the CA file its clients trust (`--ca-cert`).
+    pub tls_server: Option<(String, PathBuf)>,
+    /// The TLS scenarios to run (of [`Scenario::TLS`]), with
+    /// [`Plan::tls_in_flight`] in flight.
+    pub tls_scenarios: Vec<Scenario>,
+    /// The `scaling` scenario: the closed loop at [`SCALING_IN_FLIGHT`] at
+    /// each of these thread counts; empty for none.
+    pub sweep_threads: Vec<usize>,
+    /// What this run leaves out (`--only`, `--scenarios`, the `--no-*`
+    /// flags), one line each, for the page.
+    pub left_out: Vec<String>,
     /// Output folder.
     pub out: PathBuf,
     /// Run wrk and oha.
@@ -60,8 +83,8 @@ pub struct Plan {
     pub rates: Vec<f64>,
     /// Seconds of each sweep run.
     pub rate_seconds: u64,
-    /// The TLS scenarios ([`Scenario::TLS`]) with this many requests in
-    /// flight, for [`Plan::seconds`] each; `None` for none.
+    /// Requests in flight in the TLS scenarios ([`Plan::tls_scenarios`]),
+    /// for [`Plan::seconds`] each; `None` for none.
     pub tls_in_flight: Option<usize>,
     /// The `upload` scenario, [`Plan::seconds`] each.
     pub upload: bool,
@@ -100,43 +123,57 @@ struct Job {
     parse: &'static str,
     /// An open loop's rate, and the share of saturation it is.
     rate: Option<(f64, f64)>,
+    /// The client's threads (`--threads`).
+    threads: usize,
 }
 
 /// The HTTPS server and the CA file its clients trust.
 struct Tls<'a> {
-    server: &'a ServerProcess,
+    server: &'a Server,
     ca: &'a Path,
 }
 
 impl Job {
     /// Decoded `GET /users/{id}` for `seconds`, `concurrency` in flight on
     /// `connections` (below `concurrency`, the rest queue).
-    fn throughput(combo: Combo, concurrency: usize, connections: usize, seconds: u64) -> Self {
+    fn throughput(plan: &Plan, combo: Combo, concurrency: usize, connections: usize) -> Self {
         Job {
             combo,
             scenario: Scenario::Throughput,
             concurrency,
             connections,
-            work: Work::Seconds(seconds),
+            work: Work::Seconds(plan.seconds),
             path: "/users/{id}",
             parse: "user",
             rate: None,
+            threads: plan.threads,
+        }
+    }
+
+    /// The `scaling` scenario's run at `threads` threads: the closed loop
+    /// at [`SCALING_IN_FLIGHT`].
+    fn scaling(plan: &Plan, combo: Combo, threads: usize) -> Self {
+        Job {
+            scenario: Scenario::Scaling,
+            threads,
+            ..Job::throughput(plan, combo, SCALING_IN_FLIGHT, SCALING_IN_FLIGHT)
         }
     }
 
     /// Decoded `GET /users/{id}` at `rate` requests/sec (`fraction` of
     /// saturation) for `seconds`, at most [`SWEEP_IN_FLIGHT`] in flight.
-    fn rate(combo: Combo, rate: f64, fraction: f64, seconds: u64) -> Self {
+    fn rate(plan: &Plan, combo: Combo, rate: f64, fraction: f64) -> Self {
         Job {
             scenario: Scenario::Rate,
             rate: Some((rate, fraction)),
-            ..Job::throughput(combo, SWEEP_IN_FLIGHT, SWEEP_IN_FLIGHT, seconds)
+            work: Work::Seconds(plan.rate_seconds),
+            ..Job::throughput(plan, combo, SWEEP_IN_FLIGHT, SWEEP_IN_FLIGHT)
         }
     }
 
     /// The `upload` or `download` scenario for `seconds`, at its own in
     /// flight, a connection per request.
-    fn shape(combo: Combo, scenario: Scenario, seconds: u64) -> Self {
+    fn shape(plan: &Plan, combo: Combo, scenario: Scenario) -> Self {
         let (path, in_flight) = match scenario {
             Scenario::Upload => (UPLOAD_PATH, UPLOAD_IN_FLIGHT),
             _ => (DOWNLOAD_PATH, DOWNLOAD_IN_FLIGHT),
@@ -145,22 +182,19 @@ impl Job {
             scenario,
             path,
             parse: "none",
-            ..Job::throughput(combo, in_flight, in_flight, seconds)
+            ..Job::throughput(plan, combo, in_flight, in_flight)
         }
     }
 
     /// `in_flight` requests to `/delay/1000`, all at once, each on a
     /// connection of its own: the client's peak memory per request.
-    fn memory(combo: Combo, in_flight: usize) -> Self {
+    fn memory(plan: &Plan, combo: Combo, in_flight: usize) -> Self {
         Job {
-            combo,
             scenario: Scenario::Memory,
-            concurrency: in_flight,
-            connections: in_flight,
             work: Work::Requests(in_flight as u64),
             path: "/delay/1000",
             parse: "none",
-            rate: None,
+            ..Job::throughput(plan, combo, in_flight, in_flight)
         }
     }
 }
@@ -178,20 +212,47 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
         std::fs::write(&file, json_body(UPLOAD_BYTES))
             .with_context(|| format!("could not write {}", file.display()))?;
     }
-    let server = ServerProcess::start(plan.threads).context("could not start fetch-server")?;
-    let ca = plan.out.join("ca.pem");
-    let tls_server = plan
-        .tls_in_flight
-        .map(|_| ServerProcess::start_tls(plan.threads, &ca))
-        .transpose()
-        .context("could not start fetch-server --tls")?;
-    let tls = tls_server.as_ref().map(|server| Tls { server, ca: &ca });
+    // The servers start on their CPUs, and everything after on the
+    // clients' (inherited by every process started from this thread).
+    let pinned = Pinned::enter_server(&plan.placement)?;
+    let server = match &plan.server {
+        Some(url) => Server::remote(url, None)?,
+        None => Server::Local(
+            ServerProcess::start(plan.server_threads).context("could not start fetch-server")?,
+        ),
+    };
+    let generated_ca = plan.out.join("ca.pem");
+    let tls_server = match (&plan.tls_server, plan.tls_in_flight) {
+        (_, None) => None,
+        (Some((url, ca)), Some(_)) => Some((Server::remote(url, Some(ca))?, ca.clone())),
+        (None, Some(_)) => Some((
+            Server::Local(
+                ServerProcess::start_tls(plan.server_threads, &generated_ca)
+                    .context("could not start fetch-server --tls")?,
+            ),
+            generated_ca,
+        )),
+    };
+    pinned.enter_clients()?;
+    let tls = tls_server.as_ref().map(|(server, ca)| Tls {
+        server,
+        ca: ca.as_path(),
+    });
+    let servers = serde_json::json!({
+        "http": server.describe(),
+        "tls": tls_server.as_ref().map(|(s, _)| s.describe()),
+    });
     eprintln!(
-        "fetch-server ({} threads) at {}; {} s per run; in flight: {:?}",
-        plan.threads,
+        "fetch-server at {}{}; {}; {} s per run; in flight: {:?}; client threads {}",
         server.url(),
+        match &server {
+            Server::Local(_) => format!(" ({} threads)", plan.server_threads),
+            Server::Remote { .. } => " (started apart)".to_owned(),
+        },
+        plan.placement.note,
         plan.seconds,
-        plan.concurrency
+        plan.concurrency,
+        plan.threads,
     );
     let mut every = Vec::new();
     // Whole rounds, one after the other: a slow spell on the machine then
@@ -205,9 +266,10 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
             every.extend(tls_round(plan, tls, c));
         }
         every.extend(shapes_round(plan, &server));
+        every.extend(scaling_round(plan, &server));
     }
     let runs = medians(every);
-    write_results(plan, &runs)?;
+    write_results(plan, &runs, &servers)?;
     let problems: Vec<String> = runs
         .iter()
         .filter_map(|r| Some(format!("{} ({}): {}", r.tool, r.concurrency, r.problem()?)))
@@ -221,19 +283,28 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
 /// Every run of the plan once: wrk, oha and each combination at each
 /// concurrency, then the queued and memory runs. A tool that fails is a
 /// row that says so; the round goes on.
-fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
+fn one_round(plan: &Plan, server: &Server) -> Vec<Run> {
     let mut runs = Vec::new();
     for &c in &plan.concurrency {
         if plan.reference {
             runs.push(with_server_cpu(server, Tool::WRK, c, || {
-                wrk(plan, server, c)
+                wrk(plan, server, c, plan.threads)
             }));
             runs.push(with_server_cpu(server, Tool::OHA, c, || {
-                oha(Oha::closed(server.url(), plan.seconds, c))
+                oha(Oha::closed(plan, server.url(), c))
             }));
         }
         if plan.bare {
-            for tool in ReferenceTool::BARE {
+            // A bare loop is the reference of its own combination: with
+            // that combination left out (--only), so is it.
+            let wanted = |tool: &ReferenceTool| {
+                tool.bare_of().is_some_and(|(runtime, client)| {
+                    plan.combinations
+                        .iter()
+                        .any(|c| c.runtime == runtime && c.client == client)
+                })
+            };
+            for tool in ReferenceTool::BARE.into_iter().filter(wanted) {
                 runs.push(with_server_cpu(server, Tool::Reference(tool), c, || {
                     bare(plan, server, tool, c)
                 }));
@@ -242,16 +313,16 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
         let jobs = plan
             .combinations
             .iter()
-            .map(|&combo| Job::throughput(combo, c, c, plan.seconds));
+            .map(|&combo| Job::throughput(plan, combo, c, c));
         runs.extend(run_jobs(plan, server, jobs, None));
     }
     let mut jobs = Vec::new();
     for &combo in &plan.combinations {
         if let Some((c, connections)) = plan.queued {
-            jobs.push(Job::throughput(combo, c, connections, plan.seconds));
+            jobs.push(Job::throughput(plan, combo, c, connections));
         }
         if let Some(c) = plan.memory {
-            jobs.push(Job::memory(combo, c));
+            jobs.push(Job::memory(plan, combo, c));
         }
     }
     runs.extend(run_jobs(plan, server, jobs.into_iter(), None));
@@ -264,7 +335,7 @@ fn one_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
 /// the plan's shares of the saturation rate, the rate wrk reached with
 /// [`SWEEP_IN_FLIGHT`] in flight in this round's `runs` (run now if this
 /// round has no such wrk run; without wrk, the fastest combination's).
-fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
+fn sweep(plan: &Plan, server: &Server, runs: &[Run]) -> Vec<Run> {
     let mut out = Vec::new();
     if plan.rates.is_empty() {
         return out;
@@ -282,7 +353,7 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
     let mut saturation = plain_at(runs, Tool::WRK);
     if saturation.is_none() && plan.reference {
         let run = with_server_cpu(server, Tool::WRK, SWEEP_IN_FLIGHT, || {
-            wrk(plan, server, SWEEP_IN_FLIGHT)
+            wrk(plan, server, SWEEP_IN_FLIGHT, plan.threads)
         });
         saturation = plain_at(std::slice::from_ref(&run), Tool::WRK);
         out.push(run);
@@ -307,7 +378,8 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
             let mut run = with_server_cpu(server, Tool::OHA, SWEEP_IN_FLIGHT, || {
                 oha(Oha {
                     rate: Some(rate),
-                    ..Oha::closed(server.url(), plan.rate_seconds, SWEEP_IN_FLIGHT)
+                    seconds: plan.rate_seconds,
+                    ..Oha::closed(plan, server.url(), SWEEP_IN_FLIGHT)
                 })
             });
             run.scenario = Scenario::Rate;
@@ -318,7 +390,7 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
         let jobs = plan
             .combinations
             .iter()
-            .map(|&combo| Job::rate(combo, rate, fraction, plan.rate_seconds));
+            .map(|&combo| Job::rate(plan, combo, rate, fraction));
         out.extend(run_jobs(plan, server, jobs, None));
     }
     out
@@ -330,7 +402,7 @@ fn sweep(plan: &Plan, server: &ServerProcess, runs: &[Run]) -> Vec<Run> {
 fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
     let mut runs = Vec::new();
     let ca = tls.ca.display().to_string();
-    for scenario in Scenario::TLS {
+    for &scenario in &plan.tls_scenarios {
         eprintln!("  scenario {}", scenario.name());
         let connections = if scenario == Scenario::H2 {
             H2_CONNECTIONS.min(c)
@@ -366,13 +438,13 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
                 oha(Oha {
                     connections: oha_c,
                     extra,
-                    ..Oha::closed(tls.server.url(), plan.seconds, c)
+                    ..Oha::closed(plan, tls.server.url(), c)
                 })
             });
             runs.push(placed(run));
             if scenario == Scenario::H2 {
                 let run = with_server_cpu(tls.server, Tool::H2LOAD, c, || {
-                    h2load(tls.server.url(), plan.seconds, connections, c / connections)
+                    h2load(plan, tls.server.url(), connections, c / connections)
                 });
                 runs.push(placed(run));
             }
@@ -393,7 +465,7 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
             }
             jobs.push(Job {
                 scenario,
-                ..Job::throughput(combo, c, connections, plan.seconds)
+                ..Job::throughput(plan, combo, c, connections)
             });
         }
         runs.extend(run_jobs(plan, tls.server, jobs.into_iter(), Some(tls.ca)));
@@ -403,7 +475,7 @@ fn tls_round(plan: &Plan, tls: &Tls<'_>, c: usize) -> Vec<Run> {
 
 /// The `upload` and `download` scenarios of one round, as the plan asks:
 /// oha, then every combination, the same request from each.
-fn shapes_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
+fn shapes_round(plan: &Plan, server: &Server) -> Vec<Run> {
     let mut runs = Vec::new();
     let body = upload_file(plan).display().to_string();
     for (scenario, wanted) in [
@@ -414,7 +486,7 @@ fn shapes_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
             continue;
         }
         eprintln!("  scenario {}", scenario.name());
-        let job = |combo| Job::shape(combo, scenario, plan.seconds);
+        let job = |combo| Job::shape(plan, combo, scenario);
         if let (true, Some(&first)) = (plan.reference, plan.combinations.first()) {
             let Job {
                 path, concurrency, ..
@@ -429,7 +501,7 @@ fn shapes_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
                 oha(Oha {
                     path,
                     extra,
-                    ..Oha::closed(server.url(), plan.seconds, concurrency)
+                    ..Oha::closed(plan, server.url(), concurrency)
                 })
             });
             run.scenario = scenario;
@@ -441,10 +513,79 @@ fn shapes_round(plan: &Plan, server: &ServerProcess) -> Vec<Run> {
     runs
 }
 
+/// The `scaling` scenario of one round: at each of the plan's thread
+/// counts, wrk (`-t n`), oha (`--worker-threads n`) and every combination
+/// with worker threads (`--threads n`; shards for compio) at
+/// [`SCALING_IN_FLIGHT`] in flight. The threads baseline has no thread
+/// count to set (a thread per request in flight): its row says so.
+fn scaling_round(plan: &Plan, server: &Server) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let c = SCALING_IN_FLIGHT;
+    for &n in &plan.sweep_threads {
+        eprintln!(
+            "  scenario scaling, {n} thread{}",
+            if n == 1 { "" } else { "s" }
+        );
+        let at_n = |mut run: Run| {
+            run.scenario = Scenario::Scaling;
+            run.threads = Some(n);
+            run
+        };
+        if plan.reference {
+            runs.push(at_n(with_server_cpu(server, Tool::WRK, c, || {
+                wrk(plan, server, c, n)
+            })));
+            runs.push(at_n(with_server_cpu(server, Tool::OHA, c, || {
+                oha(Oha {
+                    threads: n,
+                    ..Oha::closed(plan, server.url(), c)
+                })
+            })));
+        }
+        let mut jobs = Vec::new();
+        for &combo in &plan.combinations {
+            if combo.worker_threads() {
+                jobs.push(Job::scaling(plan, combo, n));
+            } else {
+                runs.push(at_n(Run::not_supported(
+                    Tool::Combination(combo),
+                    c,
+                    "one OS thread per request in flight: no thread count to sweep".to_owned(),
+                )));
+            }
+        }
+        runs.extend(run_jobs(plan, server, jobs.into_iter(), None));
+    }
+    runs
+}
+
+/// The calling thread pinned to the server's CPUs, then the clients'; on
+/// drop, back to every CPU it was allowed (a test's thread goes on).
+struct Pinned<'a> {
+    placement: &'a Placement,
+}
+
+impl<'a> Pinned<'a> {
+    fn enter_server(placement: &'a Placement) -> anyhow::Result<Self> {
+        placement.enter_server()?;
+        Ok(Pinned { placement })
+    }
+
+    fn enter_clients(&self) -> anyhow::Result<()> {
+        self.placement.enter_clients()
+    }
+}
+
+impl Drop for Pinned<'_> {
+    fn drop(&mut self) {
+        let _ = fetch_core::cpus::pin_this_thread(&self.placement.allowed);
+    }
+}
+
 /// Runs `run` and records the server's CPU time during it; a run that
 /// could not be made becomes a row that says why (`tool` at `c` in flight).
 fn with_server_cpu(
-    server: &ServerProcess,
+    server: &Server,
     tool: Tool,
     c: usize,
     run: impl FnOnce() -> anyhow::Result<Run>,
@@ -458,28 +599,42 @@ fn with_server_cpu(
         }
     };
     if let (Some(before), Some(after)) = (before, server.cpu_seconds()) {
-        run.server_cpu_s = after - before;
+        run.server_cpu_s = Some(after - before);
     }
     run
 }
 
-/// Runs `program args` under GNU time; returns stdout, what the process
-/// cost, and its exit code.
-fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ProcessCost, i32)> {
+/// What a timed process printed and cost.
+struct Timed {
+    stdout: String,
+    cost: ProcessCost,
+    /// The CPUs the process was allowed, read from procfs while it ran
+    /// (GNU time's process, whose child inherits them).
+    cpus: Option<fetch_core::CpuList>,
+}
+
+/// Runs `program args` under GNU time; returns what it printed and cost.
+fn timed(program: &Path, args: &[String]) -> anyhow::Result<Timed> {
     // One file per run: two compares in one process (tests do that) must
     // not read each other's.
     static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let time_file = std::env::temp_dir().join(format!("compare-time-{}-{run}", std::process::id()));
-    let output = Command::new("/usr/bin/time")
+    let child = Command::new("/usr/bin/time")
         .arg("-f")
         .arg("%U %S %M")
         .arg("-o")
         .arg(&time_file)
         .arg(program)
         .args(args)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .context("could not run /usr/bin/time (install GNU time: apt-get install time)")?;
+    let cpus = process_cpus(child.id());
+    let output = child
+        .wait_with_output()
+        .with_context(|| format!("waiting for {}", program.display()))?;
     let time_text = std::fs::read_to_string(&time_file).unwrap_or_default();
     let _ = std::fs::remove_file(&time_file);
     // What the client process cost, from GNU time.
@@ -493,7 +648,7 @@ fn timed(program: &Path, args: &[String]) -> anyhow::Result<(String, ProcessCost
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    Ok((stdout, cost, output.status.code().unwrap_or(-1)))
+    Ok(Timed { stdout, cost, cpus })
 }
 
 /// The command line as results.json records it, secrets redacted: the
@@ -544,22 +699,29 @@ fn reference(
         }
     };
     eprintln!("  {} at {c} in flight", tool.name());
-    let (stdout, cost, _) = timed(program, &args)?;
+    let Timed { stdout, cost, cpus } = timed(program, &args)?;
     let result = parse(&stdout)?;
     let command = command_line(tool.name(), &args);
-    Ok(Run::reference(tool, c, result, command, config, cost))
+    Ok(Run {
+        cpus,
+        ..Run::reference(tool, c, result, command, config, cost)
+    })
 }
 
-fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
+/// wrk at `c` in flight (a connection each) on `threads` threads (`-t`;
+/// wrk needs a connection per thread at least, so never more than `c`).
+fn wrk(plan: &Plan, server: &Server, c: usize, threads: usize) -> anyhow::Result<Run> {
+    let threads = threads.clamp(1, c.max(1));
     let args = vec![
-        "-t2".to_owned(),
+        format!("-t{threads}"),
         format!("-c{c}"),
         format!("-d{}s", plan.seconds),
         "--latency".to_owned(),
         format!("{}/users/1", server.url()),
     ];
-    let config =
-        serde_json::json!({"threads": 2, "connections": c, "parse": "none", "url": "/users/1"});
+    let config = serde_json::json!({
+        "threads": threads, "connections": c, "parse": "none", "url": "/users/1",
+    });
     reference(None, ReferenceTool::Wrk, args, c, parse_wrk, config)
 }
 
@@ -567,7 +729,7 @@ fn wrk(plan: &Plan, server: &ServerProcess, c: usize) -> anyhow::Result<Run> {
 /// workspace) at `c` in flight for the plan's seconds: the same request
 /// and decoding as the combinations' throughput runs (`GET /users/{id}`,
 /// `--parse user`), on the same threads.
-fn bare(plan: &Plan, server: &ServerProcess, tool: ReferenceTool, c: usize) -> anyhow::Result<Run> {
+fn bare(plan: &Plan, server: &Server, tool: ReferenceTool, c: usize) -> anyhow::Result<Run> {
     let program = workspace_bin(tool.name())?;
     let args = vec![
         "--url".to_owned(),
@@ -590,7 +752,7 @@ fn bare(plan: &Plan, server: &ServerProcess, tool: ReferenceTool, c: usize) -> a
 /// but over HTTP/2, where `extra` sets streams per connection); a closed
 /// loop, or with `rate` its open loop (`-q`, with `--latency-correction`:
 /// latency from each request's due time); `extra` options (TLS, HTTP/2) go
-/// before the URL.
+/// before the URL; on `threads` worker threads (`--worker-threads`).
 struct Oha<'a> {
     base: &'a str,
     path: &'a str,
@@ -599,19 +761,22 @@ struct Oha<'a> {
     in_flight: usize,
     rate: Option<f64>,
     extra: Vec<String>,
+    threads: usize,
 }
 
 impl<'a> Oha<'a> {
-    /// A closed loop with a connection per request in flight.
-    fn closed(base: &'a str, seconds: u64, in_flight: usize) -> Self {
+    /// A closed loop of the plan's seconds and threads, with a connection
+    /// per request in flight.
+    fn closed(plan: &Plan, base: &'a str, in_flight: usize) -> Self {
         Oha {
             base,
             path: "/users/1",
-            seconds,
+            seconds: plan.seconds,
             connections: in_flight,
             in_flight,
             rate: None,
             extra: Vec::new(),
+            threads: plan.threads,
         }
     }
 }
@@ -625,9 +790,12 @@ fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
         in_flight,
         rate,
         extra,
+        threads,
     } = run;
     let mut args = vec![
         "--no-tui".to_owned(),
+        "--worker-threads".to_owned(),
+        threads.to_string(),
         "--output-format".to_owned(),
         "json".to_owned(),
         "-z".to_owned(),
@@ -635,7 +803,9 @@ fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
         // At the deadline oha cuts off the requests in flight ("aborted due
         // to deadline"), as the engine's -d and wrk's do: the same work.
     ];
-    let mut config = serde_json::json!({"connections": c, "parse": "none", "url": path});
+    let mut config = serde_json::json!({
+        "threads": threads, "connections": c, "parse": "none", "url": path,
+    });
     if let Some(rate) = rate {
         args.extend([
             "-q".to_owned(),
@@ -652,13 +822,15 @@ fn oha(run: Oha<'_>) -> anyhow::Result<Run> {
     reference(None, ReferenceTool::Oha, args, in_flight, parse_oha, config)
 }
 
-/// h2load against `base` for `seconds`: `connections` HTTP/2 connections
-/// with `streams` requests in flight on each, on two threads (as wrk).
+/// h2load against `base` for the plan's seconds: `connections` HTTP/2
+/// connections with `streams` requests in flight on each, on the plan's
+/// threads (never more than connections: h2load needs one per thread).
 /// It does not verify the server's certificate (it has no option to).
-fn h2load(base: &str, seconds: u64, connections: usize, streams: usize) -> anyhow::Result<Run> {
+fn h2load(plan: &Plan, base: &str, connections: usize, streams: usize) -> anyhow::Result<Run> {
+    let (seconds, threads) = (plan.seconds, plan.threads.clamp(1, connections.max(1)));
     let args = vec![
         "-t".to_owned(),
-        "2".to_owned(),
+        threads.to_string(),
         "-c".to_owned(),
         connections.to_string(),
         "-m".to_owned(),
@@ -668,7 +840,7 @@ fn h2load(base: &str, seconds: u64, connections: usize, streams: usize) -> anyho
         format!("{base}/users/1"),
     ];
     let config = serde_json::json!({
-        "threads": 2, "connections": connections, "streams_per_connection": streams,
+        "threads": threads, "connections": connections, "streams_per_connection": streams,
         "parse": "none", "url": "/users/1", "verifies_certificate": false,
     });
     reference(
@@ -685,7 +857,7 @@ fn h2load(base: &str, seconds: u64, connections: usize, streams: usize) -> anyho
 /// With `ca`, the server speaks HTTPS and the clients trust that CA.
 fn run_jobs(
     plan: &Plan,
-    server: &ServerProcess,
+    server: &Server,
     jobs: impl Iterator<Item = Job>,
     ca: Option<&Path>,
 ) -> Vec<Run> {
@@ -697,6 +869,9 @@ fn run_jobs(
         });
         run.scenario = job.scenario;
         run.connections = job.connections;
+        if job.scenario == Scenario::Scaling {
+            run.threads = Some(job.threads);
+        }
         if let Some((rate, fraction)) = job.rate {
             run.rate = Some(rate);
             run.fraction = Some(fraction);
@@ -712,15 +887,10 @@ fn run_jobs(
     runs
 }
 
-fn combination(
-    plan: &Plan,
-    server: &ServerProcess,
-    job: &Job,
-    ca: Option<&Path>,
-) -> anyhow::Result<Run> {
+fn combination(plan: &Plan, server: &Server, job: &Job, ca: Option<&Path>) -> anyhow::Result<Run> {
     let (binary, client) = (job.combo.binary(), job.combo.client.name());
     let program = workspace_bin(binary)?;
-    let mut args = job.combo.threads_args(plan.threads);
+    let mut args = job.combo.threads_args(job.threads);
     if let Some(ca) = ca {
         args.extend(["--ca-cert".to_owned(), ca.display().to_string()]);
     }
@@ -771,7 +941,8 @@ fn combination(
         | Scenario::Memory
         | Scenario::Rate
         | Scenario::Https
-        | Scenario::H2 => {}
+        | Scenario::H2
+        | Scenario::Scaling => {}
     }
     let pace = job
         .rate
@@ -783,7 +954,7 @@ fn combination(
         job.scenario.name(),
         job.path
     );
-    let (stdout, cost, _) = timed(&program, &args)?;
+    let Timed { stdout, cost, .. } = timed(&program, &args)?;
     let report = LoadReport::from_json(&stdout)
         .with_context(|| format!("{binary} printed no JSON report: {stdout}"))?;
     if (report.runtime.as_str(), report.client.as_str())
@@ -822,15 +993,24 @@ fn machine() -> serde_json::Value {
     })
 }
 
-fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
+fn write_results(plan: &Plan, runs: &[Run], servers: &serde_json::Value) -> anyhow::Result<()> {
     let machine = machine();
     let json = serde_json::json!({
         "machine": machine,
+        "environment": {
+            "placement": {
+                "server_cpus": plan.placement.server_cpus,
+                "client_cpus": plan.placement.client_cpus,
+                "allowed": plan.placement.allowed,
+                "note": plan.placement.note,
+                "servers": servers,
+            },
+        },
         "plan": {
             "seconds": plan.seconds,
             "concurrency": plan.concurrency,
             "threads": plan.threads,
-            "server_threads": plan.threads,
+            "server_threads": (plan.server.is_none()).then_some(plan.server_threads),
             "bare": plan.bare,
             "queued": plan.queued,
             "memory_in_flight": plan.memory,
@@ -839,6 +1019,11 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
             "rate_seconds": plan.rate_seconds,
             "rate_in_flight": SWEEP_IN_FLIGHT,
             "tls_in_flight": plan.tls_in_flight,
+            "tls_scenarios": plan.tls_scenarios.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "sweep_threads": plan.sweep_threads,
+            "scaling_in_flight": (!plan.sweep_threads.is_empty()).then_some(SCALING_IN_FLIGHT),
+            "combinations": plan.combinations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "left_out": plan.left_out,
             "h2_connections": H2_CONNECTIONS,
             "upload": plan.upload.then_some(serde_json::json!({
                 "path": UPLOAD_PATH, "body_bytes": UPLOAD_BYTES, "in_flight": UPLOAD_IN_FLIGHT,
@@ -858,11 +1043,18 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
         kernel: machine["kernel"].as_str().unwrap_or(""),
         rounds: plan.repeat.max(1),
         threads: plan.threads,
+        server_threads: plan.server_threads,
+        placement: &plan.placement,
+        remote_server: plan.server.is_some().then_some(REMOTE_CPU),
+        client_cpus: plan.placement.client_count(),
+        left_out: &plan.left_out,
         seconds: plan.seconds,
         queued: plan.queued.is_some(),
         memory: plan.memory.is_some(),
         rate_seconds: (!plan.rates.is_empty()).then_some(plan.rate_seconds),
-        tls_in_flight: plan.tls_in_flight,
+        tls_in_flight: plan
+            .tls_in_flight
+            .filter(|_| !plan.tls_scenarios.is_empty()),
         shapes: plan.upload || plan.download,
     };
     let md = page(runs, &info);
@@ -883,17 +1075,27 @@ fn write_results(plan: &Plan, runs: &[Run]) -> anyhow::Result<()> {
             &latency_path,
         )?;
     }
+    let mut charts = vec![svg_path.display().to_string()];
+    if !plan.rates.is_empty() {
+        charts.push(latency_path.display().to_string());
+    }
+    if !plan.sweep_threads.is_empty() {
+        let scaling_path = plan.out.join("scaling.svg");
+        scaling_chart(
+            runs,
+            &format!(
+                "Requests per second against threads ({SCALING_IN_FLIGHT} in flight, closed loop)"
+            ),
+            &scaling_path,
+        )?;
+        charts.push(scaling_path.display().to_string());
+    }
     println!("{md}");
     eprintln!(
-        "wrote {}, {}, {}{}",
+        "wrote {}, {}, {}",
         json_path.display(),
         md_path.display(),
-        svg_path.display(),
-        if plan.rates.is_empty() {
-            String::new()
-        } else {
-            format!(" and {}", latency_path.display())
-        }
+        charts.join(", ")
     );
     Ok(())
 }

@@ -10,14 +10,19 @@
 //! - [`parse`]: the other tools' output read into numbers: GNU time, wrk, oha.
 //! - [`tables`]: the Markdown tables (each knows its columns), the headline against its targets,
 //!   and the whole page.
-//! - [`chart`]: the SVG chart.
+//! - [`chart`]: the SVG charts.
+//! - [`placement`]: the server's CPUs and the clients' ([`placement::Placement`]), and a process's
+//!   CPUs read back.
+//! - [`servers`]: the fixture servers loaded: started here, or apart (`--server`), version-checked.
 //! - [`driver`]: the jobs, run one after the other against one server process, and the files
-//!   written. It uses `run`, `parse`, `tables` and `chart`; none of them uses it.
+//!   written. It uses the others; none of them uses it.
 
 pub mod chart;
 pub mod driver;
 pub mod parse;
+pub mod placement;
 pub mod run;
+pub mod servers;
 pub mod tables;
 
 pub use run::{ReferenceTool, Run, Scenario, Tool, medians};

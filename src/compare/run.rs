@@ -25,6 +25,9 @@ pub const H2_CONNECTIONS: usize = 10;
 /// flight, and every sweep run may have this many in flight at most.
 pub const SWEEP_IN_FLIGHT: usize = 100;
 
+/// Requests in flight in every `scaling` run (the thread-count sweep).
+pub const SCALING_IN_FLIGHT: usize = 1_000;
+
 /// The body every request of the `upload` scenario sends: 4 KiB of JSON.
 pub const UPLOAD_BYTES: usize = 4096;
 /// Requests in flight in the `upload` scenario.
@@ -225,6 +228,10 @@ pub enum Scenario {
     /// `GET /bytes/`[`DOWNLOAD_BYTES`], read and dropped: what reading a
     /// large body costs.
     Download,
+    /// The closed loop at [`SCALING_IN_FLIGHT`] in flight at each thread
+    /// count of `--sweep-threads` (the run's `threads`): how each runtime
+    /// scales with cores.
+    Scaling,
 }
 
 impl Scenario {
@@ -245,8 +252,25 @@ impl Scenario {
             Scenario::H2 => "h2",
             Scenario::Upload => "upload",
             Scenario::Download => "download",
+            Scenario::Scaling => "scaling",
         }
     }
+
+    /// What `--scenarios` may name, in the order a round runs them: the
+    /// scenarios' names, and `queued` for the throughput runs with more
+    /// requests in flight than connections (which carry `throughput`).
+    pub const SELECTABLE: [&'static str; 10] = [
+        "throughput",
+        "queued",
+        "memory",
+        "rate",
+        "https",
+        "https_new_connection",
+        "h2",
+        "upload",
+        "download",
+        "scaling",
+    ];
 }
 
 /// Whether a run produced numbers.
@@ -310,9 +334,10 @@ pub struct Run {
     pub cpu_system_s: f64,
     /// The client process's peak RSS, KiB (from GNU time).
     pub peak_rss_kb: u64,
-    /// CPU seconds the server process used during the run.
+    /// CPU seconds the server process used during the run; `None` when
+    /// it cannot be read (a server started apart: `--server`).
     #[serde(default)]
-    pub server_cpu_s: f64,
+    pub server_cpu_s: Option<f64>,
     /// The command line that was run.
     pub command: String,
     /// Settings the result depends on: a combination's whole
@@ -360,6 +385,16 @@ pub struct Run {
     /// `totalData`); `None` where the tool does not say.
     #[serde(default)]
     pub bytes_received: Option<u64>,
+    /// The CPUs the client process was allowed: a combination's own
+    /// report (read from its affinity), or for another tool what
+    /// `/proc/PID/status` said of the process compare started, while it
+    /// ran; `None` where neither could be read.
+    #[serde(default)]
+    pub cpus: Option<fetch_core::CpuList>,
+    /// A `scaling` run's thread count (the client's `--threads`, wrk's and
+    /// h2load's `-t`, oha's `--worker-threads`); `None` in other scenarios.
+    #[serde(default)]
+    pub threads: Option<usize>,
 }
 
 /// `errors` without the requests cut off at the run's end (`cancelled`),
@@ -398,7 +433,7 @@ impl Run {
             cpu_s: cost.cpu_s,
             cpu_system_s: cost.cpu_system_s,
             peak_rss_kb: cost.peak_rss_kb,
-            server_cpu_s: 0.0,
+            server_cpu_s: None,
             command,
             peak_in_flight: Some(report.peak_in_flight),
             littles_law: report.littles_law,
@@ -410,6 +445,8 @@ impl Run {
             http_version: Some(report.http_version.clone()),
             connections_opened: report.connections_opened,
             bytes_received: Some(report.bytes_received),
+            cpus: report.cpus.clone(),
+            threads: None,
             config: serde_json::to_value(&report).unwrap_or_default(),
             samples: Vec::new(),
             status: Status::Measured,
@@ -451,7 +488,7 @@ impl Run {
             cpu_s: 0.0,
             cpu_system_s: 0.0,
             peak_rss_kb: 0,
-            server_cpu_s: 0.0,
+            server_cpu_s: None,
             command: String::new(),
             config: serde_json::Value::Null,
             samples: Vec::new(),
@@ -466,6 +503,8 @@ impl Run {
             http_version: None,
             connections_opened: None,
             bytes_received: None,
+            cpus: None,
+            threads: None,
         }
     }
 
@@ -624,9 +663,10 @@ impl Run {
         self.per_10k(self.cpu_s)
     }
 
-    /// Server CPU seconds per 10,000 requests.
-    pub fn server_cpu_per_10k(&self) -> f64 {
-        self.per_10k(self.server_cpu_s)
+    /// Server CPU seconds per 10,000 requests; `None` when the server's
+    /// CPU time could not be read.
+    pub fn server_cpu_per_10k(&self) -> Option<f64> {
+        self.server_cpu_s.map(|s| self.per_10k(s))
     }
 
     pub(crate) fn per_10k(&self, seconds: f64) -> f64 {
@@ -714,6 +754,7 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
                 && first.concurrency == run.concurrency
                 && first.connections == run.connections
                 && first.fraction == run.fraction
+                && first.threads == run.threads
         };
         match groups.iter_mut().find(same) {
             Some(group) => group.push(run),
@@ -735,7 +776,8 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
                 | Scenario::HttpsNewConnection
                 | Scenario::H2
                 | Scenario::Upload
-                | Scenario::Download => {
+                | Scenario::Download
+                | Scenario::Scaling => {
                     group.sort_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec));
                 }
                 // The median latency: what the curve is drawn from.
@@ -767,7 +809,7 @@ impl Run {
             cpu_s: 0.5,
             cpu_system_s: 0.25,
             peak_rss_kb: 2048,
-            server_cpu_s: 0.25,
+            server_cpu_s: Some(0.25),
             ..Run::empty(Tool::parse(tool).expect("a tool's name"), c)
         }
     }

@@ -1,12 +1,14 @@
 //! The Markdown: the throughput table, the headline with its targets, the
-//! queued and memory tables, and the page that puts them together.
+//! queued, memory and scaling tables, where each process ran, and the page
+//! that puts them together.
 
 use std::fmt::Write as _;
 
+use super::placement::Placement;
 use super::run::{
     DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE,
-    ReferenceTool, Run, SWEEP_IN_FLIGHT, Scenario, Spread, Status, Tool, UPLOAD_BYTES,
-    UPLOAD_IN_FLIGHT,
+    ReferenceTool, Run, SCALING_IN_FLIGHT, SWEEP_IN_FLIGHT, Scenario, Spread, Status, Tool,
+    UPLOAD_BYTES, UPLOAD_IN_FLIGHT,
 };
 use crate::combos::{Client, Model, Runtime};
 
@@ -118,8 +120,18 @@ pub struct PageInfo<'a> {
     pub kernel: &'a str,
     /// Rounds each figure is the median of.
     pub rounds: usize,
-    /// Threads of the server and of every async runtime.
+    /// Threads of every async runtime and reference tool.
     pub threads: usize,
+    /// Threads of the fixture servers this run started.
+    pub server_threads: usize,
+    /// Where the servers and the clients ran.
+    pub placement: &'a Placement,
+    /// Why the server's CPU is missing, when it ran apart (`--server`).
+    pub remote_server: Option<&'a str>,
+    /// CPUs the clients had: a thread count above it oversubscribes them.
+    pub client_cpus: usize,
+    /// What the run left out, a line each.
+    pub left_out: &'a [String],
     /// Seconds every throughput run lasted, for every tool.
     pub seconds: u64,
     /// Whether the queued runs were made.
@@ -146,16 +158,28 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
          each round's requests/sec are in results.json (`samples`).",
         info.rounds
     );
+    let server = match info.remote_server {
+        Some(_) => "fetch-server started apart (`--server`)".to_owned(),
+        None => format!("fetch-server, {} threads, own process", info.server_threads),
+    };
     let _ = writeln!(
         md,
-        "\nMachine: {} cores, {}, {date}. Server: fetch-server, {} threads, own process. \
-         Same work for every tool: each throughput run lasts {} s (wrk `-d`, oha `-z` waiting for \
-         the requests in flight at the end, each combination `load -d`), whatever its rate. \
-         Combinations: `GET /users/{{id}}` decoded as JSON, {} worker threads, connections = in \
-         flight unless the table says otherwise. wrk and oha: `GET /users/1`, body not decoded, \
-         one connection per request in flight.\n",
-        info.cores, info.kernel, info.threads, info.seconds, info.threads,
+        "\nMachine: {} cores, {}, {date}. Server: {server}. \
+         Same work for every tool: each throughput run lasts {} s (wrk `-d`, oha `-z`, each \
+         combination `load -d`, each cutting off the requests in flight at the end), whatever its \
+         rate. Combinations: `GET /users/{{id}}` decoded as JSON, {} worker threads, connections = \
+         in flight unless the table says otherwise. wrk and oha: `GET /users/1`, body not decoded, \
+         one connection per request in flight, {} threads (wrk `-t`, oha `--worker-threads`).\n",
+        info.cores, info.kernel, info.seconds, info.threads, info.threads,
     );
+    md.push_str(&placement_text(runs, info));
+    if !info.left_out.is_empty() {
+        md.push_str("Left out of this run:\n\n");
+        for line in info.left_out {
+            let _ = writeln!(md, "- {line}");
+        }
+        md.push('\n');
+    }
     let _ = writeln!(
         md,
         "Checks: each combination measures the requests it really had in flight; a run whose \
@@ -268,7 +292,130 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
         md.push_str(&rate_table(runs));
         md.push_str(&pacer_precision(runs));
     }
+    if runs.iter().any(|r| r.scenario == Scenario::Scaling) {
+        let _ = writeln!(
+            md,
+            "\n## Scaling with threads\n\n\
+             The closed loop at {SCALING_IN_FLIGHT} in flight (a connection each) at each thread \
+             count: `--threads n` for each combination (n shards for compio, a runtime and a \
+             client per thread), wrk `-t n`, oha `--worker-threads n`; the server's threads stay \
+             as they are. Efficiency is rate(n) / (n x rate(first count) / first count): 100% \
+             is a straight line from the first count. A count above the clients' {} CPUs \
+             oversubscribes them: its column says so. scaling.svg draws it.\n",
+            info.client_cpus
+        );
+        md.push_str(&scaling_table(runs, info.client_cpus));
+    }
     md
+}
+
+/// Where the processes ran: the placement, then the CPUs the client
+/// processes reported (each set with how many runs reported it), and the
+/// runs whose CPUs were not the clients' set.
+fn placement_text(runs: &[Run], info: &PageInfo<'_>) -> String {
+    let p = info.placement;
+    let mut out = format!("Placement: {}.", p.note);
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut unread = 0;
+    for r in runs.iter().filter(|r| r.status == Status::Measured) {
+        match &r.cpus {
+            Some(cpus) => {
+                let cpus = cpus.to_string();
+                match seen.iter_mut().find(|(set, _)| *set == cpus) {
+                    Some((_, n)) => *n += 1,
+                    None => seen.push((cpus, 1)),
+                }
+            }
+            None => unread += 1,
+        }
+    }
+    if !seen.is_empty() {
+        let sets: Vec<String> = seen
+            .iter()
+            .map(|(set, n)| format!("CPUs {set} ({n} runs)"))
+            .collect();
+        let _ = write!(
+            out,
+            " The client processes reported (each its own affinity, read while it ran): {}.",
+            sets.join(", ")
+        );
+    }
+    if unread > 0 {
+        let _ = write!(out, " {unread} runs could not be read.");
+    }
+    let expected = p.client_cpus.as_ref().unwrap_or(&p.allowed).to_string();
+    if seen.iter().any(|(set, _)| *set != expected) {
+        let _ = write!(
+            out,
+            " **Some client processes ran on CPUs other than the clients' set ({expected}).**"
+        );
+    }
+    if let Some(why) = info.remote_server {
+        let _ = write!(out, " Server CPU columns are empty: {why}.");
+    }
+    out.push_str("\n\n");
+    out
+}
+
+/// The `scaling` runs: a row per tool, a column per thread count with its
+/// requests/sec and efficiency against the tool's first count; counts
+/// above `client_cpus` marked oversubscribed.
+pub fn scaling_table(runs: &[Run], client_cpus: usize) -> String {
+    let scaled: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.scenario == Scenario::Scaling)
+        .collect();
+    let mut counts: Vec<usize> = scaled.iter().filter_map(|r| r.threads).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let mut tools: Vec<Tool> = Vec::new();
+    for r in &scaled {
+        if !tools.contains(&r.tool) {
+            tools.push(r.tool);
+        }
+    }
+    let headers: Vec<String> = std::iter::once("tool".to_owned())
+        .chain(counts.iter().map(|&n| {
+            let threads = if n == 1 { "thread" } else { "threads" };
+            if n > client_cpus {
+                format!("{n} {threads} (oversubscribed: {client_cpus} client CPUs)")
+            } else {
+                format!("{n} {threads}")
+            }
+        }))
+        .collect();
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut table = Table::new(&header_refs);
+    for tool in tools {
+        let at = |n: usize| {
+            scaled
+                .iter()
+                .find(|r| r.tool == tool && r.threads == Some(n))
+        };
+        let first = counts.iter().find_map(|&n| {
+            at(n).filter(|r| r.status == Status::Measured && r.requests_per_sec > 0.0)
+        });
+        let mut cells = vec![tool_name(tool)];
+        for &n in &counts {
+            cells.push(match at(n) {
+                None => "-".to_owned(),
+                Some(r) => match unmeasured(r) {
+                    Some(why) => why,
+                    None => {
+                        let efficiency = first
+                            .and_then(|f| Some((f.threads?, f.requests_per_sec)))
+                            .map(|(n0, rate0)| r.requests_per_sec * n0 as f64 / (n as f64 * rate0));
+                        match efficiency {
+                            Some(e) => format!("{:.0} ({:.0}%)", r.requests_per_sec, e * 100.0),
+                            None => format!("{:.0}", r.requests_per_sec),
+                        }
+                    }
+                },
+            });
+        }
+        table.row(cells);
+    }
+    table.finish()
 }
 
 /// A table per TLS scenario: every tool's throughput, CPU and connections,
@@ -679,7 +826,8 @@ pub fn table(runs: &[Run]) -> String {
                 ms(r.p50_ms),
                 ms(r.p99_ms),
                 format!("{:.3}", r.cpu_per_10k()),
-                format!("{:.3}", r.server_cpu_per_10k()),
+                r.server_cpu_per_10k()
+                    .map_or_else(|| "-".to_owned(), |s| format!("{s:.3}")),
                 format!("{:.1}", r.peak_rss_kb as f64 / 1024.0),
                 r.errors_text(),
                 checks_text(r),
