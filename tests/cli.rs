@@ -98,6 +98,38 @@ fn load_counts_every_request_of_a_large_run() {
 }
 
 #[test]
+fn load_cpus_pins_the_process_and_the_report_reads_it_back() {
+    let allowed = fetch_core::cpus::allowed().expect("this process's CPUs");
+    let last = allowed.cpus().last().copied().expect("a CPU");
+    let one = last.to_string();
+    let url = format!("{}/users/{{id}}", server_url());
+    for (bin, client) in combinations() {
+        let (_, report) = load_json(
+            bin,
+            client,
+            &["--url", &url, "-n", "500", "-c", "20", "--cpus", &one],
+            0,
+        );
+        assert_eq!(report.ok, 500, "{bin} {client}: {report:?}");
+        // Read back from the process's affinity, not copied from the flag.
+        let cpus = report.cpus.as_ref().map(|c| c.cpus().to_vec());
+        assert_eq!(cpus, Some(vec![last]), "{bin} {client}");
+        if !report.thread_per_task {
+            // The default --threads is read after the pinning: one CPU, one thread.
+            assert_eq!(report.threads, 1, "{bin} {client}: {report:?}");
+        }
+    }
+    // Without --cpus the report still says where the process could run.
+    let (_, report) = load_json("fetch-tokio", "hyper", &["--url", &url, "-n", "10"], 0);
+    assert_eq!(report.cpus.as_ref(), Some(&allowed));
+    // A CPU that is not there, or a list that is not one, is a usage error.
+    let out = run("fetch-tokio", &["load", "--url", &url, "--cpus", "1023"]).fails_with(2);
+    assert!(out.stderr.contains("--cpus 1023"), "{out:#?}");
+    let out = run("fetch-tokio", &["load", "--url", &url, "--cpus", "3-1"]).fails_with(2);
+    assert!(out.stderr.contains("runs backwards"), "{out:#?}");
+}
+
+#[test]
 fn load_for_a_duration_stops_on_time() {
     let url = format!("{}/pages/{{id}}", server_url());
     for (bin, client) in combinations() {

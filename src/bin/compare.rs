@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use async_fetch::combos::COMBINATIONS;
 use async_fetch::compare;
-use async_fetch::compare::Scenario;
+use async_fetch::compare::{ReferenceTool, Scenario};
 use clap::{CommandFactory as _, Parser};
 use fetch_core::CpuList;
 
@@ -230,6 +230,19 @@ fn plan(a: Args) -> Result<compare::driver::Plan, PlanError> {
     if a.no_bare {
         left_out.push("the bare loops (--no-bare)".to_owned());
     }
+    // A bare loop is the reference of its own combination: with that
+    // combination left out (--only), so is it.
+    let bare: Vec<ReferenceTool> = ReferenceTool::BARE
+        .into_iter()
+        .filter(|tool| {
+            !a.no_bare
+                && tool.bare_of().is_some_and(|(runtime, client)| {
+                    combinations
+                        .iter()
+                        .any(|c| c.runtime == runtime && c.client == client)
+                })
+        })
+        .collect();
     let allowed = fetch_core::cpus::allowed().map_err(|e| {
         PlanError::Other(anyhow::anyhow!("could not read this process's CPUs: {e}"))
     })?;
@@ -255,7 +268,7 @@ fn plan(a: Args) -> Result<compare::driver::Plan, PlanError> {
         tls_server: a.tls_server.zip(a.ca_cert),
         out: a.out,
         reference: !a.no_reference,
-        bare: !a.no_bare,
+        bare,
         queued: queued.then_some((10_000, 1_000)),
         memory: memory.then_some(10_000),
         repeat: a.repeat.map_or(if a.quick { 1 } else { 3 }, usize::from),

@@ -63,11 +63,11 @@ pub struct Plan {
     pub out: PathBuf,
     /// Run wrk and oha.
     pub reference: bool,
-    /// Run the bare loops ([`ReferenceTool::BARE`]: hyper on tokio, smol
-    /// and compio with no engine around it) in the plain closed-loop runs,
-    /// the reference each engine row of the same runtime and client is
-    /// divided by.
-    pub bare: bool,
+    /// The bare loops to run (of [`ReferenceTool::BARE`]: hyper on tokio,
+    /// smol and compio with no engine around it) in the plain closed-loop
+    /// runs, the reference each engine row of the same runtime and client
+    /// is divided by.
+    pub bare: Vec<ReferenceTool>,
     /// Also run every combination with `.0` requests in flight on `.1`
     /// connections (the rest queue), for goal 5.
     pub queued: Option<(usize, usize)>,
@@ -294,21 +294,10 @@ fn one_round(plan: &Plan, server: &Server) -> Vec<Run> {
                 oha(Oha::closed(plan, server.url(), c))
             }));
         }
-        if plan.bare {
-            // A bare loop is the reference of its own combination: with
-            // that combination left out (--only), so is it.
-            let wanted = |tool: &ReferenceTool| {
-                tool.bare_of().is_some_and(|(runtime, client)| {
-                    plan.combinations
-                        .iter()
-                        .any(|c| c.runtime == runtime && c.client == client)
-                })
-            };
-            for tool in ReferenceTool::BARE.into_iter().filter(wanted) {
-                runs.push(with_server_cpu(server, Tool::Reference(tool), c, || {
-                    bare(plan, server, tool, c)
-                }));
-            }
+        for &tool in &plan.bare {
+            runs.push(with_server_cpu(server, Tool::Reference(tool), c, || {
+                bare(plan, server, tool, c)
+            }));
         }
         let jobs = plan
             .combinations
@@ -1011,7 +1000,7 @@ fn write_results(plan: &Plan, runs: &[Run], servers: &serde_json::Value) -> anyh
             "concurrency": plan.concurrency,
             "threads": plan.threads,
             "server_threads": (plan.server.is_none()).then_some(plan.server_threads),
-            "bare": plan.bare,
+            "bare": plan.bare.iter().map(|t| t.name()).collect::<Vec<_>>(),
             "queued": plan.queued,
             "memory_in_flight": plan.memory,
             "repeat": plan.repeat,
