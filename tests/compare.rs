@@ -148,7 +148,10 @@ fn the_server_and_the_clients_run_on_cpus_of_their_own() {
         placement,
         threads: 1,
         server_threads: 1,
-        bare: vec![ReferenceTool::BareTokioHyper, ReferenceTool::BareCompioHyper],
+        bare: vec![
+            ReferenceTool::BareTokioHyper,
+            ReferenceTool::BareCompioHyper,
+        ],
         ..one_second_plan(&out, false, combos)
     };
     assert!(run(&plan).expect("the comparison runs"), "no run may fail");
@@ -345,7 +348,10 @@ fn only_and_scenarios_run_a_subset_and_the_page_says_what_was_left_out() {
     assert_eq!(tools, ["compio+hyper", "tokio+hyper"], "{json:#}");
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("Left out of this run:"), "{md}");
-    assert!(md.contains("scenario `memory` (--scenarios)"), "{md}");
+    assert!(
+        md.contains("- scenarios `queued`, `memory`, `rate`, `https`, `https_new_connection`, `h2`, `upload`, `download` (--scenarios)"),
+        "{md}"
+    );
     assert!(
         md.contains("scenario `scaling` (no --sweep-threads)"),
         "{md}"

@@ -178,10 +178,14 @@ fn plan(a: Args) -> Result<compare::driver::Plan, PlanError> {
             None
         }
     };
-    let mut left_out = Vec::new();
+    // Scenarios left out, grouped by why: one line per reason.
+    let mut scenarios_out: Vec<(String, Vec<String>)> = Vec::new();
     let mut wanted = |name: &str, why: Option<String>| match why {
         Some(why) => {
-            left_out.push(format!("scenario `{name}` ({why})"));
+            match scenarios_out.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, names)) => names.push(format!("`{name}`")),
+                None => scenarios_out.push((why, vec![format!("`{name}`")])),
+            }
             false
         }
         None => true,
@@ -214,6 +218,17 @@ fn plan(a: Args) -> Result<compare::driver::Plan, PlanError> {
         why_out("scaling", false, "")
     };
     let scaling = wanted("scaling", scaling_why);
+    let mut left_out: Vec<String> = scenarios_out
+        .into_iter()
+        .map(|(why, names)| {
+            let noun = if names.len() == 1 {
+                "scenario"
+            } else {
+                "scenarios"
+            };
+            format!("{noun} {} ({why})", names.join(", "))
+        })
+        .collect();
     if !a.only.is_empty() {
         let out: Vec<String> = COMBINATIONS
             .iter()

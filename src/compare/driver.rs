@@ -966,7 +966,9 @@ fn combination(plan: &Plan, server: &Server, job: &Job, ca: Option<&Path>) -> an
 }
 
 /// The machine the numbers came from: cores, kernel, date.
-fn machine() -> serde_json::Value {
+/// `cores`: the CPUs the run was allowed before it pinned anything (this
+/// thread is pinned to the clients' set by now).
+fn machine(cores: usize) -> serde_json::Value {
     let output = |cmd: &str, args: &[&str]| {
         Command::new(cmd)
             .args(args)
@@ -975,7 +977,7 @@ fn machine() -> serde_json::Value {
             .unwrap_or_default()
     };
     serde_json::json!({
-        "cores": std::thread::available_parallelism().map_or(1, usize::from),
+        "cores": cores,
         "kernel": output("uname", &["-sr"]),
         "cpu": output("sh", &["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]),
         "date": output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
@@ -983,7 +985,7 @@ fn machine() -> serde_json::Value {
 }
 
 fn write_results(plan: &Plan, runs: &[Run], servers: &serde_json::Value) -> anyhow::Result<()> {
-    let machine = machine();
+    let machine = machine(plan.placement.allowed.len());
     let json = serde_json::json!({
         "machine": machine,
         "environment": {
@@ -1028,7 +1030,7 @@ fn write_results(plan: &Plan, runs: &[Run], servers: &serde_json::Value) -> anyh
 
     let info = PageInfo {
         date: machine["date"].as_str().unwrap_or(""),
-        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        cores: plan.placement.allowed.len(),
         kernel: machine["kernel"].as_str().unwrap_or(""),
         rounds: plan.repeat.max(1),
         threads: plan.threads,

@@ -158,19 +158,27 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
          each round's requests/sec are in results.json (`samples`).",
         info.rounds
     );
+    let threads = |n: usize| format!("{n} thread{}", if n == 1 { "" } else { "s" });
     let server = match info.remote_server {
         Some(_) => "fetch-server started apart (`--server`)".to_owned(),
-        None => format!("fetch-server, {} threads, own process", info.server_threads),
+        None => format!(
+            "fetch-server, {}, own process",
+            threads(info.server_threads)
+        ),
     };
     let _ = writeln!(
         md,
         "\nMachine: {} cores, {}, {date}. Server: {server}. \
          Same work for every tool: each throughput run lasts {} s (wrk `-d`, oha `-z`, each \
          combination `load -d`, each cutting off the requests in flight at the end), whatever its \
-         rate. Combinations: `GET /users/{{id}}` decoded as JSON, {} worker threads, connections = \
+         rate. Combinations: `GET /users/{{id}}` decoded as JSON, worker {}, connections = \
          in flight unless the table says otherwise. wrk and oha: `GET /users/1`, body not decoded, \
-         one connection per request in flight, {} threads (wrk `-t`, oha `--worker-threads`).\n",
-        info.cores, info.kernel, info.seconds, info.threads, info.threads,
+         one connection per request in flight, {} (wrk `-t`, oha `--worker-threads`).\n",
+        info.cores,
+        info.kernel,
+        info.seconds,
+        threads(info.threads),
+        threads(info.threads),
     );
     md.push_str(&placement_text(runs, info));
     if !info.left_out.is_empty() {
@@ -299,10 +307,14 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
              The closed loop at {SCALING_IN_FLIGHT} in flight (a connection each) at each thread \
              count: `--threads n` for each combination (n shards for compio, a runtime and a \
              client per thread), wrk `-t n`, oha `--worker-threads n`; the server's threads stay \
-             as they are. Efficiency is rate(n) / (n x rate(first count) / first count): 100% \
-             is a straight line from the first count. A count above the clients' {} CPUs \
+             as they are. Efficiency is rate(n) x first / (n x rate(first)), `first` being the \
+             smallest count: 100% is a straight line from it. A count above the clients' {} \
              oversubscribes them: its column says so. scaling.svg draws it.\n",
-            info.client_cpus
+            if info.client_cpus == 1 {
+                "1 CPU".to_owned()
+            } else {
+                format!("{} CPUs", info.client_cpus)
+            }
         );
         md.push_str(&scaling_table(runs, info.client_cpus));
     }
@@ -378,7 +390,8 @@ pub fn scaling_table(runs: &[Run], client_cpus: usize) -> String {
         .chain(counts.iter().map(|&n| {
             let threads = if n == 1 { "thread" } else { "threads" };
             if n > client_cpus {
-                format!("{n} {threads} (oversubscribed: {client_cpus} client CPUs)")
+                let cpus = if client_cpus == 1 { "CPU" } else { "CPUs" };
+                format!("{n} {threads} (oversubscribed: {client_cpus} client {cpus})")
             } else {
                 format!("{n} {threads}")
             }
