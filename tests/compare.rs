@@ -363,23 +363,21 @@ fn only_and_scenarios_run_a_subset_and_the_page_says_what_was_left_out() {
     std::fs::remove_dir_all(&out).unwrap();
 
     // An unknown name is a usage error that lists the valid ones.
-    let unknown = std::process::Command::new(compare)
-        .args(["--only", "tokio+curl"])
-        .output()
-        .expect("run compare");
-    assert_eq!(unknown.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    let usage_error = |args: &[&str]| {
+        let out = std::process::Command::new(compare)
+            .args(args)
+            .output()
+            .expect("run compare");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = usage_error(&["--only", "tokio+curl"]);
     assert!(
         stderr.contains("\"tokio+curl\" is not a combination"),
         "{stderr}"
     );
     assert!(stderr.contains("compio+cyper"), "{stderr}");
-    let unknown = std::process::Command::new(compare)
-        .args(["--scenarios", "throughput,speed"])
-        .output()
-        .expect("run compare");
-    assert_eq!(unknown.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    let stderr = usage_error(&["--scenarios", "throughput,speed"]);
     assert!(stderr.contains("\"speed\" is not a scenario"), "{stderr}");
     assert!(stderr.contains("https_new_connection"), "{stderr}");
 }

@@ -77,13 +77,19 @@ pub fn chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<()> {
     let lines = lines(runs.iter().filter(|r| r.is_plain()), |r| {
         Some((r.concurrency as f64, r.requests_per_sec))
     });
+    rate_chart(&lines, title, "requests in flight", path)
+}
+
+/// Draws `lines` of requests/sec (linear) against `x` (log scale, from
+/// the smallest x drawn).
+fn rate_chart(lines: &[Line], title: &str, x: &str, path: &Path) -> anyhow::Result<()> {
     let all = || lines.iter().flat_map(|l| l.points.iter());
     let max_rps = all().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-    let min_c = all()
+    let min_x = all()
         .map(|p| p.0)
         .fold(f64::INFINITY, f64::min)
         .clamp(1.0, 1e9);
-    let max_c = all().map(|p| p.0).fold(2.0, f64::max);
+    let max_x = all().map(|p| p.0).fold(2.0, f64::max);
 
     let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -92,15 +98,15 @@ pub fn chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<()> {
         .margin(20)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d((min_c * 0.8..max_c * 1.25).log_scale(), 0.0..max_rps)?;
+        .build_cartesian_2d((min_x * 0.8..max_x * 1.25).log_scale(), 0.0..max_rps)?;
     chart
         .configure_mesh()
-        .x_desc("requests in flight")
+        .x_desc(x)
         .y_desc("requests per second")
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| format!("{:.0}k", y / 1000.0))
         .draw()?;
-    draw(&mut chart, &lines)?;
+    draw(&mut chart, lines)?;
     root.present()?;
     Ok(())
 }
@@ -147,28 +153,7 @@ pub fn scaling_chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<(
         .iter()
         .filter(|r| r.scenario == Scenario::Scaling && r.status == Status::Measured);
     let lines = lines(scaled, |r| Some((r.threads? as f64, r.requests_per_sec)));
-    let all = || lines.iter().flat_map(|l| l.points.iter());
-    let max_rps = all().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-    let max_threads = all().map(|p| p.0).fold(2.0, f64::max);
-
-    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(20)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d((0.8..max_threads * 1.25).log_scale(), 0.0..max_rps)?;
-    chart
-        .configure_mesh()
-        .x_desc("threads (shards for compio)")
-        .y_desc("requests per second")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| format!("{:.0}k", y / 1000.0))
-        .draw()?;
-    draw(&mut chart, &lines)?;
-    root.present()?;
-    Ok(())
+    rate_chart(&lines, title, "threads (shards for compio)", path)
 }
 
 #[cfg(test)]
@@ -179,6 +164,20 @@ mod tests {
         Run::sample(tool, c, rps)
     }
 
+    type Drawer = fn(&[Run], &str, &Path) -> anyhow::Result<()>;
+
+    /// The SVG `drawer` makes of `runs`, from a file of its own.
+    fn drawn(drawer: Drawer, runs: &[Run], name: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("compare-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("chart.svg");
+        drawer(runs, "test", &path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
+        svg
+    }
+
     #[test]
     fn chart_renders_an_svg() {
         let runs = [
@@ -187,14 +186,8 @@ mod tests {
             run("tokio+hyper", 100, 50_000.0),
             run("tokio+hyper", 1000, 60_000.0),
         ];
-        let dir = std::env::temp_dir().join(format!("compare-chart-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.svg");
-        chart(&runs, "test", &path).unwrap();
-        let svg = std::fs::read_to_string(&path).unwrap();
-        assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
+        let svg = drawn(chart, &runs, "chart");
         assert!(svg.contains("tokio+hyper") && svg.contains("wrk (reference)"));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -212,14 +205,9 @@ mod tests {
             scaled("compio+hyper", 1, 40_000.0),
             scaled("compio+hyper", 2, 70_000.0),
         ];
-        let dir = std::env::temp_dir().join(format!("compare-scaling-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("s.svg");
-        scaling_chart(&runs, "test", &path).unwrap();
-        let svg = std::fs::read_to_string(&path).unwrap();
+        let svg = drawn(scaling_chart, &runs, "scaling");
         assert!(svg.contains("compio+hyper") && svg.contains("wrk (reference)"));
         assert!(!svg.contains("oha"), "the plain oha run is not on it");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -238,13 +226,8 @@ mod tests {
             swept("tokio+hyper", 50_000.0, 1.0),
             swept("tokio+hyper", 90_000.0, 250.0),
         ];
-        let dir = std::env::temp_dir().join(format!("compare-latency-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("l.svg");
-        latency_chart(&runs, "test", &path).unwrap();
-        let svg = std::fs::read_to_string(&path).unwrap();
+        let svg = drawn(latency_chart, &runs, "latency");
         assert!(svg.contains("tokio+hyper") && svg.contains("oha (reference)"));
         assert!(!svg.contains("wrk"), "the closed-loop wrk run is not on it");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

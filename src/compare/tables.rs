@@ -369,6 +369,14 @@ fn placement_text(runs: &[Run], info: &PageInfo<'_>) -> String {
     out
 }
 
+/// Each value once, ascending.
+fn distinct(values: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut values: Vec<usize> = values.collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
 /// The `scaling` runs: a row per tool, a column per thread count with its
 /// requests/sec and efficiency against the tool's first count; counts
 /// above `client_cpus` marked oversubscribed.
@@ -377,9 +385,7 @@ pub fn scaling_table(runs: &[Run], client_cpus: usize) -> String {
         .iter()
         .filter(|r| r.scenario == Scenario::Scaling)
         .collect();
-    let mut counts: Vec<usize> = scaled.iter().filter_map(|r| r.threads).collect();
-    counts.sort_unstable();
-    counts.dedup();
+    let counts = distinct(scaled.iter().filter_map(|r| r.threads));
     let mut tools: Vec<Tool> = Vec::new();
     for r in &scaled {
         if !tools.contains(&r.tool) {
@@ -812,10 +818,7 @@ pub fn table(runs: &[Run]) -> String {
         .iter()
         .filter(|r| r.scenario == Scenario::Throughput)
         .collect();
-    let mut concurrencies: Vec<usize> = runs.iter().map(|r| r.concurrency).collect();
-    concurrencies.sort_unstable();
-    concurrencies.dedup();
-    for c in concurrencies {
+    for c in distinct(runs.iter().map(|r| r.concurrency)) {
         let wrk = runs
             .iter()
             .find(|r| r.tool == Tool::WRK && r.concurrency == c)
@@ -893,9 +896,7 @@ pub fn runtime_table(runs: &[Run]) -> String {
             .find(|r| r.scenario == Scenario::Memory && r.tool == tool && unmeasured(r).is_none())
             .map(|r| (r.concurrency, r.kib_per_request()))
     };
-    let mut concurrencies: Vec<usize> = throughput.iter().map(|r| r.concurrency).collect();
-    concurrencies.sort_unstable();
-    concurrencies.dedup();
+    let concurrencies = distinct(throughput.iter().map(|r| r.concurrency));
     let base = |r: &Run| {
         r.tool
             .combo()
@@ -963,14 +964,7 @@ pub struct Fastest {
 /// The fastest combination (not a reference tool) at each concurrency, with
 /// its ratio to wrk.
 pub fn fastest(runs: &[Run]) -> Vec<Fastest> {
-    let mut concurrencies: Vec<usize> = runs
-        .iter()
-        .filter(|r| r.is_plain())
-        .map(|r| r.concurrency)
-        .collect();
-    concurrencies.sort_unstable();
-    concurrencies.dedup();
-    concurrencies
+    distinct(runs.iter().filter(|r| r.is_plain()).map(|r| r.concurrency))
         .into_iter()
         .filter_map(|c| {
             let best = runs
