@@ -102,22 +102,26 @@ fn a_request_on_a_connection_the_server_closed_is_sent_once_more() {
             let report = load(bin, client, &url, &requests("GET", in_flight));
             let what = format!("{bin} {client} -c {in_flight}: {report:?}");
             assert_eq!(report.requests, 200, "{what}");
-            // One more try may meet another connection the server closed: a
-            // pool that cannot tell hands out the next idle one. compio +
-            // cyper (hyper-util's pool, whose connection tasks on a shard's
-            // one thread see the close only after the next request took the
-            // connection) still lost 3 to 31 of 200 here, 30 to 96 before.
-            assert!(report.ok >= 150, "{what}");
-            assert!(got(&report, "transport") <= report.retries, "{what}");
-            // No request waits out its time limit on a connection that
-            // ended: smol + hyper did, now and then, before the pool gave
-            // up on a connection whose driver had finished.
-            assert!(report.errors.keys().all(|k| k == "transport"), "{what}");
+            // The retry goes out on a connection opened for it (the
+            // client's `send_fresh`), not the pool's next idle one, which
+            // the server may have closed too: before it did, reqwest, ureq
+            // and cyper (hyper-util's pool, whose connection tasks on a
+            // shard's one thread see the close only after the next request
+            // took the connection) still lost 1 to 31 of 200 here. No
+            // request waits out its time limit on a connection that ended
+            // either (smol + hyper did, before the pool gave up on a
+            // connection whose driver had finished).
+            assert_eq!(report.ok, 200, "{what}");
+            assert!(report.errors.is_empty(), "{what}");
+            assert!(report.retries > 0, "the server closed them: {what}");
         }
-        // Never a POST: the server may have acted on it.
+        // Never a POST: the server may have acted on it. Its failures stay
+        // errors, counted.
         let report = load(bin, client, &url, &requests("POST", "8"));
         let what = format!("{bin} {client} POST: {report:?}");
         assert_eq!(report.retries, 0, "{what}");
+        assert!(got(&report, "transport") > 0, "{what}");
+        assert_eq!(report.ok + got(&report, "transport"), 200, "{what}");
     }
 }
 
@@ -130,7 +134,7 @@ fn connection_close_loses_no_request() {
         let report = load(bin, client, &url, &requests("GET", "8"));
         let what = format!("{bin} {client}: {report:?}");
         assert_eq!(report.requests, 200, "{what}");
-        assert!(report.ok >= 195, "{what}");
+        assert_eq!(report.ok, 200, "{what}");
     }
 }
 

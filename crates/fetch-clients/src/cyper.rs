@@ -29,6 +29,8 @@ use crate::head::{Head, Stage};
 #[derive(Debug)]
 pub struct CyperClient {
     client: cyper::Client,
+    /// The TLS configuration, kept to build a client for `send_fresh`.
+    tls: Arc<rustls::ClientConfig>,
     urls: OriginCache,
     config: ClientConfig,
 }
@@ -39,6 +41,20 @@ impl CyperClient {
 
     /// Builds the client. Certificate verification stays on for https.
     pub fn new(config: &ClientConfig) -> Result<Self, FetchError> {
+        let tls = Arc::new(crate::tls::client_config(config)?);
+        Ok(CyperClient {
+            client: Self::build(config, tls.clone())?,
+            tls,
+            urls: OriginCache::default(),
+            config: config.clone(),
+        })
+    }
+
+    /// A cyper client (with a pool of its own) for `config` over `tls`.
+    fn build(
+        config: &ClientConfig,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<cyper::Client, FetchError> {
         let mut headers = http::HeaderMap::new();
         headers.insert(
             http::header::ACCEPT,
@@ -61,20 +77,15 @@ impl CyperClient {
         } else {
             builder
         };
-        let client = builder
-            .use_rustls(Arc::new(crate::tls::client_config(config)?))
+        builder
+            .use_rustls(tls)
             .default_headers(headers)
             // No proxy, and no redirects: fetch-core follows them, the
             // same way for every client; to cyper a 3xx is an answer.
             .no_proxy()
             .redirect(cyper::redirect::Policy::none())
             .build()
-            .map_err(|e| FetchError::setup("the cyper client", e))?;
-        Ok(CyperClient {
-            client,
-            urls: OriginCache::default(),
-            config: config.clone(),
-        })
+            .map_err(|e| FetchError::setup("the cyper client", e))
     }
 }
 
@@ -88,10 +99,28 @@ impl LocalHttpClient for CyperClient {
     }
 
     async fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        self.send_on(&self.client, sent).await
+    }
+
+    /// hyper-util's pool cannot be told to open a connection: a client of
+    /// its own, whose pool is empty, opens one, and closes it when dropped
+    /// after the answer.
+    async fn send_fresh(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        let fresh = Self::build(&self.config, self.tls.clone())?;
+        self.send_on(&fresh, sent).await
+    }
+}
+
+impl CyperClient {
+    /// Sends `sent` through `client` (the pooled one or a fresh one).
+    async fn send_on(
+        &self,
+        client: &cyper::Client,
+        sent: &Request<'_>,
+    ) -> Result<Response, FetchError> {
         let url = sent.url;
         let parsed = self.urls.parse(url)?;
-        let mut request = self
-            .client
+        let mut request = client
             .request(sent.method.clone(), parsed.as_str())
             .map_err(|e| map_error(url, e, Stage::Head))?;
         for (name, value) in sent.header_list() {

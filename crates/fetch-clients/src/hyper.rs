@@ -257,6 +257,23 @@ impl<T: Transport> HttpClient for HyperClient<T> {
     }
 
     async fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        self.send_checked_out(sent, false).await
+    }
+
+    /// On a connection the pool opens for it (not an idle one).
+    async fn send_fresh(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        self.send_checked_out(sent, true).await
+    }
+}
+
+impl<T: Transport> HyperClient<T> {
+    /// Sends `sent` on a connection from the pool: any (an idle one first),
+    /// or with `fresh` a new one.
+    async fn send_checked_out(
+        &self,
+        sent: &Request<'_>,
+        fresh: bool,
+    ) -> Result<Response, FetchError> {
         let url = sent.url;
         let target = Target::parse_under(url, &self.origin)?;
         let (http2, keep_alive) = (self.config.http2, self.config.keep_alive);
@@ -268,7 +285,7 @@ impl<T: Transport> HttpClient for HyperClient<T> {
         let (mut lease, response) = loop {
             let mut lease = self
                 .pool
-                .checkout(target.tls, &target.authority)
+                .checkout(target.tls, &target.authority, fresh)
                 .await
                 .map_err(|e| match e {
                     // The transport's own connect limit ran out.

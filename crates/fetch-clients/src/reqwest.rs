@@ -27,6 +27,9 @@ use crate::head::{Head, Stage};
 #[derive(Debug, Clone)]
 pub struct ReqwestClient {
     client: reqwest::Client,
+    /// The same client with no idle pool: each request on a connection of
+    /// its own, closed after it (`send_fresh`, a retry).
+    fresh: reqwest::Client,
     /// Connections opened, counted by a connector layer.
     opened: Arc<AtomicU64>,
     urls: OriginCache,
@@ -40,6 +43,27 @@ impl ReqwestClient {
     /// Builds the client. Certificate verification stays on for https.
     pub fn new(config: &ClientConfig) -> Result<Self, FetchError> {
         let opened = Arc::new(AtomicU64::new(0));
+        let idle = if config.keep_alive {
+            config.connections
+        } else {
+            0
+        };
+        Ok(ReqwestClient {
+            client: Self::build(config, &opened, idle)?,
+            fresh: Self::build(config, &opened, 0)?,
+            opened,
+            urls: OriginCache::default(),
+            config: config.clone(),
+        })
+    }
+
+    /// A reqwest client for `config` keeping up to `idle` connections per
+    /// host, counting each connection it opens into `opened`.
+    fn build(
+        config: &ClientConfig,
+        opened: &Arc<AtomicU64>,
+        idle: usize,
+    ) -> Result<reqwest::Client, FetchError> {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             reqwest::header::ACCEPT,
@@ -59,17 +83,13 @@ impl ReqwestClient {
         } else {
             builder.http1_only()
         };
-        let client = builder
+        builder
             .tls_backend_preconfigured(crate::tls::client_config(config)?)
             // The same headers as every client (reqwest is built without
             // its decompression features, so it sends no Accept-Encoding).
             .user_agent(config.user_agent.as_str())
             .default_headers(headers)
-            .pool_max_idle_per_host(if config.keep_alive {
-                config.connections
-            } else {
-                0
-            })
+            .pool_max_idle_per_host(idle)
             .connect_timeout(config.connect_timeout)
             // Counts each connection the connector opens.
             .connector_layer(CountConnections(opened.clone()))
@@ -81,13 +101,7 @@ impl ReqwestClient {
             // client; to reqwest a 3xx is an answer like any other.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| FetchError::setup("the reqwest client", e))?;
-        Ok(ReqwestClient {
-            client,
-            opened,
-            urls: OriginCache::default(),
-            config: config.clone(),
-        })
+            .map_err(|e| FetchError::setup("the reqwest client", e))
     }
 }
 
@@ -105,11 +119,27 @@ impl HttpClient for ReqwestClient {
     }
 
     async fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        self.send_on(&self.client, sent).await
+    }
+
+    /// On the client without an idle pool: a new connection.
+    async fn send_fresh(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+        self.send_on(&self.fresh, sent).await
+    }
+}
+
+impl ReqwestClient {
+    /// Sends `sent` through `client` (the pooled one or the fresh one).
+    async fn send_on(
+        &self,
+        client: &reqwest::Client,
+        sent: &Request<'_>,
+    ) -> Result<Response, FetchError> {
         let url = sent.url;
         let parsed = self.urls.parse(url)?;
         // The request's own headers go on top of the client's defaults
         // (reqwest adds a default only where the request has none).
-        let mut request = self.client.request(sent.method.clone(), parsed);
+        let mut request = client.request(sent.method.clone(), parsed);
         for (name, value) in sent.header_list() {
             request = request.header(name, value);
         }

@@ -28,6 +28,9 @@ use crate::head::Head;
 #[derive(Debug, Clone)]
 pub struct UreqClient {
     agent: ureq::Agent,
+    /// The same agent with no idle pool: each request on a connection of
+    /// its own (`send_fresh_blocking`, a retry).
+    fresh: ureq::Agent,
     urls: OriginCache,
     config: ClientConfig,
 }
@@ -62,8 +65,19 @@ impl UreqClient {
         } else {
             0
         };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(tls.build())
+        let tls = tls.build();
+        Ok(UreqClient {
+            agent: Self::agent(config, tls.clone(), idle),
+            fresh: Self::agent(config, tls, 0),
+            urls: OriginCache::default(),
+            config: config.clone(),
+        })
+    }
+
+    /// An agent for `config` with `tls`, keeping up to `idle` connections.
+    fn agent(config: &ClientConfig, tls: ureq::tls::TlsConfig, idle: usize) -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .tls_config(tls)
             // A blocked thread cannot be interrupted by dropping a future,
             // so the whole-request limit is ureq's own job here.
             .timeout_global(Some(config.request_timeout))
@@ -82,16 +96,12 @@ impl UreqClient {
             .accept(ClientConfig::ACCEPT)
             .accept_encoding("")
             .build()
-            .into();
-        Ok(UreqClient {
-            agent,
-            urls: OriginCache::default(),
-            config: config.clone(),
-        })
+            .into()
     }
 
-    /// One request on this thread: the whole request, then the whole body.
-    fn send(&self, sent: &Request<'_>) -> Result<Response, FetchError> {
+    /// One request on this thread through `agent` (the pooled one or the
+    /// fresh one): the whole request, then the whole body.
+    fn send(&self, agent: &ureq::Agent, sent: &Request<'_>) -> Result<Response, FetchError> {
         let url = sent.url;
         let parsed = self.urls.parse(url)?;
         let mut request = ureq::http::Request::builder()
@@ -107,10 +117,9 @@ impl UreqClient {
         // No body is `()`, which ureq sends without a Content-Length; a
         // body, with one.
         let answer = if sent.body.is_empty() {
-            self.agent.run(request.body(()).map_err(invalid)?)
+            agent.run(request.body(()).map_err(invalid)?)
         } else {
-            self.agent
-                .run(request.body(&sent.body[..]).map_err(invalid)?)
+            agent.run(request.body(&sent.body[..]).map_err(invalid)?)
         };
         let mut response = answer.map_err(|e| self.map_error(url, e))?;
         let head = Head::of(response.status(), response.version(), response.headers());
@@ -191,6 +200,11 @@ impl BlockingHttpClient for UreqClient {
 
     /// Blocks the calling thread for the whole request.
     fn send_blocking(&self, request: &Request<'_>) -> Result<Response, FetchError> {
-        self.send(request)
+        self.send(&self.agent, request)
+    }
+
+    /// On the agent without an idle pool: a new connection.
+    fn send_fresh_blocking(&self, request: &Request<'_>) -> Result<Response, FetchError> {
+        self.send(&self.fresh, request)
     }
 }

@@ -36,6 +36,19 @@ pub trait HttpClient: Send + Sync + 'static {
         request: &Request<'_>,
     ) -> impl Future<Output = Result<Response, FetchError>> + Send;
 
+    /// Sends `request` on a connection opened for it, never a pooled one:
+    /// how a request whose reused connection was found closed before any
+    /// byte of the answer is sent again (the engine does it once, for
+    /// idempotent methods). By default the same as `send`, for a client
+    /// whose pool cannot be told (surf): its next connection may be
+    /// another one the server closed.
+    fn send_fresh(
+        &self,
+        request: &Request<'_>,
+    ) -> impl Future<Output = Result<Response, FetchError>> + Send {
+        self.send(request)
+    }
+
     /// `GET url`: the seed's shorthand for [`HttpClient::send`] of
     /// [`Request::get`].
     fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> + Send {
@@ -66,6 +79,11 @@ pub trait BlockingHttpClient: Send + Sync + 'static {
     /// Sends `request` and reads the whole answer, blocking this thread;
     /// what [`HttpClient::send`] means, otherwise.
     fn send_blocking(&self, request: &Request<'_>) -> Result<Response, FetchError>;
+
+    /// [`HttpClient::send_fresh`], blocking: by default `send_blocking`.
+    fn send_fresh_blocking(&self, request: &Request<'_>) -> Result<Response, FetchError> {
+        self.send_blocking(request)
+    }
 
     /// Connections this client has opened so far, when it can tell.
     fn connections_opened(&self) -> Option<u64> {

@@ -63,6 +63,15 @@ pub trait LocalHttpClient: 'static {
     /// Sends `request` and reads the whole answer.
     fn send(&self, request: &Request<'_>) -> impl Future<Output = Result<Response, FetchError>>;
 
+    /// Sends `request` on a connection opened for it: see
+    /// [`HttpClient::send_fresh`]. By default the same as `send`.
+    fn send_fresh(
+        &self,
+        request: &Request<'_>,
+    ) -> impl Future<Output = Result<Response, FetchError>> {
+        self.send(request)
+    }
+
     /// `GET url`: [`LocalHttpClient::send`] of [`Request::get`].
     fn get(&self, url: &str) -> impl Future<Output = Result<Response, FetchError>> {
         async move { self.send(&Request::get(url)).await }
@@ -85,6 +94,13 @@ impl<C: HttpClient> LocalHttpClient for C {
 
     fn send(&self, request: &Request<'_>) -> impl Future<Output = Result<Response, FetchError>> {
         HttpClient::send(self, request)
+    }
+
+    fn send_fresh(
+        &self,
+        request: &Request<'_>,
+    ) -> impl Future<Output = Result<Response, FetchError>> {
+        HttpClient::send_fresh(self, request)
     }
 
     fn connections_opened(&self) -> Option<u64> {

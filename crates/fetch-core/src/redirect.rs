@@ -32,8 +32,9 @@
 //!
 //! A hop is sent once more when its connection turned out closed before any
 //! byte of the answer came back and its method is idempotent
-//! (`send_again`): the server never got the request through, so sending
-//! it again is safe, and browsers, curl and Go's client do the same.
+//! (`send_again`), on a connection opened for it (the client's
+//! `send_fresh`): the server never got the request through, so sending it
+//! again is safe, and browsers, curl and Go's client do the same.
 //!
 //! # Layout
 //! - [`send_following`]: a request with redirects followed, returning [`Fetched`];
@@ -261,7 +262,9 @@ async fn send_again<C: LocalHttpClient>(
     match client.send(request).await {
         Err(err) if err.is_unanswered() && request.method.is_idempotent() => {
             *retries += 1;
-            client.send(request).await
+            // On a connection of its own: the pool's next idle one may be
+            // closed too (a server whose idle timeout fired for them all).
+            client.send_fresh(request).await
         }
         other => other,
     }
@@ -375,6 +378,8 @@ mod tests {
         /// the answer (with `reused`: on a connection the client reused).
         resets: std::sync::atomic::AtomicU32,
         reused: bool,
+        /// Requests sent with `send_fresh`.
+        fresh: std::sync::atomic::AtomicU32,
     }
 
     impl Table {
@@ -386,6 +391,7 @@ mod tests {
                 sent: std::sync::Mutex::default(),
                 resets: std::sync::atomic::AtomicU32::new(0),
                 reused: true,
+                fresh: std::sync::atomic::AtomicU32::new(0),
             }
         }
     }
@@ -397,6 +403,14 @@ mod tests {
 
         fn config(&self) -> &ClientConfig {
             &self.config
+        }
+
+        fn send_fresh(
+            &self,
+            request: &Request<'_>,
+        ) -> impl Future<Output = Result<Response, FetchError>> + Send {
+            self.fresh.fetch_add(1, Relaxed);
+            HttpClient::send(self, request)
         }
 
         fn send(
@@ -684,6 +698,8 @@ mod tests {
         client.resets.store(1, Relaxed);
         let (outcome, retries) = send(&client, Method::PUT);
         assert_eq!((outcome.unwrap(), retries), (200, 1));
+        // Each retry went out on a connection of its own.
+        assert_eq!(client.fresh.load(Relaxed), 2);
         // Once only: a second reset is the request's error.
         client.resets.store(2, Relaxed);
         let (outcome, retries) = send(&client, Method::GET);

@@ -67,6 +67,11 @@ impl<C: BlockingHttpClient> HttpClient for OnThreads<C> {
         self.0.send_blocking(request)
     }
 
+    /// The same, on a connection opened for the request.
+    async fn send_fresh(&self, request: &Request<'_>) -> Result<Response, FetchError> {
+        self.0.send_fresh_blocking(request)
+    }
+
     fn connections_opened(&self) -> Option<u64> {
         self.0.connections_opened()
     }

@@ -360,6 +360,9 @@ enum Claim<T: Transport> {
     Idle(usize, Conn<T>),
     Shared(Sender2, Stream),
     Connect(usize),
+    /// A slot for a new connection, made by closing this idle one (a fresh
+    /// checkout at the limit).
+    Instead(usize, Conn<T>),
     Wait(EventListener),
 }
 
@@ -408,13 +411,19 @@ impl<T: Transport> Pool<T> {
     /// new one while fewer than `max` are open, or else the next one handed
     /// back. The wait has no limit of its own; the caller's timeout covers
     /// it, as it covers the rest of the request.
+    ///
+    /// With `fresh`, never an idle HTTP/1 connection: a new one, in a free
+    /// slot or in the slot of an idle one it closes (a request sent again
+    /// because its connection was found closed: the other idle ones may be
+    /// closed too).
     pub async fn checkout(
         &self,
         tls: bool,
         authority: &Authority,
+        fresh: bool,
     ) -> Result<Lease<'_, T>, CheckoutError> {
         loop {
-            match self.claim(tls, authority) {
+            match self.claim(tls, authority, fresh && !self.http2) {
                 Claim::Idle(host, mut conn) => {
                     // A connection the server closed while it sat idle
                     // fails here; dropping the lease closes it and frees
@@ -441,6 +450,12 @@ impl<T: Transport> Pool<T> {
                         _stream: stream,
                     }));
                 }
+                Claim::Instead(host, idle) => {
+                    drop(idle);
+                    return self
+                        .connect(Slot { pool: self, host }, tls, authority)
+                        .await;
+                }
                 Claim::Connect(host) => {
                     let slot = Slot { pool: self, host };
                     return if self.http2 {
@@ -454,10 +469,10 @@ impl<T: Transport> Pool<T> {
         }
     }
 
-    /// Under the lock: takes an idle connection, or a slot for a new one,
-    /// or else starts listening for the next one handed back (before the
-    /// lock is let go, so none is missed).
-    fn claim(&self, tls: bool, authority: &Authority) -> Claim<T> {
+    /// Under the lock: takes an idle connection (unless `fresh`), or a slot
+    /// for a new one, or else starts listening for the next one handed back
+    /// (before the lock is let go, so none is missed).
+    fn claim(&self, tls: bool, authority: &Authority, fresh: bool) -> Claim<T> {
         let mut hosts = self.hosts();
         let index = match hosts
             .iter()
@@ -483,7 +498,17 @@ impl<T: Transport> Pool<T> {
         let streams = |shared: &Shared| shared.streams.load(std::sync::atomic::Ordering::Relaxed);
         let least = (0..host.shared.len()).min_by_key(|&i| streams(&host.shared[i]));
         let busy = least.is_none_or(|i| streams(&host.shared[i]) >= STREAMS_BEFORE_ANOTHER);
-        if let Some(conn) = host.idle.pop() {
+        if fresh {
+            if host.open < self.max {
+                host.open += 1;
+                Claim::Connect(index)
+            } else if let Some(conn) = host.idle.pop() {
+                // Its slot (counted in `open`) goes to the new one.
+                Claim::Instead(index, conn)
+            } else {
+                Claim::Wait(self.freed.listen())
+            }
+        } else if let Some(conn) = host.idle.pop() {
             Claim::Idle(index, conn)
         } else if host.open < self.max && busy {
             host.open += 1;
