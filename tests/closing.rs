@@ -152,3 +152,82 @@ fn connections_closed_while_idle_lose_no_request() {
         assert_eq!(report.ok, 10, "{what}");
     }
 }
+
+/// `fetch-server --threads 1 --bind ADDR` as a process of its own; returns
+/// it and the address it listens on (read from its first line).
+fn fixture_server(bind: &str) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut server = common::spawn("fetch-server", &["--threads", "1", "--bind", bind]);
+    let stdout = server.stdout.take().expect("its stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("its first line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("fetch-server said {line:?}"))
+        .to_owned();
+    (server, url)
+}
+
+#[test]
+fn a_server_restarted_during_an_open_loop_run_costs_only_its_outage() {
+    for (bin, client) in combinations() {
+        let (mut server, url) = fixture_server("127.0.0.1:0");
+        let addr = url.trim_start_matches("http://").to_owned();
+        let target = format!("{url}/users/{{id}}");
+        // 100 requests a second for 3 s, at most 10 in flight.
+        let load = common::spawn(
+            bin,
+            &[
+                "--client",
+                client,
+                "--timeout",
+                "2s",
+                "load",
+                "--url",
+                &target,
+                "--rate",
+                "100",
+                "-d",
+                "3s",
+                "-c",
+                "10",
+                "--parse",
+                "user",
+                "--output",
+                "json",
+            ],
+        );
+        // Killed a second in, back on the same port half a second later.
+        std::thread::sleep(Duration::from_secs(1));
+        server.kill().expect("kill fetch-server");
+        server.wait().expect("reap fetch-server");
+        std::thread::sleep(Duration::from_millis(500));
+        let (mut again, _) = fixture_server(&addr);
+        let out = common::finish(load.wait_with_output().expect("wait for the load run"));
+        let _ = again.kill();
+        let _ = again.wait();
+        // Every request counted once, by its outcome (check_report checks
+        // ok + errors == requests).
+        let report = common::check_report(&out.stdout);
+        let what = format!("{bin} {client}: {report:?}");
+        assert!(report.requests >= 250, "{what}");
+        // The outage is named: refused connects, and connections the kill
+        // cut (a request in flight then, or sent again on a fresh one while
+        // the port was closed). Nothing else.
+        assert!(report.error_count() > 0, "{what}");
+        assert!(
+            report
+                .errors
+                .keys()
+                .all(|k| k == "connect" || k == "transport"),
+            "{what}"
+        );
+        // The run recovered: the second and more after the restart, and the
+        // second before the kill, succeeded; only about the half second of
+        // the outage (50 requests) failed.
+        assert!(report.ok >= report.requests.saturating_sub(100), "{what}");
+    }
+}
