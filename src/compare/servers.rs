@@ -112,11 +112,6 @@ impl Server {
         }
     }
 
-    /// Whether it runs apart from this run.
-    pub fn is_remote(&self) -> bool {
-        matches!(self, Server::Remote { .. })
-    }
-
     /// What results.json records of it: where, and (local) the CPUs its
     /// process reported or (remote) the version it reported.
     pub fn describe(&self) -> serde_json::Value {
