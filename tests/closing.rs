@@ -96,6 +96,7 @@ fn a_request_on_a_connection_the_server_closed_is_sent_once_more() {
     // `transport` errors ("connection reset", "connection closed before
     // message completed").
     let url = closing_server(user_answer("keep-alive"), None);
+    let (mut retried, mut posts_failed) = (0, 0);
     for (bin, client) in combinations() {
         // One connection at a time, and eight.
         for in_flight in ["1", "8"] {
@@ -113,16 +114,29 @@ fn a_request_on_a_connection_the_server_closed_is_sent_once_more() {
             // connection whose driver had finished).
             assert_eq!(report.ok, 200, "{what}");
             assert!(report.errors.is_empty(), "{what}");
-            assert!(report.retries > 0, "the server closed them: {what}");
+            retried += report.retries;
         }
         // Never a POST: the server may have acted on it. Its failures stay
         // errors, counted.
         let report = load(bin, client, &url, &requests("POST", "8"));
         let what = format!("{bin} {client} POST: {report:?}");
         assert_eq!(report.retries, 0, "{what}");
-        assert!(got(&report, "transport") > 0, "{what}");
         assert_eq!(report.ok + got(&report, "transport"), 200, "{what}");
+        posts_failed += got(&report, "transport");
     }
+    // A client that sees the close before it reuses the connection opens a
+    // new one and has nothing to retry (smol + hyper did so for all 200, GET
+    // and POST, in one CI run), so no single run must meet the race; but it
+    // is there to be lost, and across every combination some GETs were sent
+    // again and some POSTs failed.
+    assert!(
+        retried > 0,
+        "no GET was retried: the test never met a close"
+    );
+    assert!(
+        posts_failed > 0,
+        "no POST failed: the test never met a close"
+    );
 }
 
 #[test]
