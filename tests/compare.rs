@@ -118,6 +118,70 @@ fn the_bare_loops_run_beside_the_engine_and_the_headline_divides_by_them() {
     std::fs::remove_dir_all(&out).unwrap();
 }
 
+#[test]
+fn every_result_is_stamped_with_what_made_it_and_keeps_each_round() {
+    let out = std::env::temp_dir().join(format!("compare-stamp-{}", std::process::id()));
+    let plan = Plan {
+        repeat: 2,
+        ..one_second_plan(&out, false, vec![Combo::new(Runtime::Tokio, Client::Hyper)])
+    };
+    assert!(run(&plan).expect("the comparison runs"), "no run may fail");
+    let json = results(&out);
+    let env = &json["environment"];
+    let commit = env["commit"].as_str().unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{env:#}"
+    );
+    let run_id = json["run_id"].as_str().unwrap();
+    let date = json["machine"]["date"].as_str().unwrap();
+    assert_eq!(
+        run_id,
+        format!("{}-{}", &date[..10], &commit[..7]),
+        "{json:#}"
+    );
+    assert!(env["dirty"].is_boolean(), "{env:#}");
+    assert!(
+        env["rustc"].as_str().unwrap().starts_with("rustc "),
+        "{env:#}"
+    );
+    assert!(env["command"].is_string(), "{env:#}");
+    for name in async_fetch::compare::environment::CRATES {
+        assert!(env["crates"][name].is_string(), "{name}: {env:#}");
+    }
+    for tool in ["wrk", "oha", "h2load"] {
+        let version = &env["tools"][tool];
+        assert!(version.is_null() || version.is_string(), "{tool}: {env:#}");
+    }
+    assert!(
+        json["machine"]["memory_mib"].as_u64().unwrap() > 0,
+        "{json:#}"
+    );
+    assert!(json["machine"]["io_uring"].is_boolean(), "{json:#}");
+    // Each round's figures, not only the median round's.
+    let run = &json["runs"][0];
+    let rounds = run["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{run:#}");
+    for (round, sample) in rounds.iter().zip(run["samples"].as_array().unwrap()) {
+        assert_eq!(&round["requests_per_sec"], sample, "{run:#}");
+        assert!(round["p99_ms"].as_f64().unwrap() > 0.0, "{run:#}");
+        assert!(round["peak_rss_kb"].as_u64().unwrap() > 0, "{run:#}");
+    }
+    // The page opens with the stamp, and a figure of two rounds has its range.
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(
+        md.starts_with(&format!("Run `{run_id}`: commit `{commit}`")),
+        "{md}"
+    );
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| tokio+hyper | 20 |"))
+        .unwrap_or_else(|| panic!("no row:\n{md}"));
+    assert!(row.contains('–'), "a range in {row}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
 fn results(out: &std::path::Path) -> serde_json::Value {
     let text = std::fs::read_to_string(out.join("results.json")).expect("results.json");
     serde_json::from_str(&text).expect("results.json is JSON")

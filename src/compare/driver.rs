@@ -16,6 +16,7 @@ use fetch_core::{LoadReport, ProcessCost};
 
 use super::chart::scaling_chart;
 use super::chart::{chart, latency_chart};
+use super::environment::{Stamp, machine_extras, tool_version};
 use super::parse::{ToolResult, parse_bare, parse_gnu_time, parse_h2load, parse_oha, parse_wrk};
 use super::placement::{Placement, process_cpus};
 use super::run::{
@@ -212,6 +213,15 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
         std::fs::write(&file, json_body(UPLOAD_BYTES))
             .with_context(|| format!("could not write {}", file.display()))?;
     }
+    // What produced this run, read before anything runs (a tree edited
+    // while it runs is still the tree it started from).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let stamp = Stamp::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        command_line("compare", &args),
+        |tool| tool_version(&find_tool(tool).ok()?, tool),
+    );
+    eprintln!("run {}", stamp.run_id);
     // The servers start on their CPUs, and everything after on the
     // clients' (inherited by every process started from this thread).
     let pinned = Pinned::enter_server(&plan.placement)?;
@@ -269,7 +279,7 @@ pub fn run(plan: &Plan) -> anyhow::Result<bool> {
         every.extend(scaling_round(plan, &server));
     }
     let runs = medians(every);
-    write_results(plan, &runs, &servers)?;
+    write_results(plan, &runs, &servers, &stamp)?;
     let problems: Vec<String> = runs
         .iter()
         .filter_map(|r| Some(format!("{} ({}): {}", r.tool, r.concurrency, r.problem()?)))
@@ -965,10 +975,12 @@ fn combination(plan: &Plan, server: &Server, job: &Job, ca: Option<&Path>) -> an
     ))
 }
 
-/// The machine the numbers came from: cores, kernel, date.
+/// The machine the numbers came from: cores, kernel, cpu, date, memory and
+/// whether io_uring works (see [`machine_extras`]).
 /// `cores`: the CPUs the run was allowed before it pinned anything (this
 /// thread is pinned to the clients' set by now).
 fn machine(cores: usize) -> serde_json::Value {
+    let (memory_mib, io_uring) = machine_extras();
     let output = |cmd: &str, args: &[&str]| {
         Command::new(cmd)
             .args(args)
@@ -981,14 +993,29 @@ fn machine(cores: usize) -> serde_json::Value {
         "kernel": output("uname", &["-sr"]),
         "cpu": output("sh", &["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]),
         "date": output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        "memory_mib": memory_mib,
+        "io_uring": io_uring,
     })
 }
 
-fn write_results(plan: &Plan, runs: &[Run], servers: &serde_json::Value) -> anyhow::Result<()> {
+fn write_results(
+    plan: &Plan,
+    runs: &[Run],
+    servers: &serde_json::Value,
+    stamp: &Stamp,
+) -> anyhow::Result<()> {
     let machine = machine(plan.placement.allowed.len());
+    let env = &stamp.environment;
     let json = serde_json::json!({
+        "run_id": stamp.run_id,
         "machine": machine,
         "environment": {
+            "commit": env.commit,
+            "dirty": env.dirty,
+            "command": env.command,
+            "rustc": env.rustc,
+            "crates": env.crates,
+            "tools": env.tools,
             "placement": {
                 "server_cpus": plan.placement.server_cpus,
                 "client_cpus": plan.placement.client_cpus,
@@ -1029,6 +1056,7 @@ fn write_results(plan: &Plan, runs: &[Run], servers: &serde_json::Value) -> anyh
     std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
 
     let info = PageInfo {
+        stamp,
         date: machine["date"].as_str().unwrap_or(""),
         cores: plan.placement.allowed.len(),
         kernel: machine["kernel"].as_str().unwrap_or(""),

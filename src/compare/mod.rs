@@ -13,12 +13,14 @@
 //! - [`chart`]: the SVG charts.
 //! - [`placement`]: the server's CPUs and the clients' ([`placement::Placement`]), and a process's
 //!   CPUs read back.
+//! - [`environment`]: the run's id and what produced it (commit, rustc, crates, tools).
 //! - [`servers`]: the fixture servers loaded: started here, or apart (`--server`), version-checked.
 //! - [`driver`]: the jobs, run one after the other against one server process, and the files
 //!   written. It uses the others; none of them uses it.
 
 pub mod chart;
 pub mod driver;
+pub mod environment;
 pub mod parse;
 pub mod placement;
 pub mod run;

@@ -346,6 +346,10 @@ pub struct Run {
     /// Requests/sec of every repetition this run is the median of.
     #[serde(default)]
     pub samples: Vec<f64>,
+    /// Every repetition this run is the median of, in the order they ran:
+    /// the spread of each figure, not only of requests/sec.
+    #[serde(default)]
+    pub rounds: Vec<Round>,
     /// Whether it produced numbers.
     #[serde(default)]
     pub status: Status,
@@ -449,6 +453,7 @@ impl Run {
             threads: None,
             config: serde_json::to_value(&report).unwrap_or_default(),
             samples: Vec::new(),
+            rounds: Vec::new(),
             status: Status::Measured,
         }
     }
@@ -492,6 +497,7 @@ impl Run {
             command: String::new(),
             config: serde_json::Value::Null,
             samples: Vec::new(),
+            rounds: Vec::new(),
             status: Status::Measured,
             peak_in_flight: None,
             littles_law: None,
@@ -740,10 +746,47 @@ impl Spread {
     }
 }
 
+/// One round of a run: the figures a table shows, kept for every round so
+/// each median can be shown with its range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests per second.
+    pub requests_per_sec: f64,
+    /// Median latency, ms (from the due time in a rate run).
+    pub p50_ms: Option<f64>,
+    /// 99th percentile latency, ms.
+    pub p99_ms: Option<f64>,
+    /// The client process's CPU time, seconds.
+    pub cpu_s: f64,
+    /// The client process's peak RSS, KiB.
+    pub peak_rss_kb: u64,
+}
+
+impl Round {
+    /// Client CPU seconds per 10,000 requests; `None` without requests.
+    pub fn cpu_per_10k(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.cpu_s / self.requests as f64 * 10_000.0)
+    }
+
+    /// The figures of `run`.
+    pub fn of(run: &Run) -> Self {
+        Round {
+            requests: run.requests,
+            requests_per_sec: run.requests_per_sec,
+            p50_ms: run.p50_ms,
+            p99_ms: run.p99_ms,
+            cpu_s: run.cpu_s,
+            peak_rss_kb: run.peak_rss_kb,
+        }
+    }
+}
+
 /// One run per tool, scenario, requests in flight and connections: the
 /// median of its repetitions (by requests/sec; by peak memory for memory
-/// runs), with every repetition's requests/sec in `samples`. Keeps the
-/// order in which each first appeared.
+/// runs), with every repetition's requests/sec in `samples` and its
+/// figures in `rounds`. Keeps the order in which each first appeared.
 pub fn medians(runs: Vec<Run>) -> Vec<Run> {
     let mut groups: Vec<Vec<Run>> = Vec::new();
     for run in runs {
@@ -770,6 +813,7 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
                 return Some(group.swap_remove(i));
             }
             let samples: Vec<f64> = group.iter().map(|r| r.requests_per_sec).collect();
+            let rounds: Vec<Round> = group.iter().map(Round::of).collect();
             match group[0].scenario {
                 Scenario::Throughput
                 | Scenario::Https
@@ -790,6 +834,7 @@ pub fn medians(runs: Vec<Run>) -> Vec<Run> {
             let middle = group.len() / 2;
             let mut median = group.into_iter().nth(middle)?;
             median.samples = samples;
+            median.rounds = rounds;
             Some(median)
         })
         .collect()
@@ -931,5 +976,10 @@ mod tests {
         assert_eq!(m[0].samples, [90.0, 110.0, 100.0]);
         assert_eq!(m[1].requests_per_sec, 60.0);
         assert_eq!(m[2].peak_rss_kb, 200);
+        // Every round's figures are kept, in the order they ran.
+        let rss: Vec<u64> = m[2].rounds.iter().map(|r| r.peak_rss_kb).collect();
+        assert_eq!(rss, [300, 100, 200]);
+        let rps: Vec<f64> = m[1].rounds.iter().map(|r| r.requests_per_sec).collect();
+        assert_eq!(rps, [50.0, 70.0, 60.0]);
     }
 }

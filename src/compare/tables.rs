@@ -4,10 +4,11 @@
 
 use std::fmt::Write as _;
 
+use super::environment::{Stamp, page_lines};
 use super::placement::Placement;
 use super::run::{
     DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE,
-    ReferenceTool, Run, SCALING_IN_FLIGHT, SWEEP_IN_FLIGHT, Scenario, Spread, Status, Tool,
+    ReferenceTool, Round, Run, SCALING_IN_FLIGHT, SWEEP_IN_FLIGHT, Scenario, Spread, Status, Tool,
     UPLOAD_BYTES, UPLOAD_IN_FLIGHT,
 };
 use crate::combos::{Client, Model, Runtime};
@@ -85,6 +86,25 @@ impl Table {
     }
 }
 
+/// A figure of `r` as a table shows it: with one round, its value
+/// (`digits` decimals); with several, the median of the rounds' values and
+/// their range, `68117 (64210–71004)`. "-" when no round has it.
+fn figure(r: &Run, value: impl Fn(&Round) -> Option<f64>, digits: usize) -> String {
+    let values: Vec<f64> = if r.rounds.is_empty() {
+        value(&Round::of(r)).into_iter().collect()
+    } else {
+        r.rounds.iter().filter_map(&value).collect()
+    };
+    match Spread::of(&values) {
+        None => "-".to_owned(),
+        Some(s) if s.n == 1 => format!("{:.digits$}", s.median),
+        Some(s) => format!(
+            "{:.digits$} ({:.digits$}–{:.digits$})",
+            s.median, s.min, s.max
+        ),
+    }
+}
+
 /// A tool's name as its row shows it: bold, and said, for a reference tool.
 fn tool_name(tool: Tool) -> String {
     if tool.is_reference() {
@@ -112,6 +132,8 @@ fn checks_text(r: &Run) -> String {
 /// What the page says about the run as a whole, beside the tables.
 #[derive(Debug, Clone)]
 pub struct PageInfo<'a> {
+    /// The run's id and what produced it, the page's first lines.
+    pub stamp: &'a Stamp,
     /// "2026-11-27 09:00 UTC".
     pub date: &'a str,
     /// Cores of the machine.
@@ -150,14 +172,23 @@ pub struct PageInfo<'a> {
 pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
     let mut md = String::new();
     let date = info.date;
-    let _ = writeln!(md, "## Headline ({date})\n");
+    md.push_str(&page_lines(&info.stamp.run_id, &info.stamp.environment));
+    let _ = writeln!(md, "\n## Headline ({date})\n");
     md.push_str(&headline(runs));
-    let _ = writeln!(
-        md,
-        "\nEach figure is the median of {} rounds (every tool once per round, one after the other); \
-         each round's requests/sec are in results.json (`samples`).",
-        info.rounds
-    );
+    if info.rounds > 1 {
+        let _ = writeln!(
+            md,
+            "\nEach figure is the median of {} rounds (every tool once per round, one after the \
+             other); in the throughput table with its range, (min–max), beside it. Every round's \
+             figures are in results.json (`rounds`).",
+            info.rounds
+        );
+    } else {
+        md.push_str(
+            "\n**One round**: no figure has a measured spread, so no difference on this page can \
+             be told from noise (run without `--quick`, or with `--repeat 3`, for that).\n",
+        );
+    }
     let threads = |n: usize| format!("{n} thread{}", if n == 1 { "" } else { "s" });
     let server = match info.remote_server {
         Some(_) => "fetch-server started apart (`--server`)".to_owned(),
@@ -837,14 +868,14 @@ pub fn table(runs: &[Run]) -> String {
                 c.to_string(),
                 r.connections.to_string(),
                 r.requests.to_string(),
-                format!("{:.0}", r.requests_per_sec),
+                figure(r, |x| Some(x.requests_per_sec), 0),
                 ratio,
-                ms(r.p50_ms),
-                ms(r.p99_ms),
-                format!("{:.3}", r.cpu_per_10k()),
+                figure(r, |x| x.p50_ms, 2),
+                figure(r, |x| x.p99_ms, 2),
+                figure(r, Round::cpu_per_10k, 3),
                 r.server_cpu_per_10k()
                     .map_or_else(|| "-".to_owned(), |s| format!("{s:.3}")),
-                format!("{:.1}", r.peak_rss_kb as f64 / 1024.0),
+                figure(r, |x| Some(x.peak_rss_kb as f64 / 1024.0), 1),
                 r.errors_text(),
                 checks_text(r),
             ]);
