@@ -91,6 +91,9 @@ struct Args {
     /// Skip the download scenario (GET of 256 KiB, 100 in flight).
     #[arg(long)]
     no_download: bool,
+    /// Run nothing: draw results.md and the charts again from DIR/results.json (a committed run, after the page's code changed).
+    #[arg(long, value_name = "DIR", exclusive = true)]
+    render: Option<PathBuf>,
     /// Requests in flight in each TLS scenario (HTTP/2: streams over 10 connections).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     tls_in_flight: u64,
@@ -98,6 +101,20 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if let Some(dir) = &args.render {
+        return match compare::render::read(dir).and_then(|r| compare::render::render(&r, dir)) {
+            Ok(written) => {
+                for file in written.files {
+                    eprintln!("wrote {}", file.display());
+                }
+                std::process::ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let plan = match plan(args) {
         Ok(plan) => plan,
         Err(PlanError::Usage(message)) => Args::command()

@@ -14,17 +14,15 @@ use anyhow::{Context as _, bail};
 
 use fetch_core::{LoadReport, ProcessCost};
 
-use super::chart::scaling_chart;
-use super::chart::{chart, latency_chart};
 use super::environment::{Stamp, machine_extras, tool_version};
 use super::parse::{ToolResult, parse_bare, parse_gnu_time, parse_h2load, parse_oha, parse_wrk};
 use super::placement::{Placement, process_cpus};
+use super::render::{Results, render};
 use super::run::{
     DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, ReferenceTool, Run, SCALING_IN_FLIGHT,
     SWEEP_IN_FLIGHT, Scenario, Tool, UPLOAD_BYTES, UPLOAD_IN_FLIGHT, json_body, medians,
 };
-use super::servers::{REMOTE_CPU, Server};
-use super::tables::{PageInfo, page};
+use super::servers::Server;
 use crate::combos::Combo;
 use crate::harness::{ServerProcess, find_program, workspace_bin};
 
@@ -1054,67 +1052,21 @@ fn write_results(
     });
     let json_path = plan.out.join("results.json");
     std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
-
-    let info = PageInfo {
-        stamp,
-        date: machine["date"].as_str().unwrap_or(""),
-        cores: plan.placement.allowed.len(),
-        kernel: machine["kernel"].as_str().unwrap_or(""),
-        rounds: plan.repeat.max(1),
-        threads: plan.threads,
-        server_threads: plan.server_threads,
-        placement: &plan.placement,
-        remote_server: plan.server.is_some().then_some(REMOTE_CPU),
-        client_cpus: plan.placement.client_count(),
-        left_out: &plan.left_out,
-        seconds: plan.seconds,
-        queued: plan.queued.is_some(),
-        memory: plan.memory.is_some(),
-        rate_seconds: (!plan.rates.is_empty()).then_some(plan.rate_seconds),
-        tls_in_flight: plan
-            .tls_in_flight
-            .filter(|_| !plan.tls_scenarios.is_empty()),
-        shapes: plan.upload || plan.download,
-    };
-    let md = page(runs, &info);
-    let md_path = plan.out.join("results.md");
-    std::fs::write(&md_path, &md)?;
-
-    let svg_path = plan.out.join("throughput.svg");
-    chart(
-        runs,
-        "Requests per second against requests in flight",
-        &svg_path,
-    )?;
-    let latency_path = plan.out.join("latency.svg");
-    if !plan.rates.is_empty() {
-        latency_chart(
-            runs,
-            "p99 latency from each request's due time against the rate offered (open loop)",
-            &latency_path,
-        )?;
-    }
-    let mut charts = vec![svg_path.display().to_string()];
-    if !plan.rates.is_empty() {
-        charts.push(latency_path.display().to_string());
-    }
-    if !plan.sweep_threads.is_empty() {
-        let scaling_path = plan.out.join("scaling.svg");
-        scaling_chart(
-            runs,
-            &format!(
-                "Requests per second against threads ({SCALING_IN_FLIGHT} in flight, closed loop)"
-            ),
-            &scaling_path,
-        )?;
-        charts.push(scaling_path.display().to_string());
-    }
-    println!("{md}");
+    // The page is drawn from what was written, as `compare --render` draws
+    // it again later: the two cannot differ.
+    let results: Results =
+        serde_json::from_value(json).context("reading back the results just written")?;
+    let written = render(&results, &plan.out)?;
+    println!("{}", written.page);
     eprintln!(
-        "wrote {}, {}, {}",
+        "wrote {}, {}",
         json_path.display(),
-        md_path.display(),
-        charts.join(", ")
+        written
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

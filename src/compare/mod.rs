@@ -14,6 +14,7 @@
 //! - [`placement`]: the server's CPUs and the clients' ([`placement::Placement`]), and a process's
 //!   CPUs read back.
 //! - [`environment`]: the run's id and what produced it (commit, rustc, crates, tools).
+//! - [`render`]: the page and charts drawn from a results.json (as a run ends, or `--render`).
 //! - [`servers`]: the fixture servers loaded: started here, or apart (`--server`), version-checked.
 //! - [`driver`]: the jobs, run one after the other against one server process, and the files
 //!   written. It uses the others; none of them uses it.
@@ -23,6 +24,7 @@ pub mod driver;
 pub mod environment;
 pub mod parse;
 pub mod placement;
+pub mod render;
 pub mod run;
 pub mod servers;
 pub mod tables;

@@ -18,10 +18,10 @@
 use anyhow::{Context as _, bail};
 use fetch_core::CpuList;
 use fetch_core::cpus::pin_this_thread;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The CPUs of the server and of the clients, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
     /// The fixture servers' CPUs; `None` when they share every CPU with
     /// the clients (or run elsewhere).

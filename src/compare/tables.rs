@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::environment::{Stamp, page_lines};
+use super::environment::{Environment, page_lines};
 use super::placement::Placement;
 use super::run::{
     DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE,
@@ -132,8 +132,10 @@ fn checks_text(r: &Run) -> String {
 /// What the page says about the run as a whole, beside the tables.
 #[derive(Debug, Clone)]
 pub struct PageInfo<'a> {
-    /// The run's id and what produced it, the page's first lines.
-    pub stamp: &'a Stamp,
+    /// The run's id, the page's first words.
+    pub run_id: &'a str,
+    /// What produced the run, the page's first lines.
+    pub environment: &'a Environment,
     /// "2026-11-27 09:00 UTC".
     pub date: &'a str,
     /// Cores of the machine.
@@ -172,7 +174,7 @@ pub struct PageInfo<'a> {
 pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
     let mut md = String::new();
     let date = info.date;
-    md.push_str(&page_lines(&info.stamp.run_id, &info.stamp.environment));
+    md.push_str(&page_lines(info.run_id, info.environment));
     let _ = writeln!(md, "\n## Headline ({date})\n");
     md.push_str(&headline(runs));
     if info.rounds > 1 {
