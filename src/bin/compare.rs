@@ -91,9 +91,12 @@ struct Args {
     /// Skip the download scenario (GET of 256 KiB, 100 in flight).
     #[arg(long)]
     no_download: bool,
-    /// Run nothing: draw results.md and the charts again from DIR/results.json (a committed run, after the page's code changed).
-    #[arg(long, value_name = "DIR", exclusive = true)]
+    /// Run nothing: draw results.md and the charts again from DIR/results.json (a committed run, after the page's code changed); every option but --readme is ignored.
+    #[arg(long, value_name = "DIR")]
     render: Option<PathBuf>,
+    /// With --render: also write the run's results block into this README, between its <!-- results:headline --> lines.
+    #[arg(long, value_name = "PATH", requires = "render")]
+    readme: Option<PathBuf>,
     /// Requests in flight in each TLS scenario (HTTP/2: streams over 10 connections).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     tls_in_flight: u64,
@@ -102,13 +105,8 @@ struct Args {
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if let Some(dir) = &args.render {
-        return match compare::render::read(dir).and_then(|r| compare::render::render(&r, dir)) {
-            Ok(written) => {
-                for file in written.files {
-                    eprintln!("wrote {}", file.display());
-                }
-                std::process::ExitCode::SUCCESS
-            }
+        return match render(dir, args.readme.as_deref()) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: {err:#}");
                 std::process::ExitCode::FAILURE
@@ -133,6 +131,30 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `--render DIR [--readme PATH]`: the page, the charts and the README's
+/// block drawn from DIR/results.json.
+fn render(dir: &std::path::Path, readme: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let results = compare::render::read(dir)?;
+    let written = compare::render::render(&results, dir)?;
+    for file in written.files {
+        eprintln!("wrote {}", file.display());
+    }
+    if let Some(path) = readme {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let base = path.parent().unwrap_or(std::path::Path::new(""));
+        let page = dir.join("results.md");
+        let link = page.strip_prefix(base).unwrap_or(&page);
+        let block = compare::readme::block(&results, &link.display().to_string());
+        let text = compare::readme::replace_block(&text, &block)
+            .with_context(|| format!("in {}", path.display()))?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote the results block of {}", path.display());
+    }
+    Ok(())
 }
 
 /// Why the command line makes no plan: a usage error (exit 2, as clap's)

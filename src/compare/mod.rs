@@ -14,6 +14,7 @@
 //! - [`placement`]: the server's CPUs and the clients' ([`placement::Placement`]), and a process's
 //!   CPUs read back.
 //! - [`environment`]: the run's id and what produced it (commit, rustc, crates, tools).
+//! - [`readme`]: the README's results block, drawn from a committed run's results.json.
 //! - [`render`]: the page and charts drawn from a results.json (as a run ends, or `--render`).
 //! - [`servers`]: the fixture servers loaded: started here, or apart (`--server`), version-checked.
 //! - [`driver`]: the jobs, run one after the other against one server process, and the files
@@ -24,6 +25,7 @@ pub mod driver;
 pub mod environment;
 pub mod parse;
 pub mod placement;
+pub mod readme;
 pub mod render;
 pub mod run;
 pub mod servers;
