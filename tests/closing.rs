@@ -82,6 +82,15 @@ fn load(bin: &str, client: &str, url: &str, extra: &[&str]) -> fetch_core::LoadR
     let out = common::run(bin, &args).success();
     let report = common::check_report(&out.stdout);
     assert!(report.is_consistent(), "{bin} {client}: {report:?}");
+    // One line a run, for the record (`--nocapture` shows them).
+    eprintln!(
+        "{bin} --client {client} {}: {} requests, {} ok, errors {:?}, {} retries",
+        extra.join(" "),
+        report.requests,
+        report.ok,
+        report.errors,
+        report.retries
+    );
     report
 }
 

@@ -1,7 +1,7 @@
 //! The compare run: one server process, then wrk, oha and every
 //! combination at each concurrency, one after the other; then, in each
 //! round, the open-loop sweep: every combination and oha at fixed shares
-//! of the rate wrk reached in that round; then the TLS scenarios (https,
+//! of the fastest closed-loop rate of that round; then the TLS scenarios (https,
 //! https with a handshake per request, HTTP/2 over TLS) against a second
 //! server process that speaks HTTPS, beside oha and (for HTTP/2) h2load;
 //! and the other shapes of work, `upload` (a 4 KiB JSON body `POST`ed to
@@ -329,38 +329,35 @@ fn one_round(plan: &Plan, server: &Server) -> Vec<Run> {
 }
 
 /// The open-loop sweep of one round: oha and every combination at each of
-/// the plan's shares of the saturation rate, the rate wrk reached with
-/// [`SWEEP_IN_FLIGHT`] in flight in this round's `runs` (run now if this
-/// round has no such wrk run; without wrk, the fastest combination's).
+/// the plan's shares of the saturation rate, the fastest closed-loop rate
+/// any tool (reference, bare loop or combination) reached with
+/// [`SWEEP_IN_FLIGHT`] in flight on plain http in this round's `runs`,
+/// among the runs that passed their own checks (wrk is run now if the
+/// round has no such run).
 fn sweep(plan: &Plan, server: &Server, runs: &[Run]) -> Vec<Run> {
     let mut out = Vec::new();
     if plan.rates.is_empty() {
         return out;
     }
-    let plain_at = |runs: &[Run], tool: Tool| {
+    let fastest = |runs: &[Run]| {
         runs.iter()
-            .find(|r| {
-                r.tool == tool
-                    && r.concurrency == SWEEP_IN_FLIGHT
+            .filter(|r| {
+                r.concurrency == SWEEP_IN_FLIGHT
                     && r.is_plain()
                     && r.requests_per_sec > 0.0
+                    && r.checks().is_empty()
             })
             .map(|r| r.requests_per_sec)
+            .reduce(f64::max)
     };
-    let mut saturation = plain_at(runs, Tool::WRK);
+    let mut saturation = fastest(runs);
     if saturation.is_none() && plan.reference {
         let run = with_server_cpu(server, Tool::WRK, SWEEP_IN_FLIGHT, || {
             wrk(plan, server, SWEEP_IN_FLIGHT, plan.threads)
         });
-        saturation = plain_at(std::slice::from_ref(&run), Tool::WRK);
+        saturation = fastest(std::slice::from_ref(&run));
         out.push(run);
     }
-    let saturation = saturation.or_else(|| {
-        runs.iter()
-            .filter(|r| !r.reference && r.concurrency == SWEEP_IN_FLIGHT && r.is_plain())
-            .map(|r| r.requests_per_sec)
-            .reduce(f64::max)
-    });
     let Some(saturation) = saturation else {
         eprintln!("  no saturation rate at {SWEEP_IN_FLIGHT} in flight this round: no sweep");
         return out;

@@ -272,7 +272,15 @@ pub fn block(results: &Results, page: &str) -> String {
             cell(h2, &|x| Some(x.requests_per_sec), 0),
         );
     }
-    out.push_str("\n| question | best | runner-up | the gap |\n|---|---|---|---|\n");
+    out.push('\n');
+    out.push_str(&answers_table(runs, rounds));
+    out
+}
+
+/// The answers as a table: each question, its best two and whether the gap
+/// between them is beyond noise (`rounds`: how many rounds the run had).
+pub fn answers_table(runs: &[Run], rounds: usize) -> String {
+    let mut out = String::from("| question | best | runner-up | the gap |\n|---|---|---|---|\n");
     for (answer, unit, digits) in answers(runs) {
         let named = |x: &Option<(String, Spread)>| {
             x.as_ref().map_or_else(

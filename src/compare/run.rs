@@ -21,8 +21,8 @@ use crate::combos::{Client, Combo, Model, Runtime};
 /// spread over this many (1,000 in flight: 100 streams on each).
 pub const H2_CONNECTIONS: usize = 10;
 
-/// The sweep's rates are shares of what wrk reached with this many in
-/// flight, and every sweep run may have this many in flight at most.
+/// The sweep's rates are shares of the fastest closed-loop rate with this
+/// many in flight, and every sweep run may have this many in flight at most.
 pub const SWEEP_IN_FLIGHT: usize = 100;
 
 /// Requests in flight in every `scaling` run (the thread-count sweep).

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::environment::{Environment, page_lines};
 use super::placement::Placement;
+use super::readme::answers_table;
 use super::run::{
     DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE,
     ReferenceTool, Round, Run, SCALING_IN_FLIGHT, SWEEP_IN_FLIGHT, Scenario, Spread, Status, Tool,
@@ -170,13 +171,18 @@ pub struct PageInfo<'a> {
     pub shapes: bool,
 }
 
-/// The whole `results.md`: the headline, the method, and every table.
+/// The whole `results.md`: the stamp, the answers, the method, every table, and the targets.
 pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
     let mut md = String::new();
     let date = info.date;
     md.push_str(&page_lines(info.run_id, info.environment));
-    let _ = writeln!(md, "\n## Headline ({date})\n");
-    md.push_str(&headline(runs));
+    // What a reader came for first; the project's own targets at the end.
+    let _ = writeln!(md, "\n## Answers ({date})\n");
+    md.push_str(&answers_table(runs, info.rounds));
+    md.push_str(
+        "\nEach answer is the best combination and the runner-up among the runs that passed \
+         their own checks with no error; \"beyond noise\" when their ranges do not overlap.\n",
+    );
     if info.rounds > 1 {
         let _ = writeln!(
             md,
@@ -321,7 +327,8 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
             md,
             "\n## Latency against offered load (open loop)\n\n\
              Each combination (`load --rate R`) and oha (`-q R --latency-correction`) at fixed \
-             shares of the rate wrk reached with {SWEEP_IN_FLIGHT} in flight in the same round, \
+             shares of the fastest rate any tool reached with {SWEEP_IN_FLIGHT} in flight on kept \
+             connections in the same round (among the runs that passed their checks), \
              {seconds} s each, at most {SWEEP_IN_FLIGHT} requests in flight. Latency counts from \
              when each request was due, so a request that had to wait (for the server, or for a \
              free slot) carries the wait: no coordinated omission. Each cell: p99 ms from the due \
@@ -351,6 +358,12 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
         );
         md.push_str(&scaling_table(runs, info.client_cpus));
     }
+    let _ = writeln!(md, "\n## Targets\n");
+    md.push_str(
+        "The project's own goals, each beside what this run measured (their numbers are the \
+         goals' issue numbers).\n\n",
+    );
+    md.push_str(&headline(runs));
     md
 }
 

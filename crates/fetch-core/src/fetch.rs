@@ -73,7 +73,10 @@ pub async fn fetch_page<'a, C: LocalHttpClient>(
 /// Fetches `url` and decodes the body as a [`User`] (JSON, so UTF-8 by
 /// its RFC whatever the headers say). Redirects are followed.
 pub async fn get_user<C: LocalHttpClient>(client: &C, url: &str) -> Result<User, FetchError> {
+    // Send, follow redirects, fail on a non-2xx status: each `.await` is a
+    // point where this task waits and its thread runs other tasks.
     let fetched = get_ok_following(client, url).await?;
+    // `?` works in an async fn as anywhere: an error ends it early.
     decode_user(&fetched.url, &fetched.response.body)
 }
 
