@@ -1,14 +1,59 @@
 //! The SVG charts: requests/sec against requests in flight
 //! (`throughput.svg`), the open loop's p99 against the rate offered
 //! (`latency.svg`), and requests/sec against threads (`scaling.svg`). Each
-//! draws a line per tool, the reference tools dashed.
+//! draws a line per tool, the reference tools dashed, each tool in the same
+//! colour in every chart ([`colour`]), the legend beside the plot rather than
+//! on it, and a title that names the run, its rounds and its scenario.
 
 use std::path::Path;
 
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
-use super::run::{Run, Scenario, Status, Tool};
+use super::run::{ReferenceTool, Run, Scenario, Status, Tool};
+
+/// Colours far apart (Tableau 10, then four more distinct ones): one per
+/// tool, in the order of [`tool_order`], so a tool keeps its colour from
+/// chart to chart and run to run.
+const COLOURS: [RGBColor; 14] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 0, 0),
+    RGBColor(0, 90, 50),
+    RGBColor(120, 0, 60),
+    RGBColor(0, 0, 140),
+];
+
+/// Every tool a chart can draw, in a fixed order: the reference tools, then
+/// the registry's combinations.
+fn tool_order() -> impl Iterator<Item = Tool> {
+    ReferenceTool::ALL.into_iter().map(Tool::Reference).chain(
+        fetch_registry::COMBINATIONS
+            .iter()
+            .copied()
+            .map(Tool::Combination),
+    )
+}
+
+/// `tool`'s colour, the same in every chart.
+pub fn colour(tool: Tool) -> RGBColor {
+    tool_order()
+        .position(|t| t == tool)
+        .and_then(|i| COLOURS.get(i).copied())
+        .unwrap_or(RGBColor(90, 90, 90))
+}
+
+/// Width of the whole picture, and of the plot left of the legend.
+const SIZE: (u32, u32) = (1100, 600);
+const PLOT_WIDTH: u32 = 830;
 
 /// One tool's line.
 struct Line {
@@ -39,36 +84,46 @@ fn lines<'a>(
     out
 }
 
-/// Draws `lines` on `chart` with a legend.
+/// Draws `lines` on `chart`, and their legend in `legend` (an area beside
+/// the plot, so no label covers a point).
 fn draw<'a, 'b: 'a, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    legend: &DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
     lines: &[Line],
 ) -> anyhow::Result<()> {
     for (i, line) in lines.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
+        let color = colour(line.tool).to_rgba();
         let reference = line.tool.is_reference();
         let style = ShapeStyle::from(&color).stroke_width(if reference { 1 } else { 2 });
         let points = line.points.clone();
         if reference {
-            chart
-                .draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))?
-                .label(format!("{} (reference)", line.tool))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))?;
         } else {
-            chart
-                .draw_series(LineSeries::new(points.clone(), style))?
-                .label(line.tool.to_string())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+            chart.draw_series(LineSeries::new(points.clone(), style))?;
         }
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        let y = 60 + 22 * i32::try_from(i).unwrap_or(0);
+        legend.draw(&PathElement::new(vec![(5, y), (30, y)], style))?;
+        let label = if reference {
+            format!("{} (reference)", line.tool)
+        } else {
+            line.tool.to_string()
+        };
+        legend.draw(&Text::new(label, (36, y - 7), ("sans-serif", 14)))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
     Ok(())
+}
+
+/// The picture split into the plot (left) and the legend's column (right).
+fn areas(
+    path: &Path,
+) -> anyhow::Result<(
+    DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+)> {
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    Ok(root.split_horizontally(PLOT_WIDTH))
 }
 
 /// Draws requests/sec against requests in flight (log scale), one line per
@@ -91,14 +146,20 @@ fn rate_chart(lines: &[Line], title: &str, x: &str, path: &Path) -> anyhow::Resu
         .clamp(1.0, 1e9);
     let max_x = all().map(|p| p.0).fold(2.0, f64::max);
 
-    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
+    // The y axis starts near the lowest point, not at zero, so the lines
+    // are told apart.
+    let min_rps = all()
+        .map(|p| p.1)
+        .fold(f64::INFINITY, f64::min)
+        .min(max_rps)
+        * 0.85;
+    let (plot, legend) = areas(path)?;
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, ("sans-serif", 16))
         .margin(20)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d((min_x * 0.8..max_x * 1.25).log_scale(), 0.0..max_rps)?;
+        .build_cartesian_2d((min_x * 0.8..max_x * 1.25).log_scale(), min_rps..max_rps)?;
     chart
         .configure_mesh()
         .x_desc(x)
@@ -106,8 +167,8 @@ fn rate_chart(lines: &[Line], title: &str, x: &str, path: &Path) -> anyhow::Resu
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| format!("{:.0}k", y / 1000.0))
         .draw()?;
-    draw(&mut chart, lines)?;
-    root.present()?;
+    draw(&mut chart, &legend, lines)?;
+    plot.present()?;
     Ok(())
 }
 
@@ -126,14 +187,18 @@ pub fn latency_chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<(
         .clamp(0.01, 1e6);
     let max_ms = all().map(|p| p.1).fold(1.0, f64::max);
 
-    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
+    let min_rate = all()
+        .map(|p| p.0)
+        .fold(f64::INFINITY, f64::min)
+        .min(max_rate)
+        * 0.9;
+    let (plot, legend) = areas(path)?;
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, ("sans-serif", 16))
         .margin(20)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..max_rate, (min_ms * 0.7..max_ms * 1.5).log_scale())?;
+        .build_cartesian_2d(min_rate..max_rate, (min_ms * 0.7..max_ms * 1.5).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("requests per second offered")
@@ -141,8 +206,8 @@ pub fn latency_chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<(
         .x_label_formatter(&|x| format!("{:.0}k", x / 1000.0))
         .y_label_formatter(&|y| format!("{y}"))
         .draw()?;
-    draw(&mut chart, &lines)?;
-    root.present()?;
+    draw(&mut chart, &legend, &lines)?;
+    plot.present()?;
     Ok(())
 }
 

@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 
 use super::render::Results;
 use super::run::{Round, Run, Scenario, Spread, Status, Tool};
+use super::tables::{sustainable_rate, target};
 
 /// The line the block starts after.
 pub const BEGIN: &str = "<!-- results:headline -->";
@@ -232,8 +233,8 @@ pub fn block(results: &Results, page: &str) -> String {
         if rounds == 1 { "" } else { "s" },
     );
     out.push_str(
-        "| combination | requests/sec (1,000 in flight) | p99 ms | client CPU s per 10k | peak RSS MB | https requests/sec | h2 requests/sec |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| combination | requests/sec (1,000 in flight) | p99 ms | client CPU s per 10k | peak RSS MB | https requests/sec | h2 requests/sec | sustainable rate |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     let mut combos: Vec<Tool> = Vec::new();
     for r in runs.iter().filter(|r| !r.reference) {
@@ -263,15 +264,25 @@ pub fn block(results: &Results, page: &str) -> String {
         let h2 = find(&|r| r.scenario == Scenario::H2);
         let _ = writeln!(
             out,
-            "| {tool} | {} | {} | {} | {} | {} | {} |",
+            "| {tool} | {} | {} | {} | {} | {} | {} | {} |",
             cell(plain, &|x| Some(x.requests_per_sec), 0),
             cell(plain, &|x| x.p99_ms, 1),
             cell(plain, &Round::cpu_per_10k, 3),
             cell(plain, &|x| Some(x.peak_rss_kb as f64 / 1024.0), 1),
             cell(https, &|x| Some(x.requests_per_sec), 0),
             cell(h2, &|x| Some(x.requests_per_sec), 0),
+            // One figure, no range: each round offers its own shares of
+            // its own saturation rate, so the rounds' steps differ.
+            sustainable_rate(runs, tool).map_or_else(|| "none".to_owned(), |r| format!("{r:.0}/s")),
         );
     }
+    out.push_str(
+        &format!(
+            "\nSustainable rate: the highest open-loop rate offered whose p99 from the due time stayed \
+             under {} ms with no error and 99% of it sent (one figure: each round offers its own steps).\n",
+            target::SUSTAINABLE_P99_MS
+        ),
+    );
     out.push('\n');
     out.push_str(&answers_table(runs, rounds));
     out

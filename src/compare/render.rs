@@ -148,10 +148,16 @@ pub fn render(results: &Results, out: &Path) -> anyhow::Result<Written> {
     std::fs::write(&md_path, &md).with_context(|| format!("writing {}", md_path.display()))?;
     let mut files = vec![md_path];
 
+    // Each chart's title names the run, its rounds and its scenario.
+    let rounds = match info.rounds {
+        1 => "1 round, no spread".to_owned(),
+        n => format!("median of {n} rounds"),
+    };
+    let titled = |what: &str| format!("{what} · run {} · {rounds}", results.run_id);
     let svg_path = out.join("throughput.svg");
     chart(
         runs,
-        "Requests per second against requests in flight",
+        &titled("Requests/sec against requests in flight (closed loop, kept connections, http)"),
         &svg_path,
     )?;
     files.push(svg_path);
@@ -159,7 +165,7 @@ pub fn render(results: &Results, out: &Path) -> anyhow::Result<Written> {
         let latency_path = out.join("latency.svg");
         latency_chart(
             runs,
-            "p99 latency from each request's due time against the rate offered (open loop)",
+            &titled("p99 from the due time against the rate offered (open loop, http)"),
             &latency_path,
         )?;
         files.push(latency_path);
@@ -168,9 +174,9 @@ pub fn render(results: &Results, out: &Path) -> anyhow::Result<Written> {
         let scaling_path = out.join("scaling.svg");
         scaling_chart(
             runs,
-            &format!(
-                "Requests per second against threads ({SCALING_IN_FLIGHT} in flight, closed loop)"
-            ),
+            &titled(&format!(
+                "Requests/sec against threads ({SCALING_IN_FLIGHT} in flight, closed loop)"
+            )),
             &scaling_path,
         )?;
         files.push(scaling_path);

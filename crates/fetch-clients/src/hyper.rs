@@ -43,8 +43,8 @@ pub mod tokio_rt;
 
 pub use pool::{Pool, PoolConfig, Transport};
 
-/// A [`HttpClient`] backed by hyper's HTTP/1 connections, pooled, over
-/// transport `T`.
+/// A [`HttpClient`] backed by hyper's connections (HTTP/1.1, or HTTP/2
+/// when asked), pooled, over transport `T`.
 #[derive(Debug)]
 pub struct HyperClient<T: Transport> {
     pool: Arc<Pool<T>>,

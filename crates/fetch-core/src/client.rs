@@ -237,9 +237,10 @@ impl ClientConfig {
     pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 
     /// The `Accept` header every client sends: pages first, then JSON,
-    /// then anything. No client sends `Accept-Encoding`, so no server
-    /// compresses: not every client here can decompress, and the same
-    /// bytes must cross the wire whichever client is measured.
+    /// then anything. No client asks for compression (none sends
+    /// `Accept-Encoding` but cyper, whose empty one means identity only),
+    /// so no server compresses: not every client here can decompress, and
+    /// the same bytes must cross the wire whichever client is measured.
     pub const ACCEPT: &'static str = "text/html, application/json;q=0.9, */*;q=0.8";
 
     /// `async-fetch/VERSION (CLIENT; RUNTIME)`: who is asking, in a

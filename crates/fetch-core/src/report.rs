@@ -308,9 +308,9 @@ pub struct Percentiles {
 pub struct LoadReport {
     /// The version of this layout ([`LoadReport::SCHEMA`]).
     pub schema: u32,
-    /// Runtime name (`tokio`, `smol`, `async-std`, `threads`).
+    /// Runtime name (`tokio`, `smol`, `async-std`, `compio`, `threads`).
     pub runtime: String,
-    /// Client name (`reqwest`, `hyper`, `surf`, `ureq`).
+    /// Client name (`reqwest`, `hyper`, `surf`, `ureq`, `cyper`).
     pub client: String,
     /// OS threads polling async tasks (for `threads`: one per request in flight).
     pub threads: usize,

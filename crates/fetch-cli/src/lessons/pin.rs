@@ -26,23 +26,74 @@ async fn page() -> usize {
     buf.len() + usize::from(*first)
 }
 
-/// Where this project writes `Pin` by hand, and why.
-const BY_HAND: [(&str, &str); 4] = [
+/// Where this project writes `Pin` by hand (a `Pin<..>` type, `pin!`, or
+/// `pin_project!`), and why: every source file outside the lessons and
+/// their tests that does, as the test `the_list_names_every_place_pin_is_written`
+/// checks.
+const BY_HAND: [(&str, &str); 16] = [
     (
-        "fetch-core/src/runtime.rs  Timeout",
-        "a future written as a struct (pin-project-lite) so a timeout adds no box; it polls its two inner futures through Pin",
+        "fetch-core/src/runtime.rs  Timeout, Task, block_on",
+        "a timeout written as a struct (pin_project!) so it adds no box, polling its two inner futures through Pin; a join handle's poll; pin! to poll a future on the current thread",
     ),
     (
-        "fetch-core/src/load.rs     Until",
-        "the same for a request raced against Ctrl-C: the request future is polled again and again, so it must stay put",
+        "fetch-core/src/fetch.rs  Within",
+        "a request raced against its time limit (pin_project!): the request future is polled again and again, so it must stay put",
     ),
     (
-        "fetch-core/src/gate.rs     Enter",
+        "fetch-core/src/load/alarm.rs  Limited",
+        "a request under one alarm per worker (pin_project!), the same shape as Within",
+    ),
+    (
+        "fetch-core/src/load/cancel.rs  CancelWatch",
+        "a hand-written Future that waits for Ctrl-C or the end of a -d run",
+    ),
+    (
+        "fetch-core/src/gate.rs  Enter",
         "a hand-written Future for a place in a queue; it is Unpin (it holds no self-reference), so Pin costs nothing there",
+    ),
+    (
+        "fetch-core/src/local.rs  LocalTask",
+        "a task of a thread-per-core runtime, boxed and pinned once at spawn",
     ),
     (
         "fetch-clients/src/hyper/pool.rs  drive",
         "pin!(work) to poll one future and a connection's driver in turns inside poll_fn: a future polled more than once, no Future impl in sight",
+    ),
+    (
+        "fetch-clients/src/hyper/tokio_rt.rs  spawn",
+        "hyper hands its background work over as a Pin<Box<dyn Future>>",
+    ),
+    (
+        "fetch-clients/src/hyper/smol_rt.rs  spawn",
+        "the same on smol",
+    ),
+    (
+        "fetch-clients/src/hyper/compio_rt.rs  spawn",
+        "the same on compio",
+    ),
+    (
+        "fetch-clients/src/reqwest.rs  connector",
+        "a tower Service's Future type, boxed and pinned once per connection",
+    ),
+    (
+        "fetch-clients/src/cyper.rs  body",
+        "pin! on a body's stream of chunks, to call next() on it",
+    ),
+    (
+        "fetch-threads/src/runtime.rs  Sleep",
+        "a hand-written timer future for the threads baseline",
+    ),
+    (
+        "fetch-server/src/counting.rs  Counting",
+        "a socket wrapper that counts bytes, forwarding poll_read and poll_write through Pin",
+    ),
+    (
+        "fetch-server/src/shapes.rs  Repeat",
+        "a response body written by hand (poll_frame)",
+    ),
+    (
+        "fetch-bare/src/lib.rs  the request loop",
+        "pin! on a connection and a request loop polled in turns in one task, as the pool does",
     ),
 ];
 
@@ -104,5 +155,70 @@ impl Lesson for PinLesson {
             "output": output,
             "written_by_hand": BY_HAND.iter().map(|(place, _)| *place).collect::<Vec<_>>(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BY_HAND;
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// Every `.rs` file under `dir`.
+    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("a source folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn the_list_names_every_place_pin_is_written() {
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("crates/");
+        let mut files = Vec::new();
+        for krate in std::fs::read_dir(crates).expect("crates/").flatten() {
+            let src = krate.path().join("src");
+            if src.is_dir() {
+                sources(&src, &mut files);
+            }
+        }
+        let mut found = BTreeSet::new();
+        for file in files {
+            let relative = file.strip_prefix(crates).expect("under crates/");
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            if relative.contains("/lessons/") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).expect("a source file");
+            // What the program runs, not its unit tests.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            if ["Pin<", "pin!(", "pin_project!"]
+                .iter()
+                .any(|p| code.contains(p))
+            {
+                found.insert(relative);
+            }
+        }
+        let listed: BTreeSet<String> = BY_HAND
+            .iter()
+            .map(|(place, _)| {
+                place
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert!(found.len() > 10, "the scan found only {found:?}");
+        assert_eq!(
+            found, listed,
+            "the pin lesson's list and the places the code writes Pin differ"
+        );
     }
 }
