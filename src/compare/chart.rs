@@ -126,6 +126,20 @@ fn areas(
     Ok(root.split_horizontally(PLOT_WIDTH))
 }
 
+/// Every chart's frame on `plot`: its title, margin and axis label areas.
+fn frame<'a, 'b>(
+    plot: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(plot);
+    builder
+        .caption(title, ("sans-serif", 16))
+        .margin(20)
+        .x_label_area_size(45)
+        .y_label_area_size(70);
+    builder
+}
+
 /// Draws requests/sec against requests in flight (log scale), one line per
 /// tool; the reference tools dashed.
 pub fn chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<()> {
@@ -154,11 +168,7 @@ fn rate_chart(lines: &[Line], title: &str, x: &str, path: &Path) -> anyhow::Resu
         .min(max_rps)
         * 0.85;
     let (plot, legend) = areas(path)?;
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(title, ("sans-serif", 16))
-        .margin(20)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+    let mut chart = frame(&plot, title)
         .build_cartesian_2d((min_x * 0.8..max_x * 1.25).log_scale(), min_rps..max_rps)?;
     chart
         .configure_mesh()
@@ -193,11 +203,7 @@ pub fn latency_chart(runs: &[Run], title: &str, path: &Path) -> anyhow::Result<(
         .min(max_rate)
         * 0.9;
     let (plot, legend) = areas(path)?;
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(title, ("sans-serif", 16))
-        .margin(20)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+    let mut chart = frame(&plot, title)
         .build_cartesian_2d(min_rate..max_rate, (min_ms * 0.7..max_ms * 1.5).log_scale())?;
     chart
         .configure_mesh()
