@@ -79,7 +79,8 @@ struct Args {
     /// Skip the memory runs (10,000 in flight on /delay/1000).
     #[arg(long)]
     no_memory: bool,
-    /// Skip the open-loop sweep (each combination and oha at shares of wrk's rate).
+    /// Skip the open-loop sweep (each combination and oha at shares of the
+    /// round's fastest closed-loop rate).
     #[arg(long)]
     no_rate: bool,
     /// Skip the TLS scenarios (https, https with a handshake per request, HTTP/2 over TLS).
