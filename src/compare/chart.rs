@@ -103,7 +103,19 @@ fn draw<'a, 'b: 'a, CT: CoordTranslate<From = (f64, f64)>>(
         }
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
         let y = 60 + 22 * i32::try_from(i).unwrap_or(0);
-        legend.draw(&PathElement::new(vec![(5, y), (30, y)], style))?;
+        // The swatch as the plot draws the tool: dashed for a reference, with
+        // its point; 2 px wide either way, since a 1 px line beside text reads
+        // paler than the same colour on the plot.
+        let swatch = ShapeStyle::from(&color).stroke_width(2);
+        let segments: &[(i32, i32)] = if reference {
+            &[(5, 12), (22, 30)]
+        } else {
+            &[(5, 30)]
+        };
+        for &(from, to) in segments {
+            legend.draw(&PathElement::new(vec![(from, y), (to, y)], swatch))?;
+        }
+        legend.draw(&Circle::new((17, y), 3, color.filled()))?;
         let label = if reference {
             format!("{} (reference)", line.tool)
         } else {
