@@ -576,14 +576,22 @@ impl Drop for Pinned<'_> {
     }
 }
 
-/// Runs `run` and records the server's CPU time during it; a run that
-/// could not be made becomes a row that says why (`tool` at `c` in flight).
+/// Runs `run` once the server has gone quiet ([`Server::settle`]) and
+/// records the server's CPU time during it; a run that could not be made
+/// becomes a row that says why (`tool` at `c` in flight).
 fn with_server_cpu(
     server: &Server,
     tool: Tool,
     c: usize,
     run: impl FnOnce() -> anyhow::Result<Run>,
 ) -> Run {
+    let waited = server.settle();
+    if waited > super::servers::QUIET {
+        eprintln!(
+            "  waited {:.1} s for the server to go quiet before {tool} at {c} in flight",
+            waited.as_secs_f64()
+        );
+    }
     let before = server.cpu_seconds();
     let mut run = match run() {
         Ok(run) => run,
