@@ -303,10 +303,14 @@ impl<T: Transport> HyperClient<T> {
                 Ok(response) => break (lease, response),
                 Err(mut err) => match err.take_message() {
                     // The connection closed before the request went out
-                    // (the server ended an idle connection): nothing was
-                    // sent, so one more try on another is safe.
-                    Some(unsent) if !retried => {
-                        retried = true;
+                    // (the server ended an idle connection: the pool
+                    // does not look before it lends one, and this is
+                    // where it shows): nothing was sent, so trying another
+                    // is safe. Each stale idle one found is dropped, so
+                    // this goes through them and then opens a new one;
+                    // a new one that fails so gets one more try.
+                    Some(unsent) if lease.is_reused() || !retried => {
+                        retried |= !lease.is_reused();
                         request = unsent;
                     }
                     // Sent, and the connection found closed before the

@@ -100,15 +100,20 @@ pub async fn send_following_counted<'a, C: LocalHttpClient>(
     let Some((url, authorization)) = split_credentials(request.url) else {
         return follow(client, request, retries).await;
     };
-    let mut stripped = request.to(&url);
-    stripped.authorization.get_or_insert(authorization);
-    let fetched = follow(client, &stripped, retries).await?;
-    Ok(Fetched {
-        url: Cow::Owned(fetched.url.into_owned()),
-        response: fetched.response,
-        redirects: fetched.redirects,
-        received: fetched.received,
+    // Rare (credentials in the URL), so boxed: the common path's future
+    // does not carry a second `follow`'s space.
+    Box::pin(async move {
+        let mut stripped = request.to(&url);
+        stripped.authorization.get_or_insert(authorization);
+        let fetched = follow(client, &stripped, retries).await?;
+        Ok(Fetched {
+            url: Cow::Owned(fetched.url.into_owned()),
+            response: fetched.response,
+            redirects: fetched.redirects,
+            received: fetched.received,
+        })
     })
+    .await
 }
 
 /// The request a redirect asks for, when it differs from the first one.
@@ -229,7 +234,11 @@ async fn follow<'a, C: LocalHttpClient>(
         if looped {
             return Err(refused(url, chain, "redirect loop".to_owned(), next));
         }
-        response = match send_again(client, &rewritten.request(first, &next), retries).await {
+        // Boxed: a redirect is rare, and the first hop's future (the
+        // common path, in every request's memory) need not carry the
+        // space of a second.
+        let hop = rewritten.request(first, &next);
+        response = match Box::pin(send_again(client, &hop, retries)).await {
             Ok(response) => response,
             // The client refused the URL itself (a scheme it does not
             // speak): that is the redirect's fault, so say it is one.
@@ -264,7 +273,9 @@ async fn send_again<C: LocalHttpClient>(
             *retries += 1;
             // On a connection of its own: the pool's next idle one may be
             // closed too (a server whose idle timeout fired for them all).
-            client.send_fresh(request).await
+            // Boxed, as it is rare: the first try's future is the one every
+            // request carries.
+            Box::pin(client.send_fresh(request)).await
         }
         other => other,
     }

@@ -263,7 +263,12 @@ impl<T: Transport> std::fmt::Debug for Conn<T> {
 }
 
 /// Polls `work` and, whenever it is not done, the connection's driver, so
-/// the bytes `work` waits for are read in this task. A driver that
+/// the bytes `work` waits for are read in this task, and then `work` once
+/// more in the same poll. `work` comes first: what it waits for is often
+/// there already (a body the driver read with the head, a connection
+/// ready again), and then the driver is not polled at all; and a request
+/// `work` has just queued goes out in the same poll, not after the task
+/// has been woken and run again. A driver that
 /// finishes is not polled again; `None` when it has finished and `work`
 /// is still waiting: everything `work` waits for comes through the
 /// driver, so it would wait forever. (hyper's dispatcher lives on inside
@@ -277,6 +282,9 @@ async fn drive<T: Transport, F: Future>(
 ) -> Option<F::Output> {
     let mut work = pin!(work);
     poll_fn(|cx| {
+        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
         if !*closed && driver.as_mut().poll(cx).is_ready() {
             *closed = true;
         }
@@ -426,8 +434,14 @@ impl<T: Transport> Pool<T> {
             match self.claim(tls, authority, fresh && !self.http2) {
                 Claim::Idle(host, mut conn) => {
                     // A connection the server closed while it sat idle
-                    // fails here; dropping the lease closes it and frees
-                    // its slot, and the loop tries the next one.
+                    // fails here when its driver has seen the close, or
+                    // else gives the request back unsent (see
+                    // `HyperClient::send`): the driver is not polled
+                    // first, since a kept connection is nearly always
+                    // ready (measured at 100 in flight: 2.4 polls of the
+                    // driver per request this way, 3.3 polling it first).
+                    // Dropping the lease closes it and frees its slot,
+                    // and the loop tries the next one.
                     let Conn {
                         sender,
                         driver,
@@ -450,18 +464,23 @@ impl<T: Transport> Pool<T> {
                         _stream: stream,
                     }));
                 }
+                // Opening a connection (a dial, maybe a TLS handshake,
+                // then hyper's) is a future far larger than the rest of a
+                // checkout, and a keep-alive run opens one per connection,
+                // not per request: boxed, it takes heap once per
+                // connection instead of making every request's future
+                // (and every worker's, a thousand of them in memory at
+                // once) carry its space.
                 Claim::Instead(host, idle) => {
                     drop(idle);
-                    return self
-                        .connect(Slot { pool: self, host }, tls, authority)
-                        .await;
+                    return Box::pin(self.connect(Slot { pool: self, host }, tls, authority)).await;
                 }
                 Claim::Connect(host) => {
                     let slot = Slot { pool: self, host };
                     return if self.http2 {
-                        self.connect2(slot, tls, authority).await
+                        Box::pin(self.connect2(slot, tls, authority)).await
                     } else {
-                        self.connect(slot, tls, authority).await
+                        Box::pin(self.connect(slot, tls, authority)).await
                     };
                 }
                 Claim::Wait(listener) => listener.await,
