@@ -307,10 +307,11 @@ impl<T: Transport> HyperClient<T> {
                     // does not look before it lends one, and this is
                     // where it shows): nothing was sent, so trying another
                     // is safe. Each stale idle one found is dropped, so
-                    // this goes through them and then opens a new one;
-                    // a new one that fails so gets one more try.
-                    Some(unsent) if lease.is_reused() || !retried => {
-                        retried |= !lease.is_reused();
+                    // this goes through them and then opens a new one.
+                    Some(unsent) if lease.is_reused() => request = unsent,
+                    // A new connection that failed so gets one more try.
+                    Some(unsent) if !retried => {
+                        retried = true;
                         request = unsent;
                     }
                     // Sent, and the connection found closed before the

@@ -285,7 +285,10 @@ async fn drive<T: Transport, F: Future>(
         if let Poll::Ready(out) = work.as_mut().poll(cx) {
             return Poll::Ready(Some(out));
         }
-        if !*closed && driver.as_mut().poll(cx).is_ready() {
+        if *closed {
+            return Poll::Ready(None);
+        }
+        if driver.as_mut().poll(cx).is_ready() {
             *closed = true;
         }
         match work.as_mut().poll(cx) {
