@@ -33,11 +33,29 @@ use crate::FetchError;
 
 /// A worker's one timer; `make` starts a sleep of a given length.
 pub(crate) struct Alarm<S, M> {
-    /// The sleep in progress and the waker it holds; `None` once it rang
-    /// (or before the first).
-    armed: Option<(Pin<Box<S>>, Arc<Ring>)>,
+    /// The sleep in progress, the waker it holds, and a time before which
+    /// it cannot have rung; `None` once it rang (or before the first).
+    armed: Option<Armed<S>>,
     make: M,
 }
+
+/// An alarm's sleep in progress.
+struct Armed<S> {
+    sleep: Pin<Box<S>>,
+    ring: Arc<Ring>,
+    /// Until this time the sleep cannot have rung: a runtime's sleep ends
+    /// at or after its deadline, and this is [`EARLY`] before it. Until
+    /// then a poll reads the clock and leaves the ring alone: the ring is
+    /// an allocation of its own, and with a thousand workers, reading it
+    /// on each poll of each request was a cache miss each time.
+    quiet_until: Instant,
+}
+
+/// How much earlier than asked a runtime's sleep might end, at most: its
+/// timer may round to whole milliseconds. Past this margin before the
+/// deadline, polls look at the ring again, so a sleep that ended a little
+/// early is still heard.
+const EARLY: Duration = Duration::from_millis(5);
 
 /// The waker an alarm's sleep holds. Polling a runtime's sleep on every
 /// poll of every request cost more than the timer it saved (tokio's
@@ -109,12 +127,14 @@ where
     fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
         loop {
             let (sleep, ring) = match &mut self.armed {
-                Some((sleep, ring)) => {
+                Some(armed) => {
                     // Nothing to look at until the sleep has woken us.
-                    if !ring.rang.swap(false, Ordering::AcqRel) {
+                    if Instant::now() < armed.quiet_until
+                        || !armed.ring.rang.swap(false, Ordering::AcqRel)
+                    {
                         return Poll::Pending;
                     }
-                    (sleep, ring)
+                    (&mut armed.sleep, &armed.ring)
                 }
                 None => {
                     let left = deadline.saturating_duration_since(Instant::now());
@@ -125,8 +145,12 @@ where
                         rang: AtomicBool::new(false),
                         worker: cx.waker().clone(),
                     });
-                    let (sleep, ring) = self.armed.insert((Box::pin((self.make)(left)), ring));
-                    (sleep, ring)
+                    let armed = self.armed.insert(Armed {
+                        sleep: Box::pin((self.make)(left)),
+                        ring,
+                        quiet_until: Instant::now() + left.saturating_sub(EARLY),
+                    });
+                    (&mut armed.sleep, &armed.ring)
                 }
             };
             let waker = Waker::from(ring.clone());

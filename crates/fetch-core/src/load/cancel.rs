@@ -45,7 +45,9 @@ impl Cancel {
 /// Live counters of a run, cheap to read from another thread (a progress bar).
 #[derive(Debug, Default)]
 pub struct Progress {
-    pub(super) completed: AtomicU64,
+    /// Written by every request, so on a cache line of its own: the
+    /// cancel flag, which every worker reads all the time, is not on it.
+    pub(super) completed: Padded<AtomicU64>,
     pub(super) errors: AtomicU64,
     /// Stops the run early.
     pub cancel: Cancel,
@@ -65,6 +67,22 @@ impl Progress {
     /// Requests failed so far.
     pub fn errors(&self) -> u64 {
         self.errors.load(Relaxed)
+    }
+}
+
+/// A value alone on its cache line (128 bytes: two 64-byte lines, as x86's
+/// adjacent-line prefetch pairs them): a counter every request writes, so
+/// that the reads of its neighbours do not miss each time another core has
+/// written it, nor their writes invalidate it (false sharing).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(super) struct Padded<T>(pub(super) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
     }
 }
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use event_listener::{Event, EventListener};
 use hdrhistogram::Histogram;
 
+use super::cancel::Padded;
 use super::{Cancel, LoadPlan, Progress, Recorder, Stop, Tally};
 use crate::pace::Pacing;
 use crate::report::latency_histogram;
@@ -32,7 +33,9 @@ use crate::{ErrorKind, Report, RunConfig};
 pub struct LoadState {
     plan: LoadPlan,
     pub(super) progress: Arc<Progress>,
-    next: AtomicU64,
+    /// The last request claimed: written by every claim, so alone on its
+    /// cache line (see `Padded`).
+    next: Padded<AtomicU64>,
     created_at: Instant,
     start: StartLine,
     pub(super) shards: Vec<Mutex<Shard>>,
@@ -84,7 +87,7 @@ impl LoadState {
     pub fn new(plan: LoadPlan, progress: Arc<Progress>, shards: usize) -> Self {
         LoadState {
             progress,
-            next: AtomicU64::new(0),
+            next: Padded(AtomicU64::new(0)),
             created_at: Instant::now(),
             start: StartLine::default(),
             shards: (0..shards.max(1))
