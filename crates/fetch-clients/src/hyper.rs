@@ -188,14 +188,19 @@ impl Target {
     /// the target is the whole URI (its `:scheme` and `:authority` stand
     /// for `Host`); without keep-alive, `Connection: close` asks the server
     /// to close after answering.
+    ///
+    /// The path moves into the request (the target keeps where to
+    /// connect): cloning it, a `Bytes` made for this request, cost an
+    /// allocation of its shared form each time.
     fn request(
-        &self,
+        &mut self,
         sent: &Request<'_>,
         user_agent: &HeaderValue,
         http2: bool,
         keep_alive: bool,
     ) -> hyper::Request<Full<Bytes>> {
         let mut request = hyper::Request::new(Full::new(sent.body.clone()));
+        let path = std::mem::replace(&mut self.path, PathAndQuery::from_static("/"));
         *request.method_mut() = sent.method.clone();
         if http2 {
             let mut parts = hyper::http::uri::Parts::default();
@@ -205,12 +210,12 @@ impl Target {
                 Scheme::HTTP
             });
             parts.authority = Some(self.authority.clone());
-            parts.path_and_query = Some(self.path.clone());
+            parts.path_and_query = Some(path);
             // Scheme, authority and path, each valid already: this cannot fail.
             *request.uri_mut() = Uri::from_parts(parts).unwrap_or_default();
             *request.version_mut() = hyper::Version::HTTP_2;
         } else {
-            *request.uri_mut() = Uri::from(self.path.clone());
+            *request.uri_mut() = Uri::from(path);
             let headers = request.headers_mut();
             if !sent.sets(&HOST) {
                 headers.insert(HOST, self.host.clone());
@@ -275,7 +280,7 @@ impl<T: Transport> HyperClient<T> {
         fresh: bool,
     ) -> Result<Response, FetchError> {
         let url = sent.url;
-        let target = Target::parse_under(url, &self.origin)?;
+        let mut target = Target::parse_under(url, &self.origin)?;
         let (http2, keep_alive) = (self.config.http2, self.config.keep_alive);
         let mut request = target.request(sent, &self.user_agent, http2, keep_alive);
         let mut retried = false;
