@@ -5,6 +5,8 @@
 //! # Layout
 //!
 //! - [`Cancel`], [`Progress`]: shared between a run and whoever watches it.
+//! - `Padded`: a counter alone on its cache line (`Progress`'s completed
+//!   count here, the claim counter in `state`).
 //! - `CancelWatch`: ready on a cancel, so a request under it ends as `None`.
 
 use std::future::Future;
