@@ -5,8 +5,6 @@
 //! # Layout
 //!
 //! - [`Cancel`], [`Progress`]: shared between a run and whoever watches it.
-//! - `Padded`: a counter alone on its cache line (`Progress`'s completed
-//!   count here, the claim counter in `state`).
 //! - `CancelWatch`: ready on a cancel, so a request under it ends as `None`.
 
 use std::future::Future;
@@ -15,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll, Waker};
 
+use crossbeam_utils::CachePadded;
 use event_listener::{Event, EventListener};
 
 /// A cancel switch shared by the load run and a Ctrl-C handler.
@@ -48,8 +47,9 @@ impl Cancel {
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Written by every request, so on a cache line of its own: the
-    /// cancel flag, which every worker reads all the time, is not on it.
-    pub(super) completed: Padded<AtomicU64>,
+    /// cancel flag, which every worker reads all the time, is not on it
+    /// (no false sharing with a line another core has just written).
+    pub(super) completed: CachePadded<AtomicU64>,
     pub(super) errors: AtomicU64,
     /// Stops the run early.
     pub cancel: Cancel,
@@ -69,22 +69,6 @@ impl Progress {
     /// Requests failed so far.
     pub fn errors(&self) -> u64 {
         self.errors.load(Relaxed)
-    }
-}
-
-/// A value alone on its cache line (128 bytes: two 64-byte lines, as x86's
-/// adjacent-line prefetch pairs them): a counter every request writes, so
-/// that the reads of its neighbours do not miss each time another core has
-/// written it, nor their writes invalidate it (false sharing).
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub(super) struct Padded<T>(pub(super) T);
-
-impl<T> std::ops::Deref for Padded<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
     }
 }
 

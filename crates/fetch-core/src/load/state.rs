@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
 use event_listener::{Event, EventListener};
 use hdrhistogram::Histogram;
 
-use super::cancel::Padded;
 use super::{Cancel, LoadPlan, Progress, Recorder, Stop, Tally};
 use crate::pace::Pacing;
 use crate::report::latency_histogram;
@@ -34,8 +34,8 @@ pub struct LoadState {
     plan: LoadPlan,
     pub(super) progress: Arc<Progress>,
     /// The last request claimed: written by every claim, so alone on its
-    /// cache line (see `Padded`).
-    next: Padded<AtomicU64>,
+    /// cache line (as `Progress`'s completed count).
+    next: CachePadded<AtomicU64>,
     created_at: Instant,
     start: StartLine,
     pub(super) shards: Vec<Mutex<Shard>>,
@@ -87,7 +87,7 @@ impl LoadState {
     pub fn new(plan: LoadPlan, progress: Arc<Progress>, shards: usize) -> Self {
         LoadState {
             progress,
-            next: Padded(AtomicU64::new(0)),
+            next: CachePadded::new(AtomicU64::new(0)),
             created_at: Instant::now(),
             start: StartLine::default(),
             shards: (0..shards.max(1))
