@@ -207,10 +207,14 @@ fn blocking_the_executor_delays_other_tasks() {
             let one_thread = &columns[0];
             assert_eq!(one_thread["threads"], 1, "{bin} {name}: {columns}");
             let late = |i: usize| f(&one_thread["variants"][i]["worst_late_ms"]);
+            let job = f(&one_thread["variants"][0]["job_ms"]);
             // On one thread, the bad way holds the heartbeat back by most of
-            // the 200 ms; the blocking pool does not.
+            // the work's own time (measured in the same run: a disturbed
+            // calibration once made the "200 ms" job 90 ms in CI); the
+            // blocking pool does not.
+            assert!(job >= 20.0, "{bin} {name}: {columns}");
             assert!(late(0) > late(2), "{bin} {name}: {columns}");
-            assert!(late(0) >= 100.0, "{bin} {name}: {columns}");
+            assert!(late(0) >= job / 2.0, "{bin} {name}: {columns}");
         }
     }
 }
