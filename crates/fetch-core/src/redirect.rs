@@ -176,6 +176,7 @@ impl Hop {
             authorization: self.authorization.clone(),
             body: self.body.clone(),
             keep_body: first.keep_body,
+            lane: first.lane,
         }
     }
 }
