@@ -290,7 +290,7 @@ impl<T: Transport> HyperClient<T> {
         let (mut lease, response) = loop {
             let mut lease = self
                 .pool
-                .checkout(target.tls, &target.authority, fresh, sent.lane)
+                .checkout(target.tls, &target.authority, fresh)
                 .await
                 .map_err(|e| match e {
                     // The transport's own connect limit ran out.
@@ -493,61 +493,6 @@ mod tests {
             }
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
-    }
-
-    /// `GET url` from lane `lane`.
-    async fn from_lane(client: &HyperClient<impl Transport>, url: &str, lane: usize) -> u16 {
-        let request = Request {
-            lane: Some(lane),
-            ..Request::get(url)
-        };
-        client.send(&request).await.unwrap().status
-    }
-
-    #[tokio::test]
-    async fn a_lane_gets_its_connection_back_and_a_closed_one_is_replaced() {
-        let (url, accepted, _) = ok_server(true).await;
-        let config = ClientConfig {
-            connections: 2,
-            ..ClientConfig::default()
-        };
-        let client = HyperClient::tokio(&config).unwrap();
-        for _ in 0..5 {
-            assert_eq!(from_lane(&client, &url, 0).await, 200);
-            assert_eq!(from_lane(&client, &url, 1).await, 200);
-        }
-        assert_eq!(accepted.load(Ordering::SeqCst), 2, "one each, kept");
-        // The server closes each connection after its answer: the one in
-        // the lane is found closed and replaced, not reported.
-        let (url, accepted, closed) = ok_server(false).await;
-        for i in 1..=3 {
-            assert_eq!(from_lane(&client, &url, 0).await, 200);
-            while closed.load(Ordering::SeqCst) < i {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        }
-        assert_eq!(accepted.load(Ordering::SeqCst), 3);
-    }
-
-    #[tokio::test]
-    async fn a_request_without_a_lane_takes_a_connection_a_lane_keeps() {
-        let (url, accepted, _) = ok_server(true).await;
-        let config = ClientConfig {
-            connections: 2,
-            ..ClientConfig::default()
-        };
-        let client = HyperClient::tokio(&config).unwrap();
-        assert_eq!(from_lane(&client, &url, 0).await, 200);
-        assert_eq!(from_lane(&client, &url, 1).await, 200);
-        // Both connections sit in lanes and the cap is reached: a request
-        // from no lane must not wait for one to be handed back (none
-        // would be: nobody else is sending).
-        let response = tokio::time::timeout(Duration::from_secs(10), client.get(&url)).await;
-        assert_eq!(
-            response.expect("took a lane's connection").unwrap().status,
-            200
-        );
-        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

@@ -98,7 +98,7 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     // `spawn` hands a future to the runtime, which polls all of them,
     // switching to whichever has data ready.
     let tasks: Vec<_> = (0..crew.workers)
-        .map(|i| rt.spawn(crew.worker(rt, &state, i, i)))
+        .map(|i| rt.spawn(crew.worker(rt, &state, i)))
         .collect();
     // An open loop's schedule is kept by a thread of its own.
     let pacer = Pacer::start(&state);
@@ -161,27 +161,18 @@ impl<C: LocalHttpClient> Crew<C> {
         ConnectionCount(self.client.connections_opened())
     }
 
-    /// Worker `index` of the run `state` on `rt`, the crew's worker
-    /// `local` (its lane in the client, when ungated), to be spawned.
+    /// Worker `index` of the run `state` on `rt`, to be spawned.
     pub(crate) fn worker<R: Timer>(
         &self,
         rt: &R,
         state: &Arc<LoadState>,
         index: usize,
-        local: usize,
     ) -> impl Future<Output = Tally> + use<R, C> {
-        // Ungated, each worker has one request at a time in the client and
-        // there are no more workers than connections: the promise a lane
-        // asks for (see `Request::lane`). Gated, more workers share fewer
-        // connections, and a connection kept aside for one would be
-        // missing for the others.
-        let lane = self.gate.is_none().then_some(local);
         worker(
             rt.clone(),
             self.client.clone(),
             state.clone(),
             index,
-            lane,
             self.gate.clone(),
         )
     }
@@ -288,7 +279,6 @@ async fn worker<R: Timer, C: LocalHttpClient>(
     client: Arc<C>,
     state: Arc<LoadState>,
     index: usize,
-    lane: Option<usize>,
     gate: Option<Arc<Gate>>,
 ) -> Tally {
     let mut recorder = state.recorder(index);
@@ -318,7 +308,6 @@ async fn worker<R: Timer, C: LocalHttpClient>(
             authorization,
             body: spec.body.clone(),
             keep_body,
-            lane,
         };
         let mut retries = 0;
         let request = alarm.limit(

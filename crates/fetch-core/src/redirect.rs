@@ -176,7 +176,6 @@ impl Hop {
             authorization: self.authorization.clone(),
             body: self.body.clone(),
             keep_body: first.keep_body,
-            lane: first.lane,
         }
     }
 }

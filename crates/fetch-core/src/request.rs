@@ -134,14 +134,6 @@ pub struct Request<'a> {
     /// `false` reads and counts it only (`--parse none`), so a large body
     /// takes no memory. The size limit holds either way.
     pub keep_body: bool,
-    /// Which of its caller's senders sends it, when the caller promises
-    /// that each sender has one request at a time in the client and that
-    /// there are no more senders than the client has connections (a load
-    /// run's workers, ungated): a client's pool may then keep a connection
-    /// aside for each sender between its requests, and lend it back to the
-    /// same sender without a lock every sender shares (the hyper pool
-    /// does; see its `lanes`). `None`: no such promise.
-    pub lane: Option<usize>,
 }
 
 impl<'a> Request<'a> {
@@ -154,7 +146,6 @@ impl<'a> Request<'a> {
             authorization: None,
             body: Bytes::new(),
             keep_body: true,
-            lane: None,
         }
     }
 

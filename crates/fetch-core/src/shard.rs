@@ -316,7 +316,7 @@ fn shard_thread<R, C, M>(
         let count = crew.count_connections();
         let outcome = rt.block_on(async {
             let tasks: Vec<_> = (0..crew.workers)
-                .map(|i| rt.spawn_local(crew.worker(&rt, &state, first + i, i)))
+                .map(|i| rt.spawn_local(crew.worker(&rt, &state, first + i)))
                 .collect();
             let pacer = if shard.index == 0 {
                 Pacer::start(&state)

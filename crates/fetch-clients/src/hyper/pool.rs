@@ -32,24 +32,13 @@
 //! With `keep_alive` off, an HTTP/1 connection is closed after its one
 //! request instead of being handed back.
 //!
-//! Lanes: a caller that promises one request at a time per sender and no
-//! more senders than connections (a load run's ungated workers: see
-//! [`fetch_core::Request::lane`]) names its sender's lane, and the
-//! connection it hands back waits in that lane, behind a lock of its own,
-//! for the same sender's next request. The bare loop a run is measured
-//! against has one connection per task and no shared lock at all; through
-//! the shared idle list, every request of every worker on every thread
-//! took the pool's one lock twice. A checkout that would wait (no idle
-//! connection, the cap reached) first takes one kept in any lane, so a
-//! caller without a lane never waits for connections sitting idle there.
-//!
 //! # Layout
 //! - [`Transport`]: what a runtime supplies: open a TCP connection (with
 //!   TLS when asked), and spawn an HTTP/2 connection's task.
 //! - [`MaybeTls`]: a plain or a TLS stream, as hyper reads and writes them;
 //!   `server_name` and `connect_timed_out`, what every transport's `dial` shares.
 //! - [`Pool`]: per host, the idle HTTP/1 connections (or the shared HTTP/2
-//!   ones) and the number open; the lanes, for the first host.
+//!   ones) and the number open.
 //! - [`Lease`]: one checked-out connection, with `send` and `frame` that
 //!   drive it. `give_back` returns it idle; dropping it closes it. Either
 //!   way a waiting request is woken. An HTTP/2 lease is a handle to a
@@ -59,13 +48,11 @@
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::{Pin, pin};
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 
 use bytes::Bytes;
-use crossbeam_utils::CachePadded;
 use event_listener::{Event, EventListener, IntoNotification as _};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Frame, Incoming};
@@ -389,32 +376,7 @@ pub struct Pool<T: Transport> {
     waiting: AtomicUsize,
     /// Connections opened (dialled successfully) so far.
     opened: AtomicU64,
-    /// One idle HTTP/1 connection kept aside per lane (see
-    /// [`fetch_core::Request::lane`]), for the first host only: a
-    /// connection handed back by lane *i* waits here for lane *i*'s next
-    /// request. A load run's worker and its connection then meet without
-    /// the `hosts` lock, which every worker on every thread takes twice
-    /// per request otherwise, its cache line going from core to core.
-    /// Each on a cache line of its own, for the same reason. Empty with
-    /// HTTP/2 or without keep-alive.
-    lanes: Box<[Lane<T>]>,
-    /// The host the lanes serve, host 0, once it exists.
-    lane_host: OnceLock<(bool, Authority)>,
-    /// A connection was ever kept in a lane: only then does a checkout
-    /// that must wait look in the lanes first (see `take_from_lanes`).
-    lanes_used: AtomicBool,
 }
-
-/// One lane: the idle connection kept for its sender, if any.
-type Lane<T> = CachePadded<Mutex<Option<Conn<T>>>>;
-
-/// The host (its index in `hosts`) whose connections lanes keep: the
-/// first asked for, in a load run the only one.
-const LANE_HOST: usize = 0;
-
-/// At most this many lanes: past it a lane number gets none (a lane is
-/// 128 bytes, allocated with the pool).
-const MAX_LANES: usize = 16_384;
 
 #[derive(Debug)]
 struct Host<T: Transport> {
@@ -454,11 +416,6 @@ pub struct PoolConfig {
 impl<T: Transport> Pool<T> {
     /// A pool that keeps at most `config.max` connections per host open.
     pub fn new(transport: T, config: PoolConfig) -> Self {
-        let lanes = if config.http2 || !config.keep_alive {
-            0
-        } else {
-            config.max.clamp(1, MAX_LANES)
-        };
         Pool {
             transport,
             max: config.max.max(1),
@@ -469,60 +426,7 @@ impl<T: Transport> Pool<T> {
             freed: Event::new(),
             waiting: AtomicUsize::new(0),
             opened: AtomicU64::new(0),
-            lanes: (0..lanes).map(|_| CachePadded::default()).collect(),
-            lane_host: OnceLock::new(),
-            lanes_used: AtomicBool::new(false),
         }
-    }
-
-    /// Keeps `conn` (an idle connection of the lane host) in lane `lane`
-    /// for the lane's next request; gives it back, to go the shared way,
-    /// when the lane holds one already or a checkout started to wait
-    /// meanwhile (it looked in the lanes before this put it there, or it
-    /// would have taken it, and it listens for the shared way).
-    fn keep_in_lane(&self, lane: usize, conn: Conn<T>) -> Option<Conn<T>> {
-        let kept = &self.lanes[lane];
-        let lock = || kept.lock().unwrap_or_else(|poison| poison.into_inner());
-        {
-            let mut kept = lock();
-            if kept.is_some() {
-                return Some(conn);
-            }
-            *kept = Some(conn);
-        }
-        if !self.lanes_used.load(Relaxed) {
-            self.lanes_used.store(true, Relaxed);
-        }
-        // Pairs with the fence in `take_from_lanes`: either that checkout sees
-        // the connection in its lane, or this sees it waiting.
-        fence(SeqCst);
-        if self.waiting.load(Relaxed) == 0 {
-            return None;
-        }
-        lock().take()
-    }
-
-    /// Whether `tls` and `authority` name the host the lanes serve.
-    fn is_lane_host(&self, tls: bool, authority: &Authority) -> bool {
-        self.lane_host
-            .get()
-            .is_some_and(|(t, a)| *t == tls && same_authority(a, authority))
-    }
-
-    /// An idle connection kept in any lane, for a checkout that would
-    /// otherwise wait: a caller without a lane (or one that broke the
-    /// promise) must not wait for connections that sit idle in the lanes.
-    /// Called after counting itself in `waiting`, so a connection put in a
-    /// lane after this looked there is handed back the shared way (see
-    /// [`Lease::give_back`]).
-    fn take_from_lanes(&self) -> Option<Conn<T>> {
-        fence(SeqCst);
-        if !self.lanes_used.load(Relaxed) {
-            return None;
-        }
-        self.lanes
-            .iter()
-            .find_map(|lane| lane.try_lock().ok()?.take())
     }
 
     /// Connections this pool has opened so far.
@@ -547,68 +451,7 @@ impl<T: Transport> Pool<T> {
     /// slot or in the slot of an idle one it closes (a request sent again
     /// because its connection was found closed: the other idle ones may be
     /// closed too).
-    ///
-    /// With a `lane` ([`fetch_core::Request::lane`]), the connection that
-    /// lane handed back last is tried first, and the connection lent is
-    /// handed back to the lane.
     pub async fn checkout(
-        &self,
-        tls: bool,
-        authority: &Authority,
-        fresh: bool,
-        lane: Option<usize>,
-    ) -> Result<Lease<'_, T>, CheckoutError> {
-        let lane = lane.filter(|&lane| lane < self.lanes.len());
-        if let Some(lane) = lane
-            && !fresh
-            && self.is_lane_host(tls, authority)
-        {
-            let kept = self.lanes[lane]
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .take();
-            if let Some(conn) = kept
-                && let Some(mut lease) = self.lend(LANE_HOST, conn).await
-            {
-                lease.1 = Some(lane);
-                return Ok(lease);
-            }
-        }
-        let mut lease = self.checkout_shared(tls, authority, fresh).await?;
-        lease.1 = lane;
-        Ok(lease)
-    }
-
-    /// An idle connection of host `host`, lent if it is ready to send;
-    /// `None` (it is closed, its slot freed) if not.
-    async fn lend(&self, host: usize, mut conn: Conn<T>) -> Option<Lease<'_, T>> {
-        // A connection the server closed while it sat idle fails here
-        // when its driver has seen the close, or else gives the request
-        // back unsent (see `HyperClient::send`): the driver is not polled
-        // first, since a kept connection is nearly always ready (measured
-        // at 100 in flight: 2.4 polls of the driver per request this way,
-        // 3.3 polling it first). Dropping the lease closes it and frees
-        // its slot.
-        let Conn {
-            sender,
-            driver,
-            closed,
-        } = &mut conn;
-        let ready = drive::<T, _>(driver, closed, sender.ready()).await;
-        let ready = ready.is_some_and(|ready| ready.is_ok());
-        let lease = Lease(
-            Kind::Http1 {
-                conn,
-                slot: Slot { pool: self, host },
-                reused: true,
-            },
-            None,
-        );
-        ready.then_some(lease)
-    }
-
-    /// [`Pool::checkout`] from the connections every caller shares.
-    async fn checkout_shared(
         &self,
         tls: bool,
         authority: &Authority,
@@ -616,21 +459,37 @@ impl<T: Transport> Pool<T> {
     ) -> Result<Lease<'_, T>, CheckoutError> {
         loop {
             match self.claim(tls, authority, fresh && !self.http2) {
-                // One that is not ready is closed, and the loop tries the
-                // next.
-                Claim::Idle(host, conn) => {
-                    if let Some(lease) = self.lend(host, conn).await {
+                Claim::Idle(host, mut conn) => {
+                    // A connection the server closed while it sat idle
+                    // fails here when its driver has seen the close, or
+                    // else gives the request back unsent (see
+                    // `HyperClient::send`): the driver is not polled
+                    // first, since a kept connection is nearly always
+                    // ready (measured at 100 in flight: 2.4 polls of the
+                    // driver per request this way, 3.3 polling it first).
+                    // Dropping the lease closes it and frees its slot,
+                    // and the loop tries the next one.
+                    let Conn {
+                        sender,
+                        driver,
+                        closed,
+                    } = &mut conn;
+                    let ready = drive::<T, _>(driver, closed, sender.ready()).await;
+                    let ready = ready.is_some_and(|ready| ready.is_ok());
+                    let lease = Lease(Kind::Http1 {
+                        conn,
+                        slot: Slot { pool: self, host },
+                        reused: true,
+                    });
+                    if ready {
                         return Ok(lease);
                     }
                 }
                 Claim::Shared(sender, stream) => {
-                    return Ok(Lease(
-                        Kind::Http2 {
-                            sender,
-                            _stream: stream,
-                        },
-                        None,
-                    ));
+                    return Ok(Lease(Kind::Http2 {
+                        sender,
+                        _stream: stream,
+                    }));
                 }
                 // Opening a connection (a dial, maybe a TLS handshake,
                 // then hyper's) is a future far larger than the rest of a
@@ -653,14 +512,6 @@ impl<T: Transport> Pool<T> {
                 }
                 Claim::Wait(listener) => {
                     let _waiting = Waiting(&self.waiting);
-                    if self.is_lane_host(tls, authority)
-                        && let Some(conn) = self.take_from_lanes()
-                    {
-                        if let Some(lease) = self.lend(LANE_HOST, conn).await {
-                            return Ok(lease);
-                        }
-                        continue;
-                    }
                     listener.await;
                 }
             }
@@ -678,11 +529,6 @@ impl<T: Transport> Pool<T> {
         {
             Some(index) => index,
             None => {
-                if hosts.len() == LANE_HOST {
-                    // Set once, under the lock, before any lease of the
-                    // host exists.
-                    let _ = self.lane_host.set((tls, authority.clone()));
-                }
                 hosts.push(Host {
                     tls,
                     authority: authority.clone(),
@@ -727,7 +573,7 @@ impl<T: Transport> Pool<T> {
     /// A listener for the next connection handed back, counted in
     /// `waiting` (called under the `hosts` lock).
     fn wait(&self) -> Claim<T> {
-        self.waiting.fetch_add(1, SeqCst);
+        self.waiting.fetch_add(1, Relaxed);
         Claim::Wait(self.freed.listen())
     }
 
@@ -779,13 +625,10 @@ impl<T: Transport> Pool<T> {
         // It stays open (counted) until a claim finds it closed.
         std::mem::forget(slot);
         pool.freed.notify(usize::MAX.additional());
-        Ok(Lease(
-            Kind::Http2 {
-                sender,
-                _stream: stream,
-            },
-            None,
-        ))
+        Ok(Lease(Kind::Http2 {
+            sender,
+            _stream: stream,
+        }))
     }
 
     /// Opens a connection in `slot` (already counted as open).
@@ -801,18 +644,15 @@ impl<T: Transport> Pool<T> {
         let (sender, driver) = http1::handshake(io)
             .await
             .map_err(|e| CheckoutError::Handshake("HTTP/1", e))?;
-        Ok(Lease(
-            Kind::Http1 {
-                conn: Conn {
-                    sender,
-                    driver: Box::pin(driver),
-                    closed: false,
-                },
-                slot,
-                reused: false,
+        Ok(Lease(Kind::Http1 {
+            conn: Conn {
+                sender,
+                driver: Box::pin(driver),
+                closed: false,
             },
-            None,
-        ))
+            slot,
+            reused: false,
+        }))
     }
 }
 
@@ -837,7 +677,7 @@ impl<T: Transport> Drop for Slot<'_, T> {
 /// lease is a handle to a shared connection, which stays open either way
 /// (dropping a response mid-body resets that one stream).
 #[derive(Debug)]
-pub struct Lease<'a, T: Transport>(Kind<'a, T>, Option<usize>);
+pub struct Lease<'a, T: Transport>(Kind<'a, T>);
 
 #[derive(Debug)]
 enum Kind<'a, T: Transport> {
@@ -922,27 +762,19 @@ impl<T: Transport> Lease<'_, T> {
         let Kind::Http1 { conn, slot, .. } = self.0 else {
             return;
         };
-        let host = slot.host;
         if conn.closed || conn.sender.is_closed() || !slot.pool.keep_alive {
             return; // `slot` drops: one fewer open.
         }
         let pool = slot.pool;
-        // The connection stays open, so its slot must not be released.
-        std::mem::forget(slot);
-        let conn = match self.1 {
-            Some(lane) if host == LANE_HOST => match pool.keep_in_lane(lane, conn) {
-                Some(conn) => conn,
-                None => return,
-            },
-            _ => conn,
-        };
         let mut hosts = pool.hosts();
-        hosts[host].idle.push(conn);
+        hosts[slot.host].idle.push(conn);
         // Read under the lock: a checkout that found no idle connection
         // counted itself in before the lock was let go, and one that comes
         // after this finds the connection just pushed.
         let anyone_waiting = pool.waiting.load(Relaxed) > 0;
         drop(hosts);
+        // The connection stays open, so its slot must not be released.
+        std::mem::forget(slot);
         if anyone_waiting {
             pool.freed.notify(1.additional());
         }
