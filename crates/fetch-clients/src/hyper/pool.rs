@@ -56,7 +56,6 @@ use bytes::Bytes;
 use event_listener::{Event, EventListener, IntoNotification as _};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Frame, Incoming};
-use hyper::client::conn::TrySendError;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::client::conn::http2;
 use hyper::http::uri::Authority;
@@ -328,27 +327,27 @@ fn ended() -> io::Error {
 /// Why [`Lease::send`] failed.
 #[derive(Debug)]
 pub enum SendError {
-    /// hyper's error, which may hand back a request it never sent (boxed:
-    /// it holds the whole request).
-    Hyper(Box<TrySendError<Request<Full<Bytes>>>>),
+    /// hyper's error (see [`SendError::is_unsent`]).
+    Hyper(hyper::Error),
     /// The connection ended with the request still waiting.
     Ended,
 }
 
 impl SendError {
-    /// The request, if it was never sent (so it may go on another
-    /// connection as it is).
-    pub fn take_message(&mut self) -> Option<Request<Full<Bytes>>> {
+    /// Whether the request was never written to the connection (so it
+    /// may go on another): hyper reports exactly those as canceled (the
+    /// connection closed or was not ready with the request still queued).
+    pub fn is_unsent(&self) -> bool {
         match self {
-            SendError::Hyper(err) => err.take_message(),
-            SendError::Ended => None,
+            SendError::Hyper(err) => err.is_canceled(),
+            SendError::Ended => false,
         }
     }
 
     /// The error, as a client adapter reports it.
     pub fn into_error(self) -> fetch_core::BoxError {
         match self {
-            SendError::Hyper(err) => (*err).into_error().into(),
+            SendError::Hyper(err) => err.into(),
             SendError::Ended => ended().into(),
         }
     }
@@ -699,7 +698,7 @@ enum Kind<'a, T: Transport> {
 impl<T: Transport> Lease<'_, T> {
     /// Sends `request` and waits for the response head, driving an HTTP/1
     /// connection meanwhile. On a connection that closed before the
-    /// request went out, the error gives the request back.
+    /// request went out, the error says so ([`SendError::is_unsent`]).
     pub async fn send(
         &mut self,
         request: Request<Full<Bytes>>,
@@ -711,15 +710,14 @@ impl<T: Transport> Lease<'_, T> {
                     driver,
                     closed,
                 } = conn;
-                drive::<T, _>(driver, closed, sender.try_send_request(request))
+                drive::<T, _>(driver, closed, sender.send_request(request))
                     .await
                     .ok_or(SendError::Ended)?
-                    .map_err(|e| SendError::Hyper(Box::new(e)))
+                    .map_err(SendError::Hyper)
             }
-            Kind::Http2 { sender, .. } => sender
-                .try_send_request(request)
-                .await
-                .map_err(|e| SendError::Hyper(Box::new(e))),
+            Kind::Http2 { sender, .. } => {
+                sender.send_request(request).await.map_err(SendError::Hyper)
+            }
         }
     }
 
