@@ -461,7 +461,7 @@ impl<T: Transport> Pool<T> {
                 Claim::Idle(host, mut conn) => {
                     // A connection the server closed while it sat idle
                     // fails here when its driver has seen the close, or
-                    // else gives the request back unsent (see
+                    // else reports the request unsent (see
                     // `HyperClient::send`): the driver is not polled
                     // first, since a kept connection is nearly always
                     // ready (measured at 100 in flight: 2.4 polls of the
