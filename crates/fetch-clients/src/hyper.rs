@@ -22,6 +22,7 @@
 //!   `HyperClient::compio`). Adding a runtime to hyper is one more such
 //!   file: a [`Transport`] and a constructor.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -93,15 +94,21 @@ impl<T: Transport> HyperClient<T> {
 
 /// Where an `http(s)://` URL points: the pool key, the `Host` header and the
 /// request target.
-struct Target {
+///
+/// The authority and the `Host` value are borrowed from the client's
+/// [`Origin`] when the URL is under it (every request of a load run): each
+/// is shared bytes whose clone and drop are atomic writes to one count that
+/// every thread's requests write, so a request makes only the one clone it
+/// sends (`Host`).
+struct Target<'o> {
     /// `https://`.
     tls: bool,
-    authority: Authority,
-    host: HeaderValue,
+    authority: Cow<'o, Authority>,
+    host: Cow<'o, HeaderValue>,
     path: PathAndQuery,
 }
 
-impl Target {
+impl<'o> Target<'o> {
     /// Parses `url` straight into hyper's [`Uri`], the cheap path taken
     /// for every request of a load run; anything unusual goes through the
     /// `url` crate, which normalizes it or names what is wrong.
@@ -138,8 +145,8 @@ impl Target {
             .unwrap_or_else(|| PathAndQuery::from_static("/"));
         Ok(Target {
             tls,
-            authority,
-            host,
+            authority: Cow::Owned(authority),
+            host: Cow::Owned(host),
             path,
         })
     }
@@ -147,7 +154,7 @@ impl Target {
     /// Like [`Target::parse`], but a URL under `origin` (the first one
     /// this client saw) only has its path parsed: a load run sends every
     /// request to one origin.
-    fn parse_under(url: &str, origin: &OnceLock<Origin>) -> Result<Self, FetchError> {
+    fn parse_under(url: &str, origin: &'o OnceLock<Origin>) -> Result<Self, FetchError> {
         if let Some(o) = origin.get()
             && let Some(rest) = url.strip_prefix(o.prefix.as_str())
             && (rest.is_empty() || rest.starts_with('/'))
@@ -159,8 +166,8 @@ impl Target {
             if let Ok(path) = path {
                 return Ok(Target {
                     tls: o.tls,
-                    authority: o.authority.clone(),
-                    host: o.host.clone(),
+                    authority: Cow::Borrowed(&o.authority),
+                    host: Cow::Borrowed(&o.host),
                     path,
                 });
             }
@@ -173,8 +180,8 @@ impl Target {
                 target.authority
             ),
             tls: target.tls,
-            authority: target.authority.clone(),
-            host: target.host.clone(),
+            authority: target.authority.as_ref().clone(),
+            host: target.host.as_ref().clone(),
         });
         Ok(target)
     }
@@ -209,7 +216,7 @@ impl Target {
             } else {
                 Scheme::HTTP
             });
-            parts.authority = Some(self.authority.clone());
+            parts.authority = Some(self.authority.as_ref().clone());
             parts.path_and_query = Some(path);
             // Scheme, authority and path, each valid already: this cannot fail.
             *request.uri_mut() = Uri::from_parts(parts).unwrap_or_default();
@@ -218,7 +225,7 @@ impl Target {
             *request.uri_mut() = Uri::from(path);
             let headers = request.headers_mut();
             if !sent.sets(&HOST) {
-                headers.insert(HOST, self.host.clone());
+                headers.insert(HOST, self.host.as_ref().clone());
             }
             if !keep_alive {
                 headers.insert(CONNECTION, HeaderValue::from_static("close"));
@@ -471,7 +478,7 @@ mod tests {
         // The first origin seen is the one cached.
         assert_eq!(origin.get().unwrap().prefix, "http://127.0.0.1:8080");
         assert_eq!(
-            Target::parse("http://u:p@127.0.0.1:8080/").unwrap().host,
+            *Target::parse("http://u:p@127.0.0.1:8080/").unwrap().host,
             "127.0.0.1:8080"
         );
         // An https URL under another scheme's origin is parsed apart.
