@@ -445,10 +445,7 @@ fn pace(state: &LoadState, pacing: &crate::pace::Pacing) {
         std::thread::sleep(Duration::from_micros(100));
     }
     let start = state.started_at();
-    let last = match state.plan().stop {
-        Stop::Requests(n) => n,
-        Stop::Duration(d) => pacing.due_within(d),
-    };
+    let last = state.schedule_len(pacing);
     loop {
         if state.cancel().is_cancelled() {
             return;
@@ -458,8 +455,9 @@ fn pace(state: &LoadState, pacing: &crate::pace::Pacing) {
         if due >= last {
             return;
         }
-        // Until the next request is due (or a nap, to look at the cancel).
-        let next = pacing.due_offset(due + 1);
+        // Until the next request is due (or a nap, to look at the cancel);
+        // workers may have released some of those due by now themselves.
+        let next = pacing.due_offset(due.max(pacing.released()) + 1);
         let wait = next.saturating_sub(start.elapsed()).min(PACER_NAP);
         if !wait.is_zero() {
             std::thread::sleep(wait);

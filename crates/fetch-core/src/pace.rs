@@ -12,9 +12,10 @@
 //! request is due and releases every request due by then: at a low rate
 //! one wake-up per request, at a high one several requests per wake-up.
 //! Releasing `k` requests wakes `k` idle workers (one each); a worker
-//! that finishes a request claims the next due one without waiting. Due
-//! requests are claimed in order, so when every worker is busy they
-//! queue, oldest first.
+//! that finishes a request claims the next due one without waiting, and
+//! releases it itself when it is due and the pacer has not got to it yet
+//! ([`Pacing::release_own`]). Due requests are claimed in order, so when
+//! every worker is busy they queue, oldest first.
 //!
 //! # Layout
 //! - [`LATE`]: the bound on a start that is on time.
@@ -122,6 +123,13 @@ impl Pacing {
             let more = usize::try_from(due - before).unwrap_or(usize::MAX);
             self.event.notify(more.additional());
         }
+    }
+
+    /// Releases request `id`, due, for the worker that will take it: no
+    /// idle worker is woken (the others due by now are left to the pacer
+    /// or to other workers as they come back).
+    pub fn release_own(&self, id: u64) {
+        self.released.fetch_max(id, Ordering::AcqRel);
     }
 
     /// A listener for the end of the schedule. Take it *before* checking

@@ -208,7 +208,17 @@ impl LoadState {
         }
     }
 
-    /// Claims the oldest released request, if there is one.
+    /// How many requests the open loop's schedule holds: `-n`, or those
+    /// due within `-d`.
+    pub(super) fn schedule_len(&self, pacing: &Pacing) -> u64 {
+        match self.plan.stop {
+            Stop::Requests(n) => n,
+            Stop::Duration(d) => pacing.due_within(d),
+        }
+    }
+
+    /// Claims the oldest released request, if there is one, releasing
+    /// what is due by now first.
     fn claim_due(&self, pacing: &Pacing) -> Due {
         let mut next = self.next.load(Relaxed);
         loop {
@@ -238,7 +248,23 @@ impl LoadState {
             // made before it is too.
             let done = pacing.is_done();
             if next >= pacing.released() {
-                return if done { Due::Over } else { Due::NotYet };
+                if done {
+                    return Due::Over;
+                }
+                // A worker awake on the runtime releases the next request
+                // itself when it is due and takes it, without waiting for
+                // the pacer's thread to wake and then wake a worker (a
+                // cross-thread wake-up each, on a runtime busy with others).
+                let due = pacing
+                    .due_by(self.started_at().elapsed())
+                    .min(self.schedule_len(pacing));
+                if due > next {
+                    pacing.release_own(next + 1);
+                }
+                if next >= pacing.released() {
+                    return Due::NotYet;
+                }
+                continue;
             }
             match self
                 .next
@@ -388,6 +414,30 @@ mod tests {
         progress.cancel.cancel();
         assert_eq!(state.claim(), None);
         assert_eq!(state.started(), 1);
+    }
+
+    #[test]
+    fn a_worker_takes_a_due_request_without_the_pacer() {
+        let claim = |state: &LoadState| match state.claim_due(state.pacing().unwrap()) {
+            Due::Claimed(id) => Some(id),
+            Due::NotYet => None,
+            Due::Over => Some(0),
+        };
+        // One request every two seconds: the first is due at the start,
+        // the second not for a long while.
+        let slow = LoadState::new(plan(Stop::Requests(5)).rate(0.5), Progress::new(), 1);
+        slow.open();
+        assert_eq!(claim(&slow), Some(1));
+        assert_eq!(claim(&slow), None, "request 2 is not due yet");
+        assert_eq!(slow.pacing().unwrap().released(), 1);
+        // A million a second: after a millisecond all three are due, and
+        // the schedule ends at three, pacer or not.
+        let fast = LoadState::new(plan(Stop::Requests(3)).rate(1e6), Progress::new(), 1);
+        fast.open();
+        std::thread::sleep(Duration::from_millis(1));
+        let ids: Vec<_> = std::iter::from_fn(|| claim(&fast)).take(4).collect();
+        assert_eq!(ids, [1, 2, 3, 0]);
+        assert_eq!(fast.pacing().unwrap().released(), 3);
     }
 
     #[test]
