@@ -217,8 +217,8 @@ impl LoadState {
         }
     }
 
-    /// Claims the oldest released request, if there is one, releasing
-    /// what is due by now first.
+    /// Claims the oldest released request, if there is one; when none is
+    /// released and the next is due, releases that one first and claims it.
     fn claim_due(&self, pacing: &Pacing) -> Due {
         let mut next = self.next.load(Relaxed);
         loop {
