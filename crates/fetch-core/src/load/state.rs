@@ -225,6 +225,10 @@ impl LoadState {
             if self.progress.cancel.is_cancelled() {
                 return Due::Over;
             }
+            // The run's clock, read at most once a pass: a `-d` run's check
+            // and a worker's own release below both need it.
+            let mut now = None;
+            let mut elapsed = || *now.get_or_insert_with(|| self.started_at().elapsed());
             match self.plan.stop {
                 Stop::Requests(n) if next >= n => return Due::Over,
                 // The schedule of a `-d` run holds the requests due before
@@ -236,7 +240,7 @@ impl LoadState {
                 // request due well before the end, still unsent) does not
                 // go: the run was behind, and `behind_s` says by how much.
                 Stop::Duration(d)
-                    if self.started_at().elapsed() >= d
+                    if elapsed() >= d
                         && (!self.plan.wait_ongoing
                             || d.saturating_sub(pacing.due_offset(next + 1)) > END_GRACE) =>
                 {
@@ -255,9 +259,7 @@ impl LoadState {
                 // itself when it is due and takes it, without waiting for
                 // the pacer's thread to wake and then wake a worker (a
                 // cross-thread wake-up each, on a runtime busy with others).
-                let due = pacing
-                    .due_by(self.started_at().elapsed())
-                    .min(self.schedule_len(pacing));
+                let due = pacing.due_by(elapsed()).min(self.schedule_len(pacing));
                 if due > next {
                     pacing.release_own(next + 1);
                 }
