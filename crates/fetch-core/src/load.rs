@@ -385,8 +385,9 @@ fn ended(state: &LoadState, cut: Option<Instant>) -> bool {
 /// thread asks for 1 µs of timer slack (Linux gives a thread 50 µs by
 /// default), so it wakes within microseconds of the due time, costs one
 /// wake-up per request at low rates, and at high ones wakes at most once
-/// in [`PACER_MIN_NAP`] and releases several per wake-up. The same thread paces every runtime, thread-per-core shards
-/// and the threads baseline included. A pacer that wakes late releases
+/// in [`PACER_MIN_NAP`] and releases several per wake-up. The same thread
+/// paces every runtime, thread-per-core shards and the threads baseline
+/// included. A pacer that wakes late releases
 /// late, and the requests it held count their delay in their latency and
 /// as late starts: nothing is hidden, the report shows what it managed.
 pub(crate) struct Pacer {
