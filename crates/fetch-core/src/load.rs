@@ -387,9 +387,9 @@ fn ended(state: &LoadState, cut: Option<Instant>) -> bool {
 /// wake-up per request at low rates, and at high ones wakes at most once
 /// in [`PACER_MIN_NAP`] and releases several per wake-up. The same thread
 /// paces every runtime, thread-per-core shards and the threads baseline
-/// included. A pacer that wakes late releases
-/// late, and the requests it held count their delay in their latency and
-/// as late starts: nothing is hidden, the report shows what it managed.
+/// included. A pacer that wakes late releases late, and the requests it
+/// held count their delay in their latency and as late starts: nothing is
+/// hidden, the report shows what it managed.
 pub(crate) struct Pacer {
     /// The thread, or why it could not start.
     thread: std::io::Result<std::thread::JoinHandle<()>>,
