@@ -18,7 +18,7 @@
 //! - `lessons`: the lessons of the async fn pattern, each claim of the seed run and measured;
 //!   each lesson module exports its own lessons, and the registry lists them.
 //! - `request`: `load`'s request options (`-m`, `-H`, `--body`, `-a`, `--url-file`), checked.
-//! - `limits`: the open-file limit, raised when a run needs it, or a clear refusal.
+//! - [`limits`]: the open-file limit, raised when a run needs it, or a clear refusal.
 //! - `interrupt`: Ctrl-C: the first stops a load run (partial report), the second exits.
 //! - `progress`: the progress bar, drawn only when stdout is a terminal.
 //! - `stdout`: the one stdout writer: a reader that goes away ends the process quietly.
@@ -32,7 +32,7 @@ mod drive;
 mod hooks;
 mod interrupt;
 mod lessons;
-mod limits;
+pub mod limits;
 pub mod printer;
 mod progress;
 mod request;

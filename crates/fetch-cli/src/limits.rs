@@ -8,14 +8,16 @@ use nix::sys::resource::{Resource, getrlimit, setrlimit};
 /// How many descriptors a run needs: `at_least` to work at all, and the
 /// `wanted` headroom it may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Need {
-    pub(crate) at_least: u64,
-    pub(crate) wanted: u64,
+pub struct Need {
+    /// Descriptors the run cannot work without.
+    pub at_least: u64,
+    /// Descriptors it may use at its peak.
+    pub wanted: u64,
 }
 
 impl Need {
     /// A need with no headroom beyond it.
-    pub(crate) fn exactly(n: u64) -> Need {
+    pub fn exactly(n: u64) -> Need {
         Need {
             at_least: n,
             wanted: n,
@@ -38,7 +40,7 @@ fn kernel_ceiling() -> Option<u64> {
 /// stderr); when even the hard limit is under `at_least`, refuses, as a
 /// usage error (exit code 2), with a message that names the limit and how
 /// to raise it, or, past the kernel's own ceiling, that it cannot be.
-pub(crate) fn ensure_open_files(need: Need, what: &str) -> anyhow::Result<()> {
+pub fn ensure_open_files(need: Need, what: &str) -> anyhow::Result<()> {
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
     if need.wanted <= soft {
         return Ok(());
@@ -56,7 +58,7 @@ pub(crate) fn ensure_open_files(need: Need, what: &str) -> anyhow::Result<()> {
     if need.wanted > hard {
         eprintln!(
             "note: {what} may use up to {} open files and the limit is {hard}; if connects fail \
-             with \"Too many open files\", raise it (`ulimit -Hn`) or lower -c",
+             with \"Too many open files\", raise it (`ulimit -Hn`) or use fewer connections (-c)",
             need.wanted
         );
     }
@@ -90,11 +92,7 @@ fn refusal(need: Need, what: &str, hard: u64, ceiling: Option<u64>) -> crate::Us
 /// run can hold about twice as many (measured before the gate: 1,212 to
 /// 1,588 descriptors for 400 in flight with the embedded server). Plus some
 /// to spare.
-pub(crate) fn needed_for_load(
-    concurrency: usize,
-    connections: usize,
-    embedded_server: bool,
-) -> Need {
+pub fn needed_for_load(concurrency: usize, connections: usize, embedded_server: bool) -> Need {
     let client = concurrency.min(connections) as u64;
     let sides = if embedded_server { 2 } else { 1 };
     Need {
