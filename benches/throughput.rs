@@ -13,10 +13,8 @@
 //! external one with `FETCH_BENCH_URL=http://host:port`). Runtimes and
 //! clients are built, and their pools warmed, before measuring; each
 //! measured iteration is a batch of requests through the load engine.
-//! At 10,000 in flight the pool is first opened gradually (see [`ramp`]):
-//! opened in one burst, reqwest's and cyper's pools can hold twice the
-//! connections, and twice 10,000 is past a 20,000 open-file limit. The
-//! bench raises its soft open-file limit as the CLI does.
+//! The bench raises its soft open-file limit as the CLI does (10,000 in
+//! flight is past the usual 1,024), or says why it cannot.
 //!
 //! A point whose runs fail (an error, a lost request) does not stop the
 //! run: it is named (`FAILED ...`) when it happens and again at the end,
@@ -66,41 +64,6 @@ fn batch(in_flight: usize) -> u64 {
     (in_flight as u64 * 2).max(5_000)
 }
 
-/// The embedded fixture server's `/delay/{ms}` (a ramp needs it), or
-/// `None` for a server given with `FETCH_BENCH_URL`.
-static RAMP_URL: std::sync::OnceLock<Option<UrlTemplate>> = std::sync::OnceLock::new();
-
-/// In-flight counts above this open their pool gradually first: the
-/// fixture server's accept queue is capped at `net.core.somaxconn`
-/// (4,096 by default), so a burst of 10,000 connects has some wait for
-/// the kernel's SYN retry (a second).
-const BURST: usize = 2_000;
-
-/// How long a ramp spreads its connects over.
-const RAMP: Duration = Duration::from_secs(2);
-
-/// A plan that opens about nine in ten of a point's connections over
-/// [`RAMP`]: an open loop of `GET /delay/{ms}` whose every request holds
-/// its connection past the ramp's end, so connects arrive at a few
-/// thousand a second and all are open at once at the end. Without it,
-/// hyper-util's pool (reqwest's, cyper's), when a connect is slow, hands a
-/// waiting request a connection another request gave back, finishes the
-/// connect anyway, and keeps both: measured here on a freshly started
-/// fixture server, compio + cyper at 10,000 in flight held 20,000
-/// descriptors, the limit, and lost requests to "Too many open files";
-/// after a ramp it holds about 10,000. `None` at [`BURST`] or fewer, or
-/// without the fixture server.
-fn ramp(in_flight: usize) -> Option<LoadPlan> {
-    let url = RAMP_URL.get()?.as_ref()?;
-    (in_flight > BURST).then(|| {
-        let requests = in_flight as u64 * 9 / 10;
-        LoadPlan::new(url.clone(), Stop::Requests(requests))
-            .concurrency(in_flight)
-            .timeout(TIMEOUT)
-            .rate(requests as f64 / RAMP.as_secs_f64())
-    })
-}
-
 struct Bench<'g, 'c> {
     group: &'g mut BenchmarkGroup<'c, WallTime>,
     shape: Shape<'g>,
@@ -123,23 +86,6 @@ impl Shape<'_> {
             .parse(self.parse)
             .request(self.request.clone())
     }
-
-    /// Warms a point with `run` (a run of a plan on the point's runtime and
-    /// client): the [`ramp`] if the point has one, then, unless this is
-    /// `--test`, a run of twice its requests in flight. Says whether both
-    /// went through; a point that did not is named and skipped.
-    fn warm(&self, combo: Combo, run: impl Fn(LoadPlan) -> Report) -> bool {
-        let ramped = ramp(self.in_flight)
-            .is_none_or(|plan| warmed(combo, self.in_flight, "its ramp", &run(plan)));
-        ramped
-            && (test_mode()
-                || warmed(
-                    combo,
-                    self.in_flight,
-                    "its warm-up",
-                    &run(self.plan(self.in_flight as u64 * 2)),
-                ))
-    }
 }
 
 /// `POST` of a 4 KiB JSON body (the `upload` scenario of compare).
@@ -161,9 +107,16 @@ impl Visit for Bench<'_, '_> {
         let client = Arc::new(client);
         // Warm up outside the measurement: open the pool's connections.
         let shape = self.shape;
-        let warm = |plan| rt.block_on(run_load(rt, client.clone(), plan, Progress::new()));
-        if !shape.warm(combo, warm) {
-            return;
+        if !test_mode() {
+            let warm = rt.block_on(run_load(
+                rt,
+                client.clone(),
+                shape.plan(shape.in_flight as u64 * 2),
+                Progress::new(),
+            ));
+            if !warmed(combo, shape.in_flight, &warm) {
+                return;
+            }
         }
         let id = BenchmarkId::new(combo.id(), shape.in_flight);
         let batch = batch(shape.in_flight);
@@ -195,8 +148,11 @@ impl Visit for Bench<'_, '_> {
                 return;
             }
         };
-        if !shape.warm(combo, |plan| shards.run(plan, Progress::new())) {
-            return;
+        if !test_mode() {
+            let warm = shards.run(shape.plan(shape.in_flight as u64 * 2), Progress::new());
+            if !warmed(combo, shape.in_flight, &warm) {
+                return;
+            }
         }
         let id = BenchmarkId::new(combo.id(), shape.in_flight);
         let batch = batch(shape.in_flight);
@@ -275,7 +231,7 @@ fn bare_tokio_hyper(
 /// Whether this is `cargo bench -- --test` (CI's run): criterion runs each
 /// point once and measures nothing, so the warm-ups are skipped (the one
 /// run opens the connections itself): at 10,000 in flight that is half
-/// of each point's requests and connections. A [`ramp`] still runs.
+/// of each point's requests and connections.
 fn test_mode() -> bool {
     std::env::args().any(|arg| arg == "--test")
 }
@@ -313,14 +269,17 @@ fn record_failure(line: String) {
         .push(line);
 }
 
-/// Whether a warm-up run (`what`: its ramp or its warm-up) went through;
-/// a point whose warm-up failed is skipped (named, with the reason), not
-/// measured.
-fn warmed(combo: Combo, in_flight: usize, what: &str, report: &Report) -> bool {
+/// Whether a warm-up run went through; a point whose warm-up failed is
+/// skipped (named, with the reason), not measured.
+fn warmed(combo: Combo, in_flight: usize, report: &Report) -> bool {
     match fault(report) {
         None => true,
         Some(why) => {
-            failed(combo, in_flight, format!("skipped, {what} failed: {why}"));
+            failed(
+                combo,
+                in_flight,
+                format!("skipped, its warm-up failed: {why}"),
+            );
             false
         }
     }
@@ -353,12 +312,6 @@ fn throughput(c: &mut Criterion) {
             (Some(server), url)
         }
     };
-    // Held past the ramp's end, so every connection it opened is open at once.
-    let hold = (RAMP + RAMP / 4).as_millis();
-    let ramp_url = server
-        .as_ref()
-        .map(|_| UrlTemplate::new(&format!("{base}/delay/{hold}")).expect("valid URL"));
-    RAMP_URL.get_or_init(|| ramp_url);
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     eprintln!(
         "server {base} ({}); every async runtime on {threads} worker threads; pool = requests in flight",
