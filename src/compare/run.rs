@@ -292,6 +292,11 @@ pub const PEAK_SHARE: f64 = 0.95;
 /// A closed-loop run is flagged when Little's law (mean requests in flight
 /// over those asked for) is off by more than this.
 pub const LITTLE_TOLERANCE: f64 = 0.2;
+/// A run whose client opened more than this share over its connections
+/// (`--connections`, the pool every tool is given) is flagged: it did not
+/// run on the pool its row says. Connections a client opens again after
+/// the server closed one count too; the fixture server closes none.
+pub const POOL_TOLERANCE: f64 = 0.05;
 
 /// One load run of one tool at one concurrency.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -539,9 +544,12 @@ impl Run {
     }
 
     /// What the tool's own measurements say against its claim: fewer
-    /// requests in flight than asked for, or (in a closed-loop throughput
-    /// run) Little's law off by more than [`LITTLE_TOLERANCE`]. Empty when
-    /// the run measured what it says, or cannot tell (reference tools).
+    /// requests in flight than asked for, (in a closed-loop throughput
+    /// run) Little's law off by more than [`LITTLE_TOLERANCE`], or more
+    /// connections opened than its pool by more than [`POOL_TOLERANCE`]
+    /// (where the client counts them and its connections are kept). Empty
+    /// when the run measured what it says, or cannot tell (reference
+    /// tools).
     pub fn checks(&self) -> Vec<String> {
         let mut flags = Vec::new();
         // An open loop keeps only as many in flight as its rate needs: its
@@ -567,6 +575,16 @@ impl Run {
             && (ratio - 1.0).abs() > LITTLE_TOLERANCE
         {
             flags.push(format!("Little's law {ratio:.2}"));
+        }
+        if self.scenario != Scenario::HttpsNewConnection
+            && let Some(opened) = self.connections_opened
+            && opened as f64 > (1.0 + POOL_TOLERANCE) * self.connections as f64
+        {
+            flags.push(format!(
+                "opened {opened} connections for {} ({:.2}x)",
+                self.connections,
+                opened as f64 / self.connections.max(1) as f64
+            ));
         }
         flags
     }
@@ -936,6 +954,18 @@ mod tests {
         );
         // Reference tools say nothing about either: nothing to flag.
         assert!(run("wrk", 100, 1.0).checks().is_empty());
+    }
+
+    #[test]
+    fn checks_flag_more_connections_than_the_pool_where_they_are_kept() {
+        let mut r = run("tokio+reqwest", 10_000, 10.0);
+        r.connections_opened = Some(10_400);
+        assert!(r.checks().is_empty(), "{:?}", r.checks());
+        r.connections_opened = Some(16_878);
+        assert_eq!(r.checks(), ["opened 16878 connections for 10000 (1.69x)"]);
+        // A new connection per request is what that scenario measures.
+        r.scenario = Scenario::HttpsNewConnection;
+        assert!(r.checks().is_empty(), "{:?}", r.checks());
     }
 
     #[test]

@@ -9,8 +9,8 @@ use super::placement::Placement;
 use super::readme::answers_table;
 use super::run::{
     DOWNLOAD_BYTES, DOWNLOAD_IN_FLIGHT, H2_CONNECTIONS, LITTLE_TOLERANCE, PEAK_SHARE,
-    ReferenceTool, Round, Run, SCALING_IN_FLIGHT, SWEEP_IN_FLIGHT, Scenario, Spread, Status, Tool,
-    UPLOAD_BYTES, UPLOAD_IN_FLIGHT,
+    POOL_TOLERANCE, ReferenceTool, Round, Run, SCALING_IN_FLIGHT, SWEEP_IN_FLIGHT, Scenario,
+    Spread, Status, Tool, UPLOAD_BYTES, UPLOAD_IN_FLIGHT,
 };
 use crate::combos::{Client, Model, Runtime};
 
@@ -230,12 +230,15 @@ pub fn page(runs: &[Run], info: &PageInfo<'_>) -> String {
     let _ = writeln!(
         md,
         "Checks: each combination measures the requests it really had in flight; a run whose \
-         peak stayed under {:.0}% of what was asked is flagged, and so is a throughput run whose \
+         peak stayed under {:.0}% of what was asked is flagged, as is a throughput run whose \
          Little's law ratio (mean requests in flight over those asked for) is off by more than \
-         {:.0}%: it did not measure what its row says. Failed requests are counted by kind and \
-         kept; a tool that crashed or printed no report is a row that says so.\n",
+         {:.0}%, and a run whose client opened over {:.0}% more connections than its pool \
+         (where the client counts them): it did not measure what its row says. \
+         Failed requests are counted by kind and kept; a tool that crashed or printed no \
+         report is a row that says so.\n",
         PEAK_SHARE * 100.0,
         LITTLE_TOLERANCE * 100.0,
+        POOL_TOLERANCE * 100.0,
     );
     md.push_str("## Throughput\n\n");
     md.push_str(&table(runs));
