@@ -10,10 +10,10 @@
 //! are kept without a cap on those open at once, so in a load run the
 //! engine's gate caps them (each shard's gate at its share of
 //! `--connections`), and each request lets its connection go back to the
-//! pool before its worker sends again (`GIVE_BACK_YIELDS`). It has no connect timeout of its own and does not say
-//! how many connections it opened; the load engine's per-request timeout
-//! bounds every wait, so a connect that hangs ends as a `timeout`, as with
-//! surf. TLS is the same rustls configuration as reqwest's and the hyper
+//! pool before its worker sends again (`GIVE_BACK_YIELDS`). It has no
+//! connect timeout of its own and does not say how many connections it
+//! opened; the load engine's per-request timeout bounds every wait, so a
+//! connect that hangs ends as a `timeout`, as with surf. TLS is the same rustls configuration as reqwest's and the hyper
 //! pool's (`crate::tls`), given to cyper whole. One header differs from
 //! every other client's request: built without its decompression
 //! features, cyper 0.9 still sends `Accept-Encoding`, empty (identity
@@ -169,11 +169,14 @@ impl CyperClient {
 /// --parse title`: without the turn, 20,000 descriptors (the limit) in 3
 /// runs of 3, requests lost to "Too many open files", 2,700 to 3,200/s;
 /// with one, 10,011 to 11,203 descriptors and 11,000 to 11,600/s (two
-/// turns did no better). On a warm server the turn's cost is within the
-/// noise: 5 interleaved rounds of `load -d 3s --parse user`, with / without,
-/// median 0.92 (0.91 to 1.03) at 100 in flight, 0.96 (0.88 to 1.13) at
-/// 1,000. reqwest has the same pool and is left as it is: on tokio the
-/// same turn cost it 12 to 20% at 100 in flight (see docs/benchmarks.md).
+/// turns did no better). The price is paid on a warm server too, where
+/// cyper held 10,011 descriptors without the turn: 8 interleaved rounds of
+/// `load -d 3s --parse user`, with / without, median 0.945 (0.91 to 1.03)
+/// at 100 in flight and 0.951 (0.81 to 1.13) at 1,000, so about 5% of
+/// cyper's throughput, for a pool that is the size every other client
+/// gets and no requests lost. reqwest has the same pool and is left as it
+/// is: on tokio the same turn cost it 12 to 20% at 100 in flight (see
+/// docs/benchmarks.md).
 const GIVE_BACK_YIELDS: usize = 1;
 
 /// Sorts a cyper error met at `stage` into the kind a report counts.
