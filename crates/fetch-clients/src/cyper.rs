@@ -13,11 +13,12 @@
 //! pool before its worker sends again (`GIVE_BACK_YIELDS`). It has no
 //! connect timeout of its own and does not say how many connections it
 //! opened; the load engine's per-request timeout bounds every wait, so a
-//! connect that hangs ends as a `timeout`, as with surf. TLS is the same rustls configuration as reqwest's and the hyper
-//! pool's (`crate::tls`), given to cyper whole. One header differs from
-//! every other client's request: built without its decompression
-//! features, cyper 0.9 still sends `Accept-Encoding`, empty (identity
-//! only, which is what no header means).
+//! connect that hangs ends as a `timeout`, as with surf. TLS is the same
+//! rustls configuration as reqwest's and the hyper pool's (`crate::tls`),
+//! given to cyper whole. One header differs from every other client's
+//! request: built without its decompression features, cyper 0.9 still
+//! sends `Accept-Encoding`, empty (identity only, which is what no header
+//! means).
 
 use std::sync::Arc;
 
