@@ -27,7 +27,7 @@
 //! - [`shard`]: [`run_sharded`], the load engine on a thread-per-core runtime: a runtime and a
 //!   client per thread, the same workers, one report.
 //! - [`gate`]: the fair [`Gate`] that queues requests beyond the connections.
-//! - [`pace`]: the open loop's schedule: a request due every 1/rate, released by a pacer thread as it falls due.
+//! - [`pace`]: the open loop's schedule: a request due every 1/rate, released by a pacer (a task or a thread) as it falls due.
 //! - [`cpus`]: Linux CPU lists, pinning a process or a shard's thread, and the affinity read back.
 //! - [`report`]: the [`Report`] a load run produces, with its [`RunConfig`], and
 //!   [`LoadReport`], its one JSON form (printed by every binary, read by compare and the tests).
@@ -75,6 +75,7 @@ pub use request::{
     split_credentials,
 };
 pub use runtime::{
-    JoinError, Runtime, Task, Timeout, catch_blocking_panics, catch_panics, timeout, yield_now,
+    JoinError, PacerTimer, Runtime, Task, Timeout, catch_blocking_panics, catch_panics, timeout,
+    yield_now,
 };
 pub use shard::{ShardPlan, Sharding, Shards, run_sharded};

@@ -17,8 +17,9 @@
 //! than the client has connections, a fair [`Gate`] lets only as many
 //! requests into the client as it has connections, and the rest queue.
 //!
-//! With a rate ([`LoadPlan::rate`]) the run is an *open loop*: a pacer thread
-//! releases request *i* at `start + (i - 1) / rate` (see [`crate::pace`]),
+//! With a rate ([`LoadPlan::rate`]) the run is an *open loop*: a pacer (a
+//! task of the runtime on tokio, a thread of its own elsewhere) releases
+//! request *i* at `start + (i - 1) / rate` (see [`crate::pace`]),
 //! the workers (still `concurrency` of them: the cap on requests in
 //! flight) take released requests in order, and each request's latency
 //! counts from when it was due, its service time from when it was sent.
@@ -100,8 +101,8 @@ pub async fn run_load<R: Runtime, C: HttpClient>(
     let tasks: Vec<_> = (0..crew.workers)
         .map(|i| rt.spawn(crew.worker(rt, &state, i)))
         .collect();
-    // An open loop's schedule is kept by a thread of its own.
-    let pacer = Pacer::start(&state);
+    // An open loop's schedule is kept by a pacer: a task, or a thread.
+    let pacer = Pacer::start_on(rt, &state);
     // Every worker exists: let them all go at once. Opening only now, after
     // the spawning loop, means a slow spawner (10,000 OS threads for the
     // threads baseline) cannot leave the first workers running alone, and
@@ -374,26 +375,46 @@ fn ended(state: &LoadState, cut: Option<Instant>) -> bool {
     state.cancel().is_cancelled() || cut.is_some_and(|cut| Instant::now() >= cut)
 }
 
-/// The open loop's pacer: an OS thread of its own that sleeps until the
-/// next request is due and releases every request due by then, until the
-/// schedule is over or the run is cancelled.
+/// The open loop's pacer: sleeps until the next request is due and
+/// releases every request due by then, until the schedule is over or the
+/// run is cancelled.
 ///
-/// Not a task of the run's runtime: tokio's timer counts in whole
+/// It needs a timer precise to microseconds: tokio's counts in whole
 /// milliseconds, so a pacer on it released each request up to a
 /// millisecond after it was due, and that wait was in every open-loop
-/// latency. A thread's `sleep` is the kernel's high-resolution timer; the
-/// thread asks for 1 µs of timer slack (Linux gives a thread 50 µs by
-/// default), so it wakes within microseconds of the due time, costs one
-/// wake-up per request at low rates, and at high ones wakes at most once
-/// in [`PACER_MIN_NAP`] and releases several per wake-up. The same thread
-/// paces every runtime, thread-per-core shards and the threads baseline
-/// included. A pacer that wakes late releases late, and the requests it
-/// held count their delay in their latency and as late starts: nothing is
-/// hidden, the report shows what it managed.
+/// latency. Where the runtime lends one ([`Runtime::pacer_timer`]: tokio,
+/// a timerfd in its reactor) the pacer is a task of the run's runtime;
+/// elsewhere (smol, async-std, thread-per-core shards, the threads
+/// baseline) it is an OS thread of its own, sleeping on the kernel's
+/// high-resolution timer with 1 µs of timer slack (Linux gives a thread
+/// 50 µs by default).
+///
+/// Each wake-up costs a context switch, some 20 to 50 µs of CPU on the
+/// 2-core VMs this is measured on, and at low rates the pacer wakes once
+/// per request. A thread then wakes twice per request: itself, then the
+/// runtime thread it hands the request to. A task wakes once: the timer
+/// wakes the runtime thread that runs the pacer, and the worker it
+/// releases runs there next. On tokio at 2,000/s that took a quarter off
+/// the client's CPU (docs/load.md); on smol the task cost more than the
+/// thread (its timers are served by whichever thread drives async-io's
+/// reactor, and the release had more threads to wake), so smol keeps the
+/// thread. At high rates the pacer wakes at most once in
+/// [`PACER_MIN_NAP`] and releases several per wake-up. A pacer that wakes
+/// late releases late, and the requests it held count their delay in
+/// their latency and as late starts: nothing is hidden, the report shows
+/// what it managed.
 pub(crate) struct Pacer {
-    /// The thread, or why it could not start.
-    thread: std::io::Result<std::thread::JoinHandle<()>>,
+    /// Where it runs.
+    runs: Runs,
     state: Arc<LoadState>,
+}
+
+/// Where a [`Pacer`] runs.
+enum Runs {
+    /// A thread of its own, or why it could not start.
+    Thread(std::io::Result<std::thread::JoinHandle<()>>),
+    /// A task of the run's runtime.
+    Task(crate::Task<()>),
 }
 
 /// The longest the pacer sleeps at once, so a cancel is seen soon at any rate.
@@ -413,9 +434,36 @@ const PACER_NAP: Duration = Duration::from_millis(5);
 const PACER_MIN_NAP: Duration = Duration::from_micros(250);
 
 impl Pacer {
-    /// Starts the pacer of the open-loop run `state`; `None` for a closed
-    /// loop. A thread that cannot start ends the schedule at once (nothing
-    /// is sent) and [`Pacer::finished`] says why.
+    /// Starts the pacer of the open-loop run `state` on `rt`: a task when
+    /// `rt` lends a [`PacerTimer`](crate::PacerTimer), a thread otherwise;
+    /// `None` for a closed loop.
+    pub(crate) fn start_on<R: Runtime>(rt: &R, state: &Arc<LoadState>) -> Option<Self> {
+        state.pacing()?;
+        let Some(mut timer) = rt.pacer_timer() else {
+            return Self::start(state);
+        };
+        let shared = state.clone();
+        let task = rt.spawn(async move {
+            if let Some(pacing) = shared.pacing() {
+                // However the task ends (a panic too), idle workers wake
+                // and find nothing more.
+                let _finish = Finish(pacing);
+                shared.wait_for_start().await;
+                let (start, last) = (shared.started_at(), shared.schedule_len(pacing));
+                while let Some(at) = release_due(&shared, pacing, start, last) {
+                    timer.sleep_until(at).await;
+                }
+            }
+        });
+        Some(Pacer {
+            runs: Runs::Task(task),
+            state: state.clone(),
+        })
+    }
+
+    /// Starts the pacer of the open-loop run `state` as a thread of its
+    /// own; `None` for a closed loop. A thread that cannot start ends the
+    /// schedule at once (nothing is sent) and [`Pacer::finished`] says why.
     pub(crate) fn start(state: &Arc<LoadState>) -> Option<Self> {
         let pacing = state.pacing()?;
         let shared = state.clone();
@@ -423,8 +471,6 @@ impl Pacer {
             .name("fetch-pacer".into())
             .spawn(move || {
                 if let Some(pacing) = shared.pacing() {
-                    // However the loop ends (a panic too), idle workers
-                    // wake and find nothing more.
                     let _finish = Finish(pacing);
                     pace(&shared, pacing);
                 }
@@ -433,15 +479,23 @@ impl Pacer {
             pacing.finish();
         }
         Some(Pacer {
-            thread,
+            runs: Runs::Thread(thread),
             state: state.clone(),
         })
     }
 
-    /// Waits, without blocking the runtime, until the pacer's thread ends
-    /// (within [`PACER_NAP`] of the schedule's end or a cancel); its panic,
-    /// if it had one.
+    /// Waits, without blocking the runtime, until the pacer ends (within
+    /// [`PACER_NAP`] of the schedule's end or a cancel); its panic, if it
+    /// had one.
     pub(crate) async fn finished(self) -> Result<(), JoinError> {
+        let thread = match self.runs {
+            Runs::Task(task) => {
+                return task
+                    .await
+                    .map_err(|e| JoinError(format!("the open loop's pacer panicked: {e}")));
+            }
+            Runs::Thread(thread) => thread,
+        };
         if let Some(pacing) = self.state.pacing() {
             while !pacing.is_done() {
                 let done = pacing.listen_done();
@@ -452,7 +506,7 @@ impl Pacer {
             }
         }
         // `done` is set by the thread's last act: joining takes no time.
-        match self.thread {
+        match thread {
             Ok(thread) => thread
                 .join()
                 .map_err(|_| JoinError("the open loop's pacer panicked".into())),
@@ -481,26 +535,35 @@ fn pace(state: &LoadState, pacing: &crate::pace::Pacing) {
         }
         std::thread::sleep(Duration::from_micros(100));
     }
-    let start = state.started_at();
-    let last = state.schedule_len(pacing);
-    loop {
-        if state.cancel().is_cancelled() {
-            return;
-        }
-        let due = pacing.due_by(start.elapsed()).min(last);
-        pacing.release(due);
-        if due >= last {
-            return;
-        }
-        // Until the next request is due, but not sooner than the shortest
-        // nap (nor later than the longest, to look at the cancel); workers
-        // may have released some of those due by now themselves.
-        let next = pacing.due_offset(due.max(pacing.released()) + 1);
-        let wait = next
-            .saturating_sub(start.elapsed())
-            .clamp(PACER_MIN_NAP, PACER_NAP);
-        std::thread::sleep(wait);
+    let (start, last) = (state.started_at(), state.schedule_len(pacing));
+    while let Some(at) = release_due(state, pacing, start, last) {
+        std::thread::sleep(at.saturating_duration_since(Instant::now()));
     }
+}
+
+/// One wake-up of the pacer of a run that started at `start` and sends
+/// `last` requests: releases every request due by now; when to wake next,
+/// or `None` once the schedule is over or the run is cancelled.
+fn release_due(
+    state: &LoadState,
+    pacing: &crate::pace::Pacing,
+    start: Instant,
+    last: u64,
+) -> Option<Instant> {
+    if state.cancel().is_cancelled() {
+        return None;
+    }
+    let due = pacing.due_by(start.elapsed()).min(last);
+    pacing.release(due);
+    if due >= last {
+        return None;
+    }
+    // Until the next request is due, but not sooner than the shortest nap
+    // (nor later than the longest, to look at the cancel); workers may
+    // have released some of those due by now themselves.
+    let now = start.elapsed();
+    let next = pacing.due_offset(due.max(pacing.released()) + 1);
+    Some(start + now + next.saturating_sub(now).clamp(PACER_MIN_NAP, PACER_NAP))
 }
 
 /// What came back for a request that got a final answer.

@@ -8,8 +8,9 @@
 //! it was *due*: a request that had to wait (for the server, or for a free
 //! slot under `-c`) carries that wait in its latency.
 //!
-//! The pacer (`load::Pacer`) is one thread that sleeps until the next
-//! request is due and releases every request due by then: at a low rate
+//! The pacer (`load::Pacer`: a task of the runtime where it lends a
+//! precise timer, tokio's timerfd; a thread of its own elsewhere) sleeps
+//! until the next request is due and releases every request due by then: at a low rate
 //! one wake-up per request, at a high one several requests per wake-up.
 //! Releasing `k` requests wakes `k` idle workers (one each); a worker
 //! that finishes a request claims the next due one without waiting, and

@@ -7,12 +7,19 @@
 //! four operations this project needs, so `fetch-core` can be written once
 //! and each runtime crate (`fetch-tokio`, `fetch-smol`, ...) implements them
 //! in a few lines.
+//!
+//! # Layout
+//! - [`Runtime`]: the operations; [`PacerTimer`], the precise timer a
+//!   runtime may lend the open loop's pacer.
+//! - [`Task`], [`JoinError`]: a spawned task and how it failed;
+//!   [`catch_panics`], [`catch_blocking_panics`] keep a panic in its task.
+//! - [`timeout`], [`Timeout`], [`yield_now`]: written once over any runtime.
 
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::Timer;
 
@@ -101,6 +108,24 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// the bridge from `fn main` into async code, what `#[tokio::main]` writes
     /// for you.
     fn block_on<F: Future>(&self, future: F) -> F::Output;
+
+    /// A timer the open loop's pacer can wait on as a task of this
+    /// runtime, or `None` (the default): the pacer is then a thread of its
+    /// own. Only a timer precise to microseconds will do ([`Runtime::sleep`]
+    /// on tokio counts whole milliseconds), and only where the task
+    /// measured cheaper than the thread: on tokio, a timerfd in its reactor
+    /// wakes the thread that sends, where a pacer thread had to wake first
+    /// and then wake it (see `load::Pacer`).
+    fn pacer_timer(&self) -> Option<Box<dyn PacerTimer>> {
+        None
+    }
+}
+
+/// A timer precise to microseconds on which the open loop's pacer runs as
+/// a task of its runtime ([`Runtime::pacer_timer`]).
+pub trait PacerTimer: Send + 'static {
+    /// Waits until `at`; at once if it has passed.
+    fn sleep_until(&mut self, at: Instant) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
 /// A spawned task; a future of the task's output.

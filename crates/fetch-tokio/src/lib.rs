@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //!
-//! - this file: [`TokioRuntime`], the four operations of [`fetch_core::Runtime`] in tokio's terms.
+//! - this file: [`TokioRuntime`], the four operations of [`fetch_core::Runtime`] in tokio's terms,
+//!   and `TimerFd`, the timer the open loop's pacer runs on (Linux).
 //! - `expanded`: `#[tokio::main]` written out by hand, as the lesson `main-task` shows it.
 //! - `main.rs`: the `fetch-tokio` binary: build the runtime, pick the client, hand over to `fetch-cli`.
 
@@ -112,6 +113,38 @@ impl Runtime for TokioRuntime {
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn pacer_timer(&self) -> Option<Box<dyn fetch_core::PacerTimer>> {
+        // Registered with this runtime's reactor, so made inside it.
+        let _context = self.runtime.enter();
+        let delay = tokio_timerfd::Delay::new(std::time::Instant::now()).ok()?;
+        Some(Box::new(TimerFd(delay)))
+    }
+}
+
+/// The open loop's pacer timer on tokio: one timerfd, armed again for each
+/// wake-up. It goes off within microseconds of its time (no timer slack
+/// applies to it), and its wake-up is the reactor's: the runtime thread
+/// waiting in `epoll_wait` runs the pacer and then the workers it releases.
+#[cfg(target_os = "linux")]
+struct TimerFd(tokio_timerfd::Delay);
+
+#[cfg(target_os = "linux")]
+impl fetch_core::PacerTimer for TimerFd {
+    fn sleep_until(
+        &mut self,
+        at: std::time::Instant,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            self.0.reset(at);
+            // A read that fails (never seen) falls back on tokio's timer
+            // for this wake-up: a millisecond coarser, never early.
+            if (&mut self.0).await.is_err() {
+                tokio::time::sleep_until(at.into()).await;
+            }
+        })
     }
 }
 

@@ -257,8 +257,8 @@ impl LoadState {
                 }
                 // A worker awake on the runtime releases the next request
                 // itself when it is due and takes it, without waiting for
-                // the pacer's thread to wake and then wake a worker (a
-                // cross-thread wake-up each, on a runtime busy with others).
+                // the pacer to wake and then wake a worker (a wake-up each,
+                // on a runtime busy with others).
                 let due = pacing.due_by(elapsed()).min(self.schedule_len(pacing));
                 if due > next {
                     pacing.release_own(next + 1);
