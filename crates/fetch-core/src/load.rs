@@ -397,8 +397,8 @@ fn ended(state: &LoadState, cut: Option<Instant>) -> bool {
 /// releases runs there next. On tokio at 2,000/s that took a quarter off
 /// the client's CPU (docs/load.md); on smol the task cost more than the
 /// thread (its timers are served by whichever thread drives async-io's
-/// reactor, and the release had more threads to wake), so smol keeps the
-/// thread. At high rates the pacer wakes at most once in
+/// reactor, and the release had more threads to wake), and so did
+/// async-std's (async-io too): both keep the thread. At high rates the pacer wakes at most once in
 /// [`PACER_MIN_NAP`] and releases several per wake-up. A pacer that wakes
 /// late releases late, and the requests it held count their delay in
 /// their latency and as late starts: nothing is hidden, the report shows
