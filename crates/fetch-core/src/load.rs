@@ -398,11 +398,11 @@ fn ended(state: &LoadState, cut: Option<Instant>) -> bool {
 /// the client's CPU (docs/load.md); on smol the task cost more than the
 /// thread (its timers are served by whichever thread drives async-io's
 /// reactor, and the release had more threads to wake), and so did
-/// async-std's (async-io too): both keep the thread. At high rates the pacer wakes at most once in
-/// [`PACER_MIN_NAP`] and releases several per wake-up. A pacer that wakes
-/// late releases late, and the requests it held count their delay in
-/// their latency and as late starts: nothing is hidden, the report shows
-/// what it managed.
+/// async-std's (async-io too): both keep the thread. At high rates the
+/// pacer wakes at most once in [`PACER_MIN_NAP`] and releases several per
+/// wake-up. A pacer that wakes late releases late, and the requests it
+/// held count their delay in their latency and as late starts: nothing is
+/// hidden, the report shows what it managed.
 pub(crate) struct Pacer {
     /// Where it runs.
     runs: Runs,
