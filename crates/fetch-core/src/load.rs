@@ -471,6 +471,8 @@ impl Pacer {
             .name("fetch-pacer".into())
             .spawn(move || {
                 if let Some(pacing) = shared.pacing() {
+                    // However the loop ends (a panic too), idle workers
+                    // wake and find nothing more.
                     let _finish = Finish(pacing);
                     pace(&shared, pacing);
                 }

@@ -10,8 +10,9 @@
 //!
 //! The pacer (`load::Pacer`: a task of the runtime where it lends a
 //! precise timer, tokio's timerfd; a thread of its own elsewhere) sleeps
-//! until the next request is due and releases every request due by then: at a low rate
-//! one wake-up per request, at a high one several requests per wake-up.
+//! until the next request is due and releases every request due by then:
+//! at a low rate one wake-up per request, at a high one several requests
+//! per wake-up.
 //! Releasing `k` requests wakes `k` idle workers (one each); a worker
 //! that finishes a request claims the next due one without waiting, and
 //! releases it itself when it is due and the pacer has not got to it yet
