@@ -30,10 +30,10 @@ async fn page() -> usize {
 /// `pin_project!`), and why: every source file outside the lessons and
 /// their tests that does, as the test `the_list_names_every_place_pin_is_written`
 /// checks.
-const BY_HAND: [(&str, &str); 16] = [
+const BY_HAND: [(&str, &str); 17] = [
     (
-        "fetch-core/src/runtime.rs  Timeout, Task, block_on",
-        "a timeout written as a struct (pin_project!) so it adds no box, polling its two inner futures through Pin; a join handle's poll; pin! to poll a future on the current thread",
+        "fetch-core/src/runtime.rs  Timeout, Task, block_on, PacerTimer",
+        "a timeout written as a struct (pin_project!) so it adds no box, polling its two inner futures through Pin; a join handle's poll; pin! to poll a future on the current thread; a trait object's method (the pacer's sleep) cannot return `impl Future`, so it returns a Pin<Box<dyn Future>>",
     ),
     (
         "fetch-core/src/fetch.rs  Within",
@@ -78,6 +78,10 @@ const BY_HAND: [(&str, &str); 16] = [
     (
         "fetch-clients/src/cyper.rs  body",
         "pin! on a body's stream of chunks, to call next() on it",
+    ),
+    (
+        "fetch-tokio/src/lib.rs  TimerFd",
+        "the pacer's sleep on tokio's timerfd, boxed and pinned once per wake-up (PacerTimer's Pin<Box<dyn Future>>)",
     ),
     (
         "fetch-threads/src/runtime.rs  Sleep",
