@@ -403,16 +403,12 @@ fn ended(state: &LoadState, cut: Option<Instant>) -> bool {
 /// wake-up. A pacer that wakes late releases late, and the requests it
 /// held count their delay in their latency and as late starts: nothing is
 /// hidden, the report shows what it managed.
-pub(crate) struct Pacer {
-    /// Where it runs.
-    runs: Runs,
-    state: Arc<LoadState>,
-}
-
-/// Where a [`Pacer`] runs.
-enum Runs {
-    /// A thread of its own, or why it could not start.
-    Thread(std::io::Result<std::thread::JoinHandle<()>>),
+pub(crate) enum Pacer {
+    /// A thread of its own (or why it could not start), pacing `state`.
+    Thread {
+        thread: std::io::Result<std::thread::JoinHandle<()>>,
+        state: Arc<LoadState>,
+    },
     /// A task of the run's runtime.
     Task(crate::Task<()>),
 }
@@ -455,10 +451,7 @@ impl Pacer {
                 }
             }
         });
-        Some(Pacer {
-            runs: Runs::Task(task),
-            state: state.clone(),
-        })
+        Some(Pacer::Task(task))
     }
 
     /// Starts the pacer of the open-loop run `state` as a thread of its
@@ -480,8 +473,8 @@ impl Pacer {
         if thread.is_err() {
             pacing.finish();
         }
-        Some(Pacer {
-            runs: Runs::Thread(thread),
+        Some(Pacer::Thread {
+            thread,
             state: state.clone(),
         })
     }
@@ -490,15 +483,15 @@ impl Pacer {
     /// [`PACER_NAP`] of the schedule's end or a cancel); its panic, if it
     /// had one.
     pub(crate) async fn finished(self) -> Result<(), JoinError> {
-        let thread = match self.runs {
-            Runs::Task(task) => {
+        let (thread, state) = match self {
+            Pacer::Task(task) => {
                 return task
                     .await
                     .map_err(|e| JoinError(format!("the open loop's pacer panicked: {e}")));
             }
-            Runs::Thread(thread) => thread,
+            Pacer::Thread { thread, state } => (thread, state),
         };
-        if let Some(pacing) = self.state.pacing() {
+        if let Some(pacing) = state.pacing() {
             while !pacing.is_done() {
                 let done = pacing.listen_done();
                 if pacing.is_done() {
