@@ -72,11 +72,19 @@ fn the_open_loop_shows_a_stall_that_the_closed_loop_hides() {
             "{what}"
         );
         assert!(!open.fell_behind(), "{what}");
+        // The pacer says how it ran and what it cost: on tokio (Linux) a
+        // task of the runtime on a timerfd, elsewhere a thread of its own.
+        let task = cfg!(target_os = "linux") && bin_name == "fetch-tokio";
+        let runs_as = if task { "task" } else { "thread" };
+        assert_eq!(open.pacer_runs_as.as_deref(), Some(runs_as), "{what}");
+        let pacer = open.pacer_cpu_s.unwrap_or(f64::NAN);
+        assert!(pacer > 0.0 && pacer < open.elapsed_s, "{what}");
 
         let closed = run_with_a_pause(bin_name, client, &["-d", "4s", "-c", "4"]);
         let what = format!("{bin_name} {client}: {closed:?}");
         assert_eq!(closed.rate, None, "{what}");
         assert_eq!(closed.service_ms, None, "{what}");
+        assert_eq!((closed.pacer_runs_as, closed.pacer_cpu_s), (None, None));
         // The same pause: four requests waited through it (the max shows
         // it), and thousands of others never saw it, so p99 is fast.
         assert!(seconds(closed.latency_ms.max) > 0.5, "{what}");
@@ -153,6 +161,7 @@ fn the_text_report_shows_the_schedule_and_a_run_that_falls_behind() {
             "{what}"
         );
         assert!(!out.stdout.contains("BEHIND"), "{what}");
+        assert!(out.stdout.contains("  pacer        a "), "{what}");
     }
     let slow = format!("{base}/delay/10");
     let out = common::run(

@@ -687,6 +687,16 @@ impl Run {
         self.per_10k(self.cpu_s)
     }
 
+    /// An open-loop combination's pacer, from its report: how it ran
+    /// (`thread` or `task`) and its CPU as a share of one core over the
+    /// run; `None` for the reference tools, a closed loop, or a report
+    /// from before the pacer said.
+    pub fn pacer_share(&self) -> Option<(&str, f64)> {
+        let runs_as = self.config.get("pacer_runs_as")?.as_str()?;
+        let cpu_s = self.config.get("pacer_cpu_s")?.as_f64()?;
+        (self.elapsed_s > 0.0).then(|| (runs_as, cpu_s / self.elapsed_s))
+    }
+
     /// Server CPU seconds per 10,000 requests; `None` when the server's
     /// CPU time could not be read.
     pub fn server_cpu_per_10k(&self) -> Option<f64> {

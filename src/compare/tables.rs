@@ -722,13 +722,17 @@ fn pacer_precision(runs: &[Run]) -> String {
         return String::new();
     };
     let mut out = format!(
-        "\nThe pacer at {:.0}% of saturation: worst start delay (ms after due), and p99 from the due time against service p99:\n\n",
+        "\nThe pacer at {:.0}% of saturation: worst start delay (ms after due), p99 from the due time against service p99, and the pacer's own CPU:\n\n",
         share * 100.0
     );
     for r in sweep.iter().filter(|r| r.fraction == Some(share)) {
+        let cost = r
+            .pacer_share()
+            .map(|(runs_as, cpu)| format!("; pacer a {runs_as}, {:.1}% of a core", cpu * 100.0))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "- {}: {} ms; p99 {} ms, service p99 {} ms",
+            "- {}: {} ms; p99 {} ms, service p99 {} ms{cost}",
             r.tool,
             ms(r.max_start_delay_ms),
             ms(r.p99_ms),
@@ -1554,9 +1558,14 @@ mod tests {
         );
         let mut slow_start = runs[3].clone();
         slow_start.max_start_delay_ms = Some(1.5);
+        let line = "- tokio+hyper: 1.50 ms; p99 2.00 ms, service p99 1.00 ms";
+        assert!(pacer_precision(std::slice::from_ref(&slow_start)).contains(&format!("{line}\n")));
+        // The pacer's CPU, where the report gives it: 0.05 s of a 2 s run.
+        slow_start.elapsed_s = 2.0;
+        slow_start.config = serde_json::json!({"pacer_runs_as": "task", "pacer_cpu_s": 0.05});
         assert!(
             pacer_precision(&[slow_start])
-                .contains("- tokio+hyper: 1.50 ms; p99 2.00 ms, service p99 1.00 ms")
+                .contains(&format!("{line}; pacer a task, 2.5% of a core\n"))
         );
         let h = headline(&runs);
         assert!(h.contains("sustainable rate (open loop, p99 from due time < 10 ms, nothing lost, >= 99% sent), tokio+hyper | 110000/s |"), "{h}");

@@ -70,6 +70,22 @@ fn schedule(s: &mut String, r: &LoadReport, rate: f64) {
         plural(late, "request", "requests"),
         r.max_start_delay_ms.unwrap_or(0.0)
     );
+    if let (Some(runs_as), Some(cpu_s)) = (&r.pacer_runs_as, r.pacer_cpu_s) {
+        let (how, what) = match runs_as.as_str() {
+            "task" => ("a task of the runtime", "inside its polls"),
+            _ => ("a thread of its own", "of CPU"),
+        };
+        let share = if r.elapsed_s > 0.0 {
+            100.0 * cpu_s / r.elapsed_s
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            s,
+            "  pacer        {how}: {} s {what} ({share:.1}% of one core)",
+            sig3(cpu_s)
+        );
+    }
     if r.fell_behind() {
         let _ = writeln!(
             s,

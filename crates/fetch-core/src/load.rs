@@ -40,7 +40,8 @@ mod plan;
 mod record;
 mod state;
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,7 @@ pub use self::record::{Recorder, Tally};
 pub use self::state::LoadState;
 use crate::fetch::check_status;
 use crate::gate::Gate;
+use crate::pace::{PacerCost, PacerKind};
 use crate::{
     ClientConfig, ErrorKind, FetchError, HttpClient, HttpVersion, JoinError, LocalHttpClient,
     Parse, Report, Request, RunConfig, Runtime, Timeout, Timer, decode_user,
@@ -444,11 +446,27 @@ impl Pacer {
                 // However the task ends (a panic too), idle workers wake
                 // and find nothing more.
                 let _finish = Finish(pacing);
-                shared.wait_for_start().await;
-                let (start, last) = (shared.started_at(), shared.schedule_len(pacing));
-                while let Some(at) = release_due(&shared, pacing, start, last) {
-                    timer.sleep_until(at).await;
-                }
+                let mut pace = pin!(async {
+                    shared.wait_for_start().await;
+                    let (start, last) = (shared.started_at(), shared.schedule_len(pacing));
+                    while let Some(at) = release_due(&shared, pacing, start, last) {
+                        timer.sleep_until(at).await;
+                    }
+                });
+                // A task has no CPU clock of its own: its cost is the time
+                // inside its polls, timed around each.
+                let mut polling = Duration::ZERO;
+                poll_fn(|cx| {
+                    let began = Instant::now();
+                    let poll = pace.as_mut().poll(cx);
+                    polling += began.elapsed();
+                    poll
+                })
+                .await;
+                pacing.set_cost(PacerCost {
+                    runs_as: PacerKind::Task,
+                    cpu: polling,
+                });
             }
         });
         Some(Pacer::Task(task))
@@ -468,6 +486,12 @@ impl Pacer {
                     // wake and find nothing more.
                     let _finish = Finish(pacing);
                     pace(&shared, pacing);
+                    if let Some(cpu) = crate::pace::thread_cpu_time() {
+                        pacing.set_cost(PacerCost {
+                            runs_as: PacerKind::Thread,
+                            cpu,
+                        });
+                    }
                 }
             });
         if thread.is_err() {

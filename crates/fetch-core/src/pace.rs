@@ -24,7 +24,11 @@
 //! - [`Pacing`]: the schedule and what has been released of it, shared by the
 //!   pacer (`load::Pacer`) and the workers (`LoadState::claim_due`).
 //! - [`fine_timer_slack`]: the pacer thread's 1 µs timer slack.
+//! - [`PacerCost`], [`PacerKind`], [`thread_cpu_time`]: what the pacer
+//!   cost its process, which the report shows (`pacer_runs_as`,
+//!   `pacer_cpu_s`).
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -42,6 +46,50 @@ pub fn fine_timer_slack() {
     let _ = nix::sys::prctl::set_timerslack(1_000);
 }
 
+/// The calling thread's CPU time so far (user and system); `None` where
+/// it cannot be read (elsewhere than Linux).
+pub fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(target_os = "linux")]
+    return nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .ok()
+        .map(Duration::from);
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// How an open loop's pacer ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacerKind {
+    /// An OS thread of its own.
+    Thread,
+    /// A task of the run's runtime, on a timer the runtime lent.
+    Task,
+}
+
+impl PacerKind {
+    /// `thread` or `task`, as the report says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PacerKind::Thread => "thread",
+            PacerKind::Task => "task",
+        }
+    }
+}
+
+/// What the pacer cost its process: the pacer is the load generator's
+/// own overhead in an open loop, taken from the cores the client (and,
+/// on one machine, the server) runs on, so the report shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacerCost {
+    /// How it ran.
+    pub runs_as: PacerKind,
+    /// A thread's CPU clock (user and system, its sleeps and wake-ups
+    /// included) when it ended; for a task, the time spent inside its
+    /// polls (the runtime's work to wake it is in the process's CPU
+    /// only).
+    pub cpu: Duration,
+}
+
 /// The schedule of an open-loop run, and how much of it is released.
 #[derive(Debug)]
 pub struct Pacing {
@@ -55,6 +103,8 @@ pub struct Pacing {
     event: Event,
     /// The run waits here for `done`.
     done_event: Event,
+    /// What the pacer cost, once it ended.
+    cost: OnceLock<PacerCost>,
 }
 
 impl Pacing {
@@ -67,6 +117,7 @@ impl Pacing {
             done: AtomicBool::new(false),
             event: Event::new(),
             done_event: Event::new(),
+            cost: OnceLock::new(),
         }
     }
 
@@ -138,6 +189,16 @@ impl Pacing {
     /// [`Pacing::is_done`] again.
     pub fn listen_done(&self) -> EventListener {
         self.done_event.listen()
+    }
+
+    /// Notes what the pacer cost (the first note stands).
+    pub fn set_cost(&self, cost: PacerCost) {
+        let _ = self.cost.set(cost);
+    }
+
+    /// What the pacer cost, once it has ended and said so.
+    pub fn cost(&self) -> Option<PacerCost> {
+        self.cost.get().copied()
     }
 
     /// Ends the schedule: waiting workers wake and find nothing more.

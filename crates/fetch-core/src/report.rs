@@ -173,6 +173,9 @@ pub struct Report {
     /// Connections the client opened during the run; `None` when the
     /// client offers no way to count them.
     pub connections_opened: Option<u64>,
+    /// Open loop: how the pacer ran and its own CPU time; `None` in a
+    /// closed loop, or when the pacer could not say.
+    pub pacer: Option<crate::pace::PacerCost>,
 }
 
 impl Report {
@@ -442,6 +445,16 @@ pub struct LoadReport {
     /// or, for a `-d` run that ended with due requests unsent, how overdue
     /// the first of them was); `null` in a closed loop.
     pub behind_s: Option<f64>,
+    /// Open loop: how the pacer ran, `thread` (an OS thread of its own) or
+    /// `task` (a task of the runtime, on a timer the runtime lends);
+    /// `null` in a closed loop.
+    #[serde(default)]
+    pub pacer_runs_as: Option<String>,
+    /// Open loop: the pacer's own CPU time, seconds: a thread's CPU clock
+    /// (user + system), or the time inside a task's polls; part of
+    /// `cpu_s`. `null` in a closed loop.
+    #[serde(default)]
+    pub pacer_cpu_s: Option<f64>,
     /// CPU time (user + system) the process used during the run, seconds.
     pub cpu_s: f64,
     /// The system (kernel) part of `cpu_s`, seconds: where a runtime's
@@ -537,6 +550,8 @@ impl LoadReport {
                 .rate
                 .map(|_| report.max_start_delay.as_secs_f64() * 1000.0),
             behind_s: report.behind.map(|d| d.as_secs_f64()),
+            pacer_runs_as: report.pacer.map(|p| p.runs_as.name().to_owned()),
+            pacer_cpu_s: report.pacer.map(|p| p.cpu.as_secs_f64()),
             cpu_s: cost.cpu_s,
             cpu_system_s: cost.cpu_system_s,
             peak_rss_kb: cost.peak_rss_kb,
@@ -668,6 +683,7 @@ mod tests {
             max_start_delay: Duration::ZERO,
             behind: None,
             connections_opened: None,
+            pacer: None,
         }
     }
 

@@ -30,10 +30,14 @@ async fn page() -> usize {
 /// `pin_project!`), and why: every source file outside the lessons and
 /// their tests that does, as the test `the_list_names_every_place_pin_is_written`
 /// checks.
-const BY_HAND: [(&str, &str); 17] = [
+const BY_HAND: [(&str, &str); 18] = [
     (
         "fetch-core/src/runtime.rs  Timeout, Task, block_on, PacerTimer",
         "a timeout written as a struct (pin_project!) so it adds no box, polling its two inner futures through Pin; a join handle's poll; pin! to poll a future on the current thread; a trait object's method (the pacer's sleep) cannot return `impl Future`, so it returns a Pin<Box<dyn Future>>",
+    ),
+    (
+        "fetch-core/src/load.rs  Pacer::start_on",
+        "pin! on the pacer task's loop, polled inside poll_fn that times each poll: the task's own CPU in the report",
     ),
     (
         "fetch-core/src/fetch.rs  Within",

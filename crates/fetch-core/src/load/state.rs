@@ -370,6 +370,7 @@ impl LoadState {
             max_start_delay: tally.max_start_delay,
             behind,
             connections_opened,
+            pacer: self.pacing.as_ref().and_then(Pacing::cost),
         }
     }
 }
