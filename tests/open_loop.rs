@@ -15,6 +15,7 @@ mod common;
 use std::time::Duration;
 
 use common::{check_report, finish, spawn};
+use fetch_core::pace::PacerKind;
 
 /// One combination per runtime (its binary's default client): the runtime
 /// is what paces the requests.
@@ -74,9 +75,12 @@ fn the_open_loop_shows_a_stall_that_the_closed_loop_hides() {
         assert!(!open.fell_behind(), "{what}");
         // The pacer says how it ran and what it cost: on tokio (Linux) a
         // task of the runtime on a timerfd, elsewhere a thread of its own.
-        let task = cfg!(target_os = "linux") && bin_name == "fetch-tokio";
-        let runs_as = if task { "task" } else { "thread" };
-        assert_eq!(open.pacer_runs_as.as_deref(), Some(runs_as), "{what}");
+        let runs_as = if cfg!(target_os = "linux") && bin_name == "fetch-tokio" {
+            PacerKind::Task
+        } else {
+            PacerKind::Thread
+        };
+        assert_eq!(open.pacer_runs_as, Some(runs_as), "{what}");
         let pacer = open.pacer_cpu_s.unwrap_or(f64::NAN);
         assert!(pacer > 0.0 && pacer < open.elapsed_s, "{what}");
 

@@ -691,8 +691,8 @@ impl Run {
     /// (`thread` or `task`) and its CPU as a share of one core over the
     /// run; `None` for the reference tools, a closed loop, or a report
     /// from before the pacer said.
-    pub fn pacer_share(&self) -> Option<(&str, f64)> {
-        let runs_as = self.config.get("pacer_runs_as")?.as_str()?;
+    pub fn pacer_share(&self) -> Option<(fetch_core::pace::PacerKind, f64)> {
+        let runs_as = serde_json::from_value(self.config.get("pacer_runs_as")?.clone()).ok()?;
         let cpu_s = self.config.get("pacer_cpu_s")?.as_f64()?;
         (self.elapsed_s > 0.0).then(|| (runs_as, cpu_s / self.elapsed_s))
     }

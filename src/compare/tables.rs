@@ -728,7 +728,13 @@ fn pacer_precision(runs: &[Run]) -> String {
     for r in sweep.iter().filter(|r| r.fraction == Some(share)) {
         let cost = r
             .pacer_share()
-            .map(|(runs_as, cpu)| format!("; pacer a {runs_as}, {:.1}% of a core", cpu * 100.0))
+            .map(|(runs_as, cpu)| {
+                format!(
+                    "; pacer a {}, {:.1}% of a core",
+                    runs_as.name(),
+                    cpu * 100.0
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             out,

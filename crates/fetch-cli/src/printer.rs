@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use fetch_core::LoadReport;
+use fetch_core::pace::PacerKind;
 
 /// The report as one line of JSON.
 pub fn json(report: &LoadReport) -> String {
@@ -70,10 +71,10 @@ fn schedule(s: &mut String, r: &LoadReport, rate: f64) {
         plural(late, "request", "requests"),
         r.max_start_delay_ms.unwrap_or(0.0)
     );
-    if let (Some(runs_as), Some(cpu_s)) = (&r.pacer_runs_as, r.pacer_cpu_s) {
-        let (how, what) = match runs_as.as_str() {
-            "task" => ("a task of the runtime", "inside its polls"),
-            _ => ("a thread of its own", "of CPU"),
+    if let (Some(runs_as), Some(cpu_s)) = (r.pacer_runs_as, r.pacer_cpu_s) {
+        let (how, what) = match runs_as {
+            PacerKind::Task => ("a task of the runtime", "inside its polls"),
+            PacerKind::Thread => ("a thread of its own", "of CPU"),
         };
         let share = if r.elapsed_s > 0.0 {
             100.0 * cpu_s / r.elapsed_s

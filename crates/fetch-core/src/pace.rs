@@ -57,8 +57,9 @@ pub fn thread_cpu_time() -> Option<Duration> {
     None
 }
 
-/// How an open loop's pacer ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an open loop's pacer ran: `thread` or `task` in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PacerKind {
     /// An OS thread of its own.
     Thread,
@@ -67,7 +68,7 @@ pub enum PacerKind {
 }
 
 impl PacerKind {
-    /// `thread` or `task`, as the report says it.
+    /// `thread` or `task`: the report's word for it.
     pub fn name(self) -> &'static str {
         match self {
             PacerKind::Thread => "thread",
@@ -206,5 +207,18 @@ impl Pacing {
         self.done.store(true, Ordering::Release);
         self.event.notify(usize::MAX);
         self.done_event.notify(usize::MAX);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PacerKind;
+
+    #[test]
+    fn a_pacer_kind_is_written_as_its_name() {
+        for kind in [PacerKind::Thread, PacerKind::Task] {
+            let json = serde_json::to_value(kind).ok();
+            assert_eq!(json.as_ref().and_then(|v| v.as_str()), Some(kind.name()));
+        }
     }
 }

@@ -447,12 +447,13 @@ pub struct LoadReport {
     pub behind_s: Option<f64>,
     /// Open loop: how the pacer ran, `thread` (an OS thread of its own) or
     /// `task` (a task of the runtime, on a timer the runtime lends);
-    /// `null` in a closed loop.
+    /// `null` in a closed loop (or when the pacer could not say: its
+    /// thread did not start).
     #[serde(default)]
-    pub pacer_runs_as: Option<String>,
+    pub pacer_runs_as: Option<crate::pace::PacerKind>,
     /// Open loop: the pacer's own CPU time, seconds: a thread's CPU clock
     /// (user + system), or the time inside a task's polls; part of
-    /// `cpu_s`. `null` in a closed loop.
+    /// `cpu_s`. `null` when `pacer_runs_as` is.
     #[serde(default)]
     pub pacer_cpu_s: Option<f64>,
     /// CPU time (user + system) the process used during the run, seconds.
@@ -550,7 +551,7 @@ impl LoadReport {
                 .rate
                 .map(|_| report.max_start_delay.as_secs_f64() * 1000.0),
             behind_s: report.behind.map(|d| d.as_secs_f64()),
-            pacer_runs_as: report.pacer.map(|p| p.runs_as.name().to_owned()),
+            pacer_runs_as: report.pacer.map(|p| p.runs_as),
             pacer_cpu_s: report.pacer.map(|p| p.cpu.as_secs_f64()),
             cpu_s: cost.cpu_s,
             cpu_system_s: cost.cpu_system_s,
