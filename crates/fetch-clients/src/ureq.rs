@@ -184,6 +184,12 @@ impl UreqClient {
                 limit: self.config.max_body,
             },
             // ureq cannot say whether the connection was a reused one.
+            // Its error names no source, so an I/O error inside it is
+            // handed on as itself: its kind is how a connection the
+            // server closed (`UnexpectedEof`, ureq's "Peer disconnected"
+            // when a reused connection ends before the answer) is known,
+            // and the request is sent once more rather than lost.
+            E::Io(io) => FetchError::transport_before_answer(url, io, true),
             other => FetchError::transport_before_answer(url, other, true),
         }
     }
@@ -206,5 +212,27 @@ impl BlockingHttpClient for UreqClient {
     /// On the agent without an idle pool: a new connection.
     fn send_fresh_blocking(&self, request: &Request<'_>) -> Result<Response, FetchError> {
         self.send(&self.fresh, request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_that_ended_before_the_answer_is_sent_again() {
+        let Ok(client) = UreqClient::new(&ClientConfig::default()) else {
+            panic!("a client with the default configuration");
+        };
+        let url = "http://127.0.0.1:1/users/1";
+        // What ureq returns when a reused connection ends before the head.
+        let ended = io::Error::new(io::ErrorKind::UnexpectedEof, "Peer disconnected");
+        let err = client.map_error(url, ureq::Error::Io(ended));
+        assert!(err.is_unanswered(), "{err:?}");
+        assert_eq!(err.kind(), fetch_core::ErrorKind::Transport);
+        // Any other I/O error is a transport error, and not sent again.
+        let other = io::Error::other("something else");
+        let err = client.map_error(url, ureq::Error::Io(other));
+        assert!(!err.is_unanswered(), "{err:?}");
     }
 }
