@@ -692,9 +692,12 @@ impl Run {
     /// run; `None` for the reference tools, a closed loop, or a report
     /// from before the pacer said.
     pub fn pacer_share(&self) -> Option<(fetch_core::pace::PacerKind, f64)> {
-        let runs_as = serde_json::from_value(self.config.get("pacer_runs_as")?.clone()).ok()?;
-        let cpu_s = self.config.get("pacer_cpu_s")?.as_f64()?;
-        (self.elapsed_s > 0.0).then(|| (runs_as, cpu_s / self.elapsed_s))
+        let runs_as = serde_json::from_value(self.config.get("pacer_runs_as")?.clone()).ok();
+        let cpu_s = self
+            .config
+            .get("pacer_cpu_s")
+            .and_then(serde_json::Value::as_f64);
+        fetch_core::report::pacer_share(runs_as, cpu_s, self.elapsed_s)
     }
 
     /// Server CPU seconds per 10,000 requests; `None` when the server's

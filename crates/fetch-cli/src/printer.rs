@@ -71,20 +71,16 @@ fn schedule(s: &mut String, r: &LoadReport, rate: f64) {
         plural(late, "request", "requests"),
         r.max_start_delay_ms.unwrap_or(0.0)
     );
-    if let (Some(runs_as), Some(cpu_s)) = (r.pacer_runs_as, r.pacer_cpu_s) {
+    if let Some((runs_as, share)) = r.pacer_share() {
         let (how, what) = match runs_as {
             PacerKind::Task => ("a task of the runtime", "inside its polls"),
             PacerKind::Thread => ("a thread of its own", "of CPU"),
         };
-        let share = if r.elapsed_s > 0.0 {
-            100.0 * cpu_s / r.elapsed_s
-        } else {
-            0.0
-        };
         let _ = writeln!(
             s,
-            "  pacer        {how}: {} s {what} ({share:.1}% of one core)",
-            sig3(cpu_s)
+            "  pacer        {how}: {} s {what} ({:.1}% of one core)",
+            sig3(r.pacer_cpu_s.unwrap_or(0.0)),
+            100.0 * share
         );
     }
     if r.fell_behind() {

@@ -249,6 +249,19 @@ pub fn fell_behind(behind_s: Option<f64>, elapsed_s: f64) -> bool {
     behind_s.is_some_and(|behind| behind > 1.0 || behind > elapsed_s / 10.0)
 }
 
+/// An open loop's pacer, from its report's `pacer_runs_as` and
+/// `pacer_cpu_s` in a run of `elapsed_s`: how it ran and its CPU as a share
+/// of one core (0.05: 5% of a core). `None` in a closed loop, when the
+/// pacer could not say, or for a run of no length.
+pub fn pacer_share(
+    runs_as: Option<crate::pace::PacerKind>,
+    cpu_s: Option<f64>,
+    elapsed_s: f64,
+) -> Option<(crate::pace::PacerKind, f64)> {
+    let (runs_as, cpu_s) = runs_as.zip(cpu_s)?;
+    (elapsed_s > 0.0).then(|| (runs_as, cpu_s / elapsed_s))
+}
+
 /// Where the server of a run was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -592,6 +605,12 @@ impl LoadReport {
         fell_behind(self.behind_s, self.elapsed_s)
     }
 
+    /// How the open loop's pacer ran and its CPU as a share of one core
+    /// (see [`pacer_share`]); `None` in a closed loop.
+    pub fn pacer_share(&self) -> Option<(crate::pace::PacerKind, f64)> {
+        pacer_share(self.pacer_runs_as, self.pacer_cpu_s, self.elapsed_s)
+    }
+
     /// The report as one line of JSON.
     pub fn to_json(&self) -> String {
         // Plain structs, numbers and maps with string keys: serializing
@@ -755,5 +774,19 @@ mod tests {
         assert_eq!(back.ok_per_sec, 3.5);
         assert!(back.is_consistent());
         assert!((back.latency_ms.p50.unwrap() - 1.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_pacers_share_is_its_cpu_over_the_run() {
+        use crate::pace::PacerKind::{Task, Thread};
+        assert_eq!(pacer_share(Some(Task), Some(0.2), 4.0), Some((Task, 0.05)));
+        assert_eq!(
+            pacer_share(Some(Thread), Some(0.0), 2.0),
+            Some((Thread, 0.0))
+        );
+        // A closed loop, a pacer that could not say, a run of no length.
+        assert_eq!(pacer_share(None, None, 4.0), None);
+        assert_eq!(pacer_share(Some(Thread), None, 4.0), None);
+        assert_eq!(pacer_share(Some(Task), Some(0.2), 0.0), None);
     }
 }
