@@ -21,12 +21,19 @@
 //! every later point still runs, and the bench exits non-zero. A point
 //! whose warm-up fails is skipped, with the reason.
 //!
+//! A filter (`cargo bench --bench throughput -- 'get_user/tokio\+hyper/100'`)
+//! is read here as criterion reads it ([`BenchFilter`]), so a point it leaves
+//! out is not set up or warmed either: one point takes seconds, not the
+//! minutes of opening every other pool.
+//!
 //! Run with: `cargo bench --bench throughput`
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_fetch::bench_filter::BenchFilter;
 use async_fetch::combos::{self, Combo, LocalCombo, Visit};
+use async_fetch::compare::ReferenceTool;
 use async_fetch::harness::ServerProcess;
 use criterion::async_executor::AsyncExecutor;
 use criterion::measurement::WallTime;
@@ -50,6 +57,9 @@ impl<R: Runtime> AsyncExecutor for Exec<'_, R> {
 
 const IN_FLIGHT: [usize; 3] = [100, 1_000, 10_000];
 
+/// The bare loop `get_user` runs beside its combinations.
+const BARE: ReferenceTool = ReferenceTool::BareTokioHyper;
+
 /// Every request's time limit, the engine's and the client's own alike
 /// (the threads baseline's ureq enforces its own: 10,000 OS threads on
 /// two cores take longer than its default 10 s to all be answered).
@@ -66,7 +76,18 @@ fn batch(in_flight: usize) -> u64 {
 
 struct Bench<'g, 'c> {
     group: &'g mut BenchmarkGroup<'c, WallTime>,
+    /// The group's name: `get_user`, `fetch_title`, `post_json`.
+    scenario: &'static str,
     shape: Shape<'g>,
+    filter: &'g BenchFilter,
+}
+
+impl Bench<'_, '_> {
+    /// Whether criterion runs `combo`'s point here.
+    fn selected(&self, combo: Combo) -> bool {
+        self.filter
+            .includes(self.scenario, &combo.id(), self.shape.in_flight)
+    }
 }
 
 /// What each request of a scenario is.
@@ -107,7 +128,7 @@ impl Visit for Bench<'_, '_> {
         let client = Arc::new(client);
         // Warm up outside the measurement: open the pool's connections.
         let shape = self.shape;
-        if !test_mode() {
+        if !test_mode() && self.selected(combo) {
             let warm = rt.block_on(run_load(
                 rt,
                 client.clone(),
@@ -137,6 +158,9 @@ impl Visit for Bench<'_, '_> {
     /// a Send runtime and its client are; each iteration is a run on them.
     fn visit_local<C: LocalHttpClient>(&mut self, combo: Combo, local: LocalCombo<C>) {
         let shape = self.shape;
+        if !self.selected(combo) {
+            return;
+        }
         let shards = match local.shards(shape.in_flight) {
             Ok(shards) => shards,
             Err(e) => {
@@ -177,7 +201,7 @@ fn bare_tokio_hyper(
     threads: usize,
     in_flight: usize,
 ) {
-    const NAME: &str = "bare-tokio-hyper";
+    const NAME: &str = BARE.name();
     let point = || format!("{NAME}/{in_flight}");
     let setup = || -> anyhow::Result<_> {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -321,6 +345,7 @@ fn throughput(c: &mut Criterion) {
             "FETCH_BENCH_URL"
         }
     );
+    let filter = BenchFilter::from_args(std::env::args().skip(1));
     let get = RequestSpec::default();
     let post = post_json();
     for (scenario, path, parse, request, in_flights) in [
@@ -352,6 +377,8 @@ fn throughput(c: &mut Criterion) {
             };
             let mut bench = Bench {
                 group: &mut group,
+                scenario,
+                filter: &filter,
                 shape: Shape {
                     url: &url,
                     parse,
@@ -361,7 +388,7 @@ fn throughput(c: &mut Criterion) {
             };
             combos::for_each(threads, in_flight, &config, &mut bench)
                 .expect("build the combinations");
-            if scenario == "get_user" {
+            if scenario == "get_user" && filter.includes(scenario, BARE.name(), in_flight) {
                 bare_tokio_hyper(&mut group, &url, threads, in_flight);
             }
         }

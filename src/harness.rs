@@ -1,4 +1,12 @@
 //! Running the workspace's binaries from tests, benches and scripts.
+//!
+//! # Layout
+//! - [`profile_dir`], [`workspace_bin`]: where this build profile's
+//!   binaries are, built first (once per process) when cargo runs the caller.
+//! - `set_by_cargo_for_a_run`: what of the caller's environment that build
+//!   leaves out.
+//! - [`find_program`]: a program on `PATH` (or in a tool installer's folder).
+//! - [`ServerProcess`]: the fixture server as a process of its own.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
@@ -34,6 +42,16 @@ pub fn workspace_bin(name: &str) -> std::io::Result<PathBuf> {
         };
         let mut build = Command::new(cargo);
         build.args(["build", "--workspace", "--bins", "--quiet"]);
+        // What cargo set for this test or bench is not the user's
+        // environment: left in, it reaches the build scripts that watch it
+        // (ring's reruns when `CARGO_MANIFEST_DIR` changes), so this build
+        // and the user's next one rebuilt ring and everything above it,
+        // each undoing the other: minutes on every `cargo bench`.
+        for (name, _) in std::env::vars_os() {
+            if name.to_str().is_some_and(set_by_cargo_for_a_run) {
+                build.env_remove(name);
+            }
+        }
         if dir.file_name().is_some_and(|p| p == "release") {
             build.arg("--release");
         }
@@ -52,6 +70,25 @@ pub fn workspace_bin(name: &str) -> std::io::Result<PathBuf> {
         )));
     }
     Ok(path)
+}
+
+/// Whether cargo sets the environment variable `name` for the test or
+/// bench it runs (its package's manifest, name and version, its binaries,
+/// its scratch folder), as against the user's own settings (`CARGO_HOME`,
+/// `CARGO_TARGET_DIR`, `CARGO_PROFILE_*` and the like), which a build
+/// must keep.
+fn set_by_cargo_for_a_run(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO_MANIFEST_DIR"
+            | "CARGO_MANIFEST_PATH"
+            | "CARGO_CRATE_NAME"
+            | "CARGO_BIN_NAME"
+            | "CARGO_PRIMARY_PACKAGE"
+            | "CARGO_TARGET_TMPDIR"
+            | "OUT_DIR"
+    ) || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
 }
 
 /// The program `name` as a file in a folder of `PATH`, or else in one of
@@ -142,5 +179,34 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_by_cargo_for_a_run;
+
+    #[test]
+    fn a_nested_build_drops_what_cargo_set_for_the_run_and_keeps_the_users_settings() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_BIN_EXE_compare",
+            "CARGO_TARGET_TMPDIR",
+            "OUT_DIR",
+        ] {
+            assert!(set_by_cargo_for_a_run(name), "{name}");
+        }
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_PROFILE_RELEASE_LTO",
+            "CARGO_BUILD_JOBS",
+            "PATH",
+        ] {
+            assert!(!set_by_cargo_for_a_run(name), "{name}");
+        }
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! # Layout
 //!
+//! - [`bench_filter`]: which of `cargo bench`'s points criterion will run, known before they are set up.
 //! - [`harness`]: find (and build) the workspace's binaries; run the fixture server as a process.
 //! - [`nginx`]: a real, stock web server (Debian's nginx) for tests, on a free port.
 //! - [`combos`]: every runtime + client combination (the registry's, re-exported), and how to build each in-process.
@@ -22,6 +23,7 @@
 //! - `crates/fetch-tokio`, `fetch-smol`, `fetch-async-std`, `fetch-compio`: a runtime adapter and binary each.
 //! - `crates/fetch-threads`: the synchronous baseline, one OS thread per request in flight.
 
+pub mod bench_filter;
 pub mod combos;
 pub mod compare;
 pub mod harness;
