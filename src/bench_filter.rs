@@ -58,8 +58,8 @@ impl BenchFilter {
         "--output-format",
     ];
 
-    /// The selection `args` (the bench's arguments, after its own name)
-    /// make.
+    /// The filter that `args` (the bench's arguments, after its own name)
+    /// give.
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Self {
         let (mut filter, mut exact, mut ignored) = (None, false, false);
         let mut args = args.into_iter();

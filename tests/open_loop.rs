@@ -12,9 +12,8 @@
 
 mod common;
 
-use std::time::Duration;
-
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use async_fetch::combos::{self, Combo, LocalCombo, Visit};
 use common::{check_report, finish, spawn};
