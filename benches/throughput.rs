@@ -24,14 +24,15 @@
 //! A filter (`cargo bench --bench throughput -- 'get_user/tokio\+hyper/100'`)
 //! is read here as criterion reads it ([`BenchFilter`]), so a point it leaves
 //! out is not set up or warmed either: one point takes seconds, not the
-//! minutes of opening every other pool.
+//! minutes of opening every other pool. `-- --list` names the points and
+//! sets none of them up.
 //!
 //! Run with: `cargo bench --bench throughput`
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_fetch::bench_filter::BenchFilter;
+use async_fetch::bench_filter::{BenchFilter, Mode};
 use async_fetch::combos::{self, Combo, LocalCombo, Visit};
 use async_fetch::compare::ReferenceTool;
 use async_fetch::harness::ServerProcess;
@@ -88,6 +89,15 @@ impl Bench<'_, '_> {
         self.filter
             .includes(self.scenario, &combo.id(), self.shape.in_flight)
     }
+
+    /// Whether `combo`'s point is measured, so warmed first. Not with
+    /// `--test` (CI's run: criterion runs each point once and measures
+    /// nothing, and that one run opens the connections itself; at 10,000
+    /// in flight the warm-up is half of each point's requests and
+    /// connections), nor with `--list`.
+    fn warmed_first(&self, combo: Combo) -> bool {
+        self.filter.mode() == Mode::Measure && self.selected(combo)
+    }
 }
 
 /// What each request of a scenario is.
@@ -128,7 +138,7 @@ impl Visit for Bench<'_, '_> {
         let client = Arc::new(client);
         // Warm up outside the measurement: open the pool's connections.
         let shape = self.shape;
-        if !test_mode() && self.selected(combo) {
+        if self.warmed_first(combo) {
             let warm = rt.block_on(run_load(
                 rt,
                 client.clone(),
@@ -161,6 +171,11 @@ impl Visit for Bench<'_, '_> {
         if !self.selected(combo) {
             return;
         }
+        let id = BenchmarkId::new(combo.id(), shape.in_flight);
+        if self.filter.mode() == Mode::List {
+            listed(self.group, id);
+            return;
+        }
         let shards = match local.shards(shape.in_flight) {
             Ok(shards) => shards,
             Err(e) => {
@@ -172,13 +187,12 @@ impl Visit for Bench<'_, '_> {
                 return;
             }
         };
-        if !test_mode() {
+        if self.warmed_first(combo) {
             let warm = shards.run(shape.plan(shape.in_flight as u64 * 2), Progress::new());
             if !warmed(combo, shape.in_flight, &warm) {
                 return;
             }
         }
-        let id = BenchmarkId::new(combo.id(), shape.in_flight);
         let batch = batch(shape.in_flight);
         self.group.bench_function(id, |b| {
             b.iter_custom(|iters| {
@@ -252,12 +266,10 @@ fn bare_tokio_hyper(
     });
 }
 
-/// Whether this is `cargo bench -- --test` (CI's run): criterion runs each
-/// point once and measures nothing, so the warm-ups are skipped (the one
-/// run opens the connections itself): at 10,000 in flight that is half
-/// of each point's requests and connections.
-fn test_mode() -> bool {
-    std::env::args().any(|arg| arg == "--test")
+/// Registers point `id` for `--list`, which only names it: criterion
+/// never calls the function, so nothing is set up for it.
+fn listed(group: &mut BenchmarkGroup<'_, WallTime>, id: BenchmarkId) {
+    group.bench_function(id, |_| {});
 }
 
 /// What is wrong with a run, if anything: a lost request or a failed one.
@@ -389,7 +401,11 @@ fn throughput(c: &mut Criterion) {
             combos::for_each(threads, in_flight, &config, &mut bench)
                 .expect("build the combinations");
             if scenario == "get_user" && filter.includes(scenario, BARE.name(), in_flight) {
-                bare_tokio_hyper(&mut group, &url, threads, in_flight);
+                if filter.mode() == Mode::List {
+                    listed(&mut group, BenchmarkId::new(BARE.name(), in_flight));
+                } else {
+                    bare_tokio_hyper(&mut group, &url, threads, in_flight);
+                }
             }
         }
         group.finish();

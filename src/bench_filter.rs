@@ -1,28 +1,37 @@
-//! Which of `cargo bench`'s points criterion will run, known before they
-//! are set up.
+//! Which of `cargo bench`'s points criterion will run, and how, known
+//! before they are set up.
 //!
 //! criterion applies its filter (`cargo bench --bench throughput --
-//! FILTER`) when a point is handed to it, and keeps the filter to itself.
-//! The throughput bench does real work before that (a runtime, a pool
-//! opened and warmed, for the bare loop its connections), so without
-//! knowing the filter a run of one point prepared every other point too:
-//! minutes instead of seconds. [`BenchFilter`] reads the same command line
-//! the same way.
+//! FILTER`) when a point is handed to it, and keeps the filter and its mode
+//! (measure, `--test`, `--list`) to itself. The throughput bench does real
+//! work before that (a runtime, a pool opened and warmed, for the bare loop
+//! its connections), so without knowing them a run of one point prepared
+//! every other point too, and `--list` prepared all of them: minutes instead
+//! of seconds. [`BenchFilter`] reads the same command line the same way.
 //!
 //! # Layout
-//! - [`BenchFilter`]: the filter, read from the bench's arguments, and
-//!   whether it takes a point.
+//! - [`BenchFilter`]: the filter and the mode, read from the bench's
+//!   arguments; whether it takes a point.
+//! - [`Mode`]: what criterion does with the points it takes.
 
-/// The points criterion will run: its `FILTER` argument (a regular
-/// expression matched against `group/function/parameter`, or with
-/// `--exact` the whole id; with `--ignored`, none), read from the bench's
-/// command line as criterion reads it. criterion keeps its filter to itself,
-/// and the work before a point (a runtime, a pool opened and warmed, for
-/// the bare loop its connections) happens outside criterion, so this says
-/// which points to prepare. A point it wrongly left out would be
-/// missing from the run, so anything it cannot read selects everything.
+/// The points criterion will run and how: its `FILTER` argument (a
+/// regular expression matched against `group/function/parameter`, or with
+/// `--exact` the whole id; with `--ignored`, none) and its mode, read from
+/// the bench's command line as criterion reads them. criterion keeps both
+/// to itself, and the work before a point (a runtime, a pool opened and
+/// warmed, for the bare loop its connections) happens outside criterion,
+/// so this says which points to prepare, and how far. A point it wrongly
+/// left out would be missing from the run, so a filter it cannot read
+/// selects everything.
 #[derive(Debug)]
-pub enum BenchFilter {
+pub struct BenchFilter {
+    points: Points,
+    mode: Mode,
+}
+
+/// Which points a filter takes.
+#[derive(Debug)]
+enum Points {
     /// No filter: every point.
     All,
     /// `--ignored`: none (no point here is marked ignored).
@@ -31,6 +40,19 @@ pub enum BenchFilter {
     Exact(String),
     /// The points whose id the expression matches anywhere.
     Matching(regex::Regex),
+}
+
+/// What criterion does with each point it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Measures it (`cargo bench`, `--bench`; also `--profile-time`): the
+    /// point is set up and warmed first.
+    Measure,
+    /// Runs it once, unmeasured (`--test`, or `cargo test --benches`,
+    /// which passes no `--bench`): set up, not warmed.
+    Test,
+    /// Only names it (`--list`): nothing is set up.
+    List,
 }
 
 impl BenchFilter {
@@ -62,11 +84,15 @@ impl BenchFilter {
     /// give.
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Self {
         let (mut filter, mut exact, mut ignored) = (None, false, false);
+        let (mut bench, mut test, mut list) = (false, false, false);
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--exact" => exact = true,
                 "--ignored" => ignored = true,
+                "--bench" => bench = true,
+                "--test" => test = true,
+                "--list" => list = true,
                 option if Self::TAKES_VALUE.contains(&option) => {
                     args.next();
                 }
@@ -75,33 +101,46 @@ impl BenchFilter {
                 _ => {}
             }
         }
-        match filter {
-            _ if ignored => BenchFilter::Nothing,
-            None => BenchFilter::All,
-            Some(filter) if exact => BenchFilter::Exact(filter),
+        let points = match filter {
+            _ if ignored => Points::Nothing,
+            None => Points::All,
+            Some(filter) if exact => Points::Exact(filter),
             // criterion stops on a filter that is not a regular
             // expression, with its own message.
-            Some(filter) => {
-                regex::Regex::new(&filter).map_or(BenchFilter::All, BenchFilter::Matching)
-            }
-        }
+            Some(filter) => regex::Regex::new(&filter).map_or(Points::All, Points::Matching),
+        };
+        // criterion's order: `--list` first, then `--test` or no
+        // `--bench` (`cargo test --benches`) runs each point once.
+        let mode = if list {
+            Mode::List
+        } else if test || !bench {
+            Mode::Test
+        } else {
+            Mode::Measure
+        };
+        BenchFilter { points, mode }
+    }
+
+    /// What criterion does with the points it takes.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// Whether criterion runs the point `scenario/function/in_flight`.
     pub fn includes(&self, scenario: &str, function: &str, in_flight: usize) -> bool {
         let id = format!("{scenario}/{function}/{in_flight}");
-        match self {
-            BenchFilter::All => true,
-            BenchFilter::Nothing => false,
-            BenchFilter::Exact(exact) => id == *exact,
-            BenchFilter::Matching(regex) => regex.is_match(&id),
+        match &self.points {
+            Points::All => true,
+            Points::Nothing => false,
+            Points::Exact(exact) => id == *exact,
+            Points::Matching(regex) => regex.is_match(&id),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::BenchFilter;
+    use super::{BenchFilter, Mode};
 
     fn filter(args: &[&str]) -> BenchFilter {
         BenchFilter::from_args(args.iter().map(|a| (*a).to_owned()))
@@ -151,6 +190,20 @@ mod tests {
         assert!(exact.includes("get_user", "tokio+hyper", 100));
         assert!(!exact.includes("get_user", "tokio+hyper", 1_000));
         assert!(!filter(&["--ignored"]).includes("get_user", "tokio+hyper", 100));
+    }
+
+    #[test]
+    fn the_mode_is_read_as_criterion_reads_it() {
+        assert_eq!(filter(&["--bench"]).mode(), Mode::Measure);
+        assert_eq!(filter(&["--bench", "smol"]).mode(), Mode::Measure);
+        assert_eq!(filter(&["--bench", "--test"]).mode(), Mode::Test);
+        // `cargo test --benches` passes no `--bench`.
+        assert_eq!(filter(&[]).mode(), Mode::Test);
+        let list = filter(&["--bench", "--list", "--format", "terse", "tokio"]);
+        assert_eq!(list.mode(), Mode::List);
+        assert!(list.includes("get_user", "tokio+hyper", 100));
+        assert!(!list.includes("get_user", "smol+hyper", 100));
+        assert_eq!(filter(&["--bench", "--test", "--list"]).mode(), Mode::List);
     }
 
     #[test]
